@@ -1,0 +1,74 @@
+package ipdesk
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. Each maps to one HTTP status in the web package.
+const (
+	EINVALID      = "invalid"             // bad input; nothing changed
+	ENOTFOUND     = "not_found"           // the object does not exist (or may not be known)
+	ECONFLICT     = "conflict"            // the change clashes with stored data
+	EUNAUTHORIZED = "unauthorized"        // no valid credentials
+	EFORBIDDEN    = "forbidden"           // credentials valid, right missing
+	EPRECONDITION = "precondition_failed" // optimistic concurrency: stale version
+	ETOOMANY      = "too_many_requests"   // rate limited
+	EINTERNAL     = "internal"            // a fault of ipdesk or its database
+)
+
+// Error is ipdesk's error type. Its message is written for the person who
+// caused it: it names the field and the value where there is one.
+type Error struct {
+	Code    string `json:"code"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+// Error implements the error interface.
+func (e *Error) Error() string {
+	return fmt.Sprintf("ipdesk: %s: %s", e.Code, e.Message)
+}
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// FieldErrorf returns an *Error about one input field.
+func FieldErrorf(code, field, format string, args ...any) *Error {
+	return &Error{Code: code, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of err: "" for nil, EINTERNAL for errors that
+// are not an *Error.
+func ErrorCode(err error) string {
+	var e *Error
+	if err == nil {
+		return ""
+	} else if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the human message of err. Errors that are not an
+// *Error are internal and their text is not shown to users.
+func ErrorMessage(err error) string {
+	var e *Error
+	if err == nil {
+		return ""
+	} else if errors.As(err, &e) {
+		return e.Message
+	}
+	return "Internal error."
+}
+
+// ErrorField returns the input field err is about, or "".
+func ErrorField(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Field
+	}
+	return ""
+}

@@ -1,0 +1,85 @@
+package ipdesk
+
+import (
+	"context"
+	"time"
+)
+
+// User is a person (or a program) that signs in to ipdesk.
+type User struct {
+	ID       int64  `json:"id"`
+	Name     string `json:"name"`
+	FullName string `json:"full_name"`
+	// Admin users may do everything.
+	Admin    bool  `json:"admin"`
+	Disabled bool  `json:"disabled"`
+	Version  int64 `json:"version"`
+	Timestamps
+}
+
+// MinPasswordLen is the shortest password accepted.
+const MinPasswordLen = 10
+
+// MaxPasswordLen bounds passwords so that hashing cannot be abused.
+const MaxPasswordLen = 1024
+
+// Validate checks the fields of u.
+func (u *User) Validate() error {
+	if err := ValidateName("name", u.Name); err != nil {
+		return err
+	}
+	for _, r := range u.Name {
+		if r == ' ' || r == '/' || r == ':' {
+			return FieldErrorf(EINVALID, "name", "name %q contains %q; user names have no blanks, slashes or colons", clip(u.Name), string(r))
+		}
+	}
+	return ValidateText("full_name", u.FullName, MaxNameLen)
+}
+
+// ValidatePassword checks a new password's length.
+func ValidatePassword(pw string) error {
+	if n := len([]rune(pw)); n < MinPasswordLen {
+		return FieldErrorf(EINVALID, "password", "password has %d characters; at least %d are needed", n, MinPasswordLen)
+	}
+	if len(pw) > MaxPasswordLen {
+		return FieldErrorf(EINVALID, "password", "password is longer than %d bytes", MaxPasswordLen)
+	}
+	return nil
+}
+
+// Token is an API token. Its secret is shown once, at creation; only a hash
+// is stored.
+type Token struct {
+	ID          int64      `json:"id"`
+	UserID      int64      `json:"user_id"`
+	Description string     `json:"description"`
+	CreatedAt   time.Time  `json:"created_at"`
+	LastUsedAt  *time.Time `json:"last_used_at"`
+}
+
+// UserUpdate holds the fields to change; nil fields stay as they are.
+type UserUpdate struct {
+	FullName *string `json:"full_name"`
+	Admin    *bool   `json:"admin"`
+	Disabled *bool   `json:"disabled"`
+	Version  *int64  `json:"-"`
+}
+
+// UserService manages users, their passwords and API tokens.
+type UserService interface {
+	FindUserByID(ctx context.Context, id int64) (*User, error)
+	FindUserByName(ctx context.Context, name string) (*User, error)
+	FindUsers(ctx context.Context, p Page) ([]*User, int, error)
+	CountUsers(ctx context.Context) (int, error)
+	CreateUser(ctx context.Context, u *User, password string) error
+	UpdateUser(ctx context.Context, id int64, upd UserUpdate) (*User, error)
+	SetPassword(ctx context.Context, id int64, password string) error
+	// Authenticate returns the enabled user with this name and password,
+	// or EUNAUTHORIZED.
+	Authenticate(ctx context.Context, name, password string) (*User, error)
+	// CreateToken makes a new API token for the user and returns its secret.
+	CreateToken(ctx context.Context, userID int64, description string) (string, *Token, error)
+	// FindUserByToken returns the enabled user a token secret belongs to,
+	// or EUNAUTHORIZED.
+	FindUserByToken(ctx context.Context, secret string) (*User, error)
+}
