@@ -1,0 +1,219 @@
+package sqldb
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"strings"
+
+	"ipdesk"
+	"ipdesk/ipam"
+)
+
+// addressSorts maps the sort names of ipdesk.AddressFilter to columns.
+var addressSorts = map[string]string{
+	"address":      "space_id, ip_key",
+	"hostname":     "hostname_lc",
+	"mac":          "mac",
+	"owner":        "owner",
+	"phone":        "phone",
+	"access_level": "access_level",
+	"status":       "status",
+	"updated_at":   "updated_at",
+	"created_at":   "created_at",
+	"id":           "id",
+}
+
+// addressWhere builds the WHERE clause of an address filter.
+func addressWhere(f ipdesk.AddressFilter, a *args) (string, error) {
+	var where []string
+	if f.ID != nil {
+		where = append(where, "id = "+a.add(*f.ID))
+	}
+	if f.SpaceID != nil {
+		where = append(where, "space_id = "+a.add(*f.SpaceID))
+	}
+	if f.PrefixID != nil {
+		where = append(where, "prefix_id = "+a.add(*f.PrefixID))
+	}
+	if f.LocationID != nil {
+		if *f.LocationID == 0 {
+			where = append(where, "location_id IS NULL")
+		} else {
+			where = append(where, "location_id = "+a.add(*f.LocationID))
+		}
+	}
+	if f.AccessLevel != nil {
+		where = append(where, "access_level = "+a.add(*f.AccessLevel))
+	}
+	if f.Addr != nil {
+		where = append(where, "ip_key = "+a.add(ipam.Key(*f.Addr)))
+	}
+	if f.MAC != nil {
+		where = append(where, "mac = "+a.add(f.MAC.String()))
+	}
+	if f.Hostname != nil {
+		where = append(where, "hostname_lc = "+a.add(strings.ToLower(*f.Hostname)))
+	}
+	if f.DHCP != nil {
+		where = append(where, "dhcp_reservation = "+a.add(*f.DHCP))
+	}
+	if f.Within != nil {
+		first, last := ipam.Bounds(*f.Within)
+		where = append(where, "ip_key >= "+a.add(ipam.Key(first))+" AND ip_key <= "+a.add(ipam.Key(last)))
+	}
+	if q := strings.TrimSpace(f.Query); q != "" {
+		if len(q) > 200 {
+			return "", ipdesk.FieldErrorf(ipdesk.EINVALID, "q", "the search text is %d bytes long; at most 200 are allowed", len(q))
+		}
+		where = append(where, queryCondition(q, a))
+	}
+	if len(where) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(where, " AND "), nil
+}
+
+// queryCondition is the condition for ?q=: a whole IP, prefix or MAC is
+// looked up on its index; anything else is a substring of the search text
+// (IP, MAC in every notation, hostname, owner, phone, description) or of
+// the host's room name.
+func queryCondition(q string, a *args) string {
+	if addr, err := netip.ParseAddr(q); err == nil && addr.Zone() == "" {
+		return "ip_key = " + a.add(ipam.Key(addr))
+	}
+	if p, err := netip.ParsePrefix(q); err == nil {
+		first, last := ipam.Bounds(p)
+		return "(ip_key >= " + a.add(ipam.Key(first)) + " AND ip_key <= " + a.add(ipam.Key(last)) + ")"
+	}
+	if m, err := ipdesk.ParseMAC(q); err == nil {
+		return "mac = " + a.add(m.String())
+	}
+	like := a.add("%" + likeEscape(strings.ToLower(q)) + "%")
+	return "(search LIKE " + like + ` ESCAPE '\' OR location_id IN (SELECT id FROM locations WHERE search LIKE ` + like + ` ESCAPE '\'))`
+}
+
+// FindAddresses returns the addresses matching f and their total.
+func (db *DB) FindAddresses(ctx context.Context, f ipdesk.AddressFilter) ([]*ipdesk.Address, int, error) {
+	f.Page = f.Page.Normalize()
+	var a args
+	cond, err := addressWhere(f, &a)
+	if err != nil {
+		return nil, 0, err
+	}
+	sortName, desc := strings.CutPrefix(f.Sort, "-")
+	if sortName == "" {
+		sortName = "address"
+	}
+	col, ok := addressSorts[sortName]
+	if !ok {
+		return nil, 0, ipdesk.FieldErrorf(ipdesk.EINVALID, "sort", "sort %q is not one of address, hostname, mac, owner, phone, access_level, status, created_at, updated_at, id", f.Sort)
+	}
+	order := col
+	if desc {
+		order = strings.ReplaceAll(col, ",", " DESC,") + " DESC"
+	}
+	order += ", id"
+	var out []*ipdesk.Address
+	var n int
+	err = db.read(ctx, func(tx *Tx) error {
+		if err := tx.queryRow("SELECT COUNT(*) FROM addresses"+cond, a...).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+		rows, err := tx.query("SELECT "+addressColumns+" FROM addresses"+cond+" ORDER BY "+order+" LIMIT "+a.add(f.Limit)+" OFFSET "+a.add(f.Offset), a...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			x, err := scanAddress(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, x)
+		}
+		return rows.Err()
+	})
+	return out, n, err
+}
+
+// errRollback ends a transaction without an error for the caller.
+var errRollback = errors.New("rollback")
+
+// ImportAddresses creates or updates addresses in one transaction; see
+// ipdesk.AddressService.
+func (db *DB) ImportAddresses(ctx context.Context, rows []*ipdesk.Address, dryRun bool) (ipdesk.ImportResult, error) {
+	var res ipdesk.ImportResult
+	problem := func(i int, err error) {
+		if ipdesk.ErrorCode(err) == ipdesk.EINTERNAL {
+			return
+		}
+		res.Problems = append(res.Problems, ipdesk.RowError{Row: i + 1, Field: ipdesk.ErrorField(err), Error: ipdesk.ErrorMessage(err)})
+	}
+	err := db.write(ctx, func(tx *Tx) error {
+		for i, a := range rows {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			a.ID = 0
+			if err := a.Validate(); err != nil {
+				problem(i, err)
+				continue
+			}
+			before, err := scanAddress(tx.queryRow("SELECT "+addressColumns+" FROM addresses WHERE space_id = $1 AND ip_key = $2", a.SpaceID, ipam.Key(a.Addr)))
+			if err == nil {
+				a.ID = before.ID
+				a.CreatedAt = before.CreatedAt
+			} else if !isNoRows(err) {
+				return err
+			}
+			p, warnings, err := tx.checkAddress(a)
+			if err != nil {
+				if ipdesk.ErrorCode(err) == ipdesk.EINTERNAL {
+					return err
+				}
+				problem(i, err)
+				continue
+			}
+			for _, w := range warnings {
+				res.Warnings = append(res.Warnings, ipdesk.RowWarning{Row: i + 1, Warning: w})
+			}
+			if before == nil {
+				if err := tx.insertAddress(a, p); err != nil {
+					return err
+				}
+				res.Created++
+				continue
+			}
+			if sameHost(before, a) {
+				*a = *before
+				continue
+			}
+			if err := tx.updateAddress(before, a, p); err != nil {
+				return err
+			}
+			res.Updated++
+		}
+		if len(res.Problems) > 0 || dryRun {
+			return errRollback
+		}
+		return nil
+	})
+	if errors.Is(err, errRollback) {
+		err = nil
+	}
+	if len(res.Problems) > 0 {
+		res.Created, res.Updated = 0, 0
+	}
+	return res, err
+}
+
+// sameHost reports whether two records carry the same data.
+func sameHost(x, y *ipdesk.Address) bool {
+	return x.Addr == y.Addr && x.Status == y.Status && x.MAC == y.MAC && x.Hostname == y.Hostname &&
+		x.Description == y.Description && x.Owner == y.Owner && x.Phone == y.Phone && x.LocationID == y.LocationID &&
+		x.AccessLevel == y.AccessLevel && x.DHCPReservation == y.DHCPReservation
+}

@@ -1,0 +1,328 @@
+package sqldb_test
+
+import (
+	"math/rand/v2"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+
+	"ipdesk"
+	"ipdesk/ipam"
+	"ipdesk/sqldb"
+	"ipdesk/sqldb/sqldbtest"
+)
+
+func TestAddressRules(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		s := mustSpace(t, db, "a")
+		net1 := mustPrefix(t, db, s.ID, "10.0.0.0/24", ipdesk.PrefixSubnet)
+		mustPrefix(t, db, s.ID, "10.0.1.0/24", ipdesk.PrefixSubnet)
+		mustPrefix(t, db, s.ID, "10.0.2.0/31", ipdesk.PrefixSubnet)
+		mustPrefix(t, db, s.ID, "10.9.0.0/16", ipdesk.PrefixContainer)
+		room := &ipdesk.Location{Kind: ipdesk.LocationSite, Name: "Main"}
+		if err := db.CreateLocation(ctx, room); err != nil {
+			t.Fatal(err)
+		}
+		a := mustAddr(t, db, s.ID, "10.0.0.5", func(a *ipdesk.Address) {
+			a.MAC = mustMAC("AA-BB-CC-00-00-01")
+			a.Hostname = "pc1"
+			a.LocationID = room.ID
+			a.AccessLevel = 2
+		})
+		if a.PrefixID != net1.ID || a.MAC.String() != "aa:bb:cc:00:00:01" {
+			t.Fatalf("stored %+v", a)
+		}
+		mustAddr(t, db, s.ID, "10.0.2.0", nil) // /31: both addresses are hosts
+		mustAddr(t, db, s.ID, "10.0.2.1", nil)
+		before := auditCount(t, db)
+		cases := []struct {
+			name  string
+			a     ipdesk.Address
+			code  string
+			field string
+			says  string
+		}{
+			{"outside any subnet", ipdesk.Address{Addr: netip.MustParseAddr("10.5.0.1")}, ipdesk.EINVALID, "address", "10.5.0.1"},
+			{"in a container only", ipdesk.Address{Addr: netip.MustParseAddr("10.9.0.1")}, ipdesk.EINVALID, "address", "not inside any subnet"},
+			{"network address", ipdesk.Address{Addr: netip.MustParseAddr("10.0.0.0")}, ipdesk.EINVALID, "address", "network or broadcast"},
+			{"broadcast address", ipdesk.Address{Addr: netip.MustParseAddr("10.0.0.255")}, ipdesk.EINVALID, "address", "network or broadcast"},
+			{"ip taken", ipdesk.Address{Addr: netip.MustParseAddr("10.0.0.5")}, ipdesk.ECONFLICT, "address", "pc1"},
+			{"mac taken in subnet", ipdesk.Address{Addr: netip.MustParseAddr("10.0.0.6"), MAC: mustMAC("aabb.cc00.0001")}, ipdesk.ECONFLICT, "mac", "10.0.0.5"},
+			{"control character", ipdesk.Address{Addr: netip.MustParseAddr("10.0.0.7"), Description: "a\nb"}, ipdesk.EINVALID, "description", "control character"},
+			{"bad hostname", ipdesk.Address{Addr: netip.MustParseAddr("10.0.0.7"), Hostname: "pc_1;"}, ipdesk.EINVALID, "hostname", "pc_1;"},
+			{"no such location", ipdesk.Address{Addr: netip.MustParseAddr("10.0.0.7"), LocationID: 999}, ipdesk.EINVALID, "location_id", "999"},
+			{"no such level", ipdesk.Address{Addr: netip.MustParseAddr("10.0.0.7"), AccessLevel: 42}, ipdesk.EINVALID, "access_level", "42"},
+			{"reservation without mac", ipdesk.Address{Addr: netip.MustParseAddr("10.0.0.7"), DHCPReservation: true}, ipdesk.EINVALID, "mac", "MAC"},
+			{"no such space", ipdesk.Address{SpaceID: 999, Addr: netip.MustParseAddr("10.0.0.7")}, ipdesk.EINVALID, "space_id", "999"},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				x := c.a
+				if x.SpaceID == 0 {
+					x.SpaceID = s.ID
+				}
+				_, err := db.CreateAddress(ctx, &x)
+				wantCode(t, err, c.code)
+				if ipdesk.ErrorField(err) != c.field || !strings.Contains(ipdesk.ErrorMessage(err), c.says) {
+					t.Fatalf("error %v: want field %q and a message naming %q", err, c.field, c.says)
+				}
+			})
+		}
+		if n := auditCount(t, db); n != before {
+			t.Fatalf("refused changes wrote %d audit entries", n-before)
+		}
+		// The same MAC in another subnet is fine; a repeated hostname warns.
+		w, err := db.CreateAddress(ctx, &ipdesk.Address{SpaceID: s.ID, Addr: netip.MustParseAddr("10.0.1.5"), MAC: a.MAC, Hostname: "PC1"})
+		if err != nil || len(w) != 1 || w[0].Code != ipdesk.WDuplicateHostname || !strings.Contains(w[0].Message, "10.0.0.5") {
+			t.Fatalf("duplicate hostname: %v %v", w, err)
+		}
+		// Moving an address keeps the rules and the chunk counts.
+		_, _, err = db.UpdateAddress(ctx, a.ID, ipdesk.AddressUpdate{Addr: ptr(netip.MustParseAddr("10.0.1.6"))})
+		wantCode(t, err, ipdesk.ECONFLICT) // its MAC is taken in the new subnet
+		moved, _, err := db.UpdateAddress(ctx, a.ID, ipdesk.AddressUpdate{Addr: ptr(netip.MustParseAddr("10.0.1.6")), MAC: ptr(mustMAC("aa:bb:cc:00:00:02"))})
+		if err != nil || moved.PrefixID == net1.ID {
+			t.Fatalf("move: %+v %v", moved, err)
+		}
+		_, _, err = db.UpdateAddress(ctx, a.ID, ipdesk.AddressUpdate{Addr: ptr(netip.MustParseAddr("10.0.1.5"))})
+		wantCode(t, err, ipdesk.ECONFLICT)
+		stale := int64(1)
+		_, _, err = db.UpdateAddress(ctx, a.ID, ipdesk.AddressUpdate{Owner: ptr("x"), Version: &stale})
+		wantCode(t, err, ipdesk.EPRECONDITION)
+		if u, _ := db.PrefixUsage(ctx, net1.ID); u.Used != 0 || u.Size != 254 {
+			t.Fatalf("usage of %s after move: %+v", net1.Prefix, u)
+		}
+		// Deleting the location keeps the host without one.
+		if err := db.DeleteLocation(ctx, room.ID); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := db.FindAddressByID(ctx, a.ID)
+		if got.LocationID != 0 {
+			t.Fatalf("host still in deleted location %d", got.LocationID)
+		}
+		entries, _, _ := db.FindAuditEntries(ctx, ipdesk.AuditFilter{ObjectType: ptr(ipdesk.ObjectAddress), ObjectID: &a.ID})
+		if len(entries) < 3 || !strings.Contains(string(entries[0].Before), `"location_id":`) || entries[0].Actor != "tester" {
+			t.Fatalf("audit of address: %d entries, newest %+v", len(entries), entries[0])
+		}
+	})
+}
+
+func TestFirstFreeMatchesBruteForce(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		s := mustSpace(t, db, "a")
+		p := mustPrefix(t, db, s.ID, "10.1.0.0/22", ipdesk.PrefixSubnet)
+		gw := netip.MustParseAddr("10.1.0.1")
+		if _, err := db.UpdatePrefix(ctx, p.ID, ipdesk.PrefixUpdate{Gateway: &gw}); err != nil {
+			t.Fatal(err)
+		}
+		lo, hi := ipam.HostBounds(p.Prefix)
+		rng := rand.New(rand.NewPCG(1, 2))
+		var used []netip.Addr
+		// Fill the first two chunks completely (full chunks are skipped
+		// unread) and the rest sparsely.
+		in := func(a netip.Addr) bool {
+			for _, u := range used {
+				if u == a {
+					return true
+				}
+			}
+			return false
+		}
+		add := func(a netip.Addr) {
+			if in(a) {
+				return
+			}
+			if _, err := db.CreateAddress(ctx, &ipdesk.Address{SpaceID: s.ID, Addr: a}); err != nil {
+				t.Fatal(err)
+			}
+			used = append(used, a)
+		}
+		for a := lo; a.Less(netip.MustParseAddr("10.1.2.0")); a = a.Next() {
+			add(a)
+		}
+		for range 200 {
+			add(netip.AddrFrom4([4]byte{10, 1, byte(2 + rng.IntN(2)), byte(rng.IntN(256))}))
+		}
+		sorted := append([]netip.Addr(nil), used...)
+		sortAddrs(sorted)
+		for _, from := range []string{"", "10.1.0.0", "10.1.0.200", "10.1.1.255", "10.1.2.0", "10.1.2.77", "10.1.3.250", "10.1.3.254"} {
+			var f netip.Addr
+			start := lo
+			if from != "" {
+				f = netip.MustParseAddr(from)
+				if start.Less(f) {
+					start = f
+				}
+			}
+			want, ok := ipam.FirstFree(start, hi, sorted, gw)
+			got, err := db.FirstFreeAddress(ctx, p.ID, f)
+			if !ok {
+				wantCode(t, err, ipdesk.ECONFLICT)
+				continue
+			}
+			if err != nil || got != want {
+				t.Fatalf("FirstFree from %q = %v, %v; want %v", from, got, err, want)
+			}
+		}
+		// Fill everything: then the subnet is full.
+		for a := lo; a.Compare(hi) <= 0; a = a.Next() {
+			if a != gw {
+				add(a)
+			}
+		}
+		_, err := db.FirstFreeAddress(ctx, p.ID, netip.Addr{})
+		wantCode(t, err, ipdesk.ECONFLICT)
+		ranges, err := db.FreeRanges(ctx, p.ID, ipdesk.Page{})
+		if err != nil || len(ranges) != 0 {
+			t.Fatalf("free ranges of a full subnet: %v %v", ranges, err)
+		}
+	})
+}
+
+func sortAddrs(a []netip.Addr) {
+	for i := 1; i < len(a); i++ {
+		for j := i; j > 0 && a[j].Less(a[j-1]); j-- {
+			a[j], a[j-1] = a[j-1], a[j]
+		}
+	}
+}
+
+func TestAllocationRace(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		s := mustSpace(t, db, "a")
+		for _, tc := range []struct {
+			cidr string
+			ok   int
+		}{{"10.2.0.0/26", 50}, {"10.3.0.0/28", 14}} {
+			p := mustPrefix(t, db, s.ID, tc.cidr, ipdesk.PrefixSubnet)
+			var wg sync.WaitGroup
+			addrs := make([]*ipdesk.Address, 50)
+			errs := make([]error, 50)
+			for i := range addrs {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					addrs[i] = &ipdesk.Address{Hostname: "auto"}
+					_, errs[i] = db.AllocateAddress(ctx, p.ID, netip.Addr{}, addrs[i])
+				}()
+			}
+			wg.Wait()
+			seen := map[netip.Addr]bool{}
+			for i, err := range errs {
+				if err != nil {
+					wantCode(t, err, ipdesk.ECONFLICT)
+					continue
+				}
+				if seen[addrs[i].Addr] {
+					t.Fatalf("%s handed out twice", addrs[i].Addr)
+				}
+				seen[addrs[i].Addr] = true
+			}
+			if len(seen) != tc.ok {
+				t.Fatalf("%s: %d allocations succeeded, want %d", tc.cidr, len(seen), tc.ok)
+			}
+		}
+	})
+}
+
+func TestSearch(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		s := mustSpace(t, db, "a")
+		mustPrefix(t, db, s.ID, "192.168.10.0/24", ipdesk.PrefixSubnet)
+		mustPrefix(t, db, s.ID, "2001:db8::/64", ipdesk.PrefixSubnet)
+		room := &ipdesk.Location{Kind: ipdesk.LocationSite, Name: "Кабинет 303"}
+		db.CreateLocation(ctx, room)
+		mustAddr(t, db, s.ID, "192.168.10.20", func(a *ipdesk.Address) {
+			a.MAC, a.Hostname, a.Owner, a.Phone, a.LocationID = mustMAC("00:1a:2b:3c:4d:5e"), "z303c1", "Иванов И.И.", "+7 (495) 123-45-67", room.ID
+		})
+		mustAddr(t, db, s.ID, "192.168.10.21", func(a *ipdesk.Address) { a.Hostname, a.Description = "printer", "100% toner_low" })
+		mustAddr(t, db, s.ID, "2001:db8::15", func(a *ipdesk.Address) { a.Hostname = "v6host" })
+		tests := map[string][]string{
+			"00:1a:2b:3c:4d:5e": {"192.168.10.20"},
+			"00-1A-2B-3C-4D-5E": {"192.168.10.20"},
+			"001a.2b3c.4d5e":    {"192.168.10.20"},
+			"001a2b3c4d5e":      {"192.168.10.20"},
+			"2b:3c":             {"192.168.10.20"},
+			"2b3c":              {"192.168.10.20"},
+			"Z303":              {"192.168.10.20"},
+			"иванов":            {"192.168.10.20"},
+			"4951234567":        {"192.168.10.20"},
+			"123-45":            {"192.168.10.20"},
+			"кабинет":           {"192.168.10.20"},
+			"192.168.10.21":     {"192.168.10.21"},
+			"192.168.10.2":      {},
+			"192.168.10.":       {"192.168.10.20", "192.168.10.21"},
+			"192.168.10.0/24":   {"192.168.10.20", "192.168.10.21"},
+			"100%":              {"192.168.10.21"},
+			"_":                 {"192.168.10.21"},
+			"2001:db8::15":      {"2001:db8::15"},
+			"nothing":           {},
+		}
+		for q, want := range tests {
+			got, n, err := db.FindAddresses(ctx, ipdesk.AddressFilter{Query: q})
+			if err != nil {
+				t.Fatalf("q=%q: %v", q, err)
+			}
+			var ips []string
+			for _, a := range got {
+				ips = append(ips, a.Addr.String())
+			}
+			if n != len(want) || strings.Join(ips, ",") != strings.Join(want, ",") {
+				t.Errorf("q=%q: got %v (count %d), want %v", q, ips, n, want)
+			}
+		}
+		m := mustMAC("001a2b3c4d5e")
+		if got, _, _ := db.FindAddresses(ctx, ipdesk.AddressFilter{MAC: &m}); len(got) != 1 {
+			t.Errorf("mac filter found %d", len(got))
+		}
+		if got, _, _ := db.FindAddresses(ctx, ipdesk.AddressFilter{Hostname: ptr("PRINTER")}); len(got) != 1 {
+			t.Errorf("hostname filter found %d", len(got))
+		}
+		got, n, err := db.FindAddresses(ctx, ipdesk.AddressFilter{Sort: "-hostname", Page: ipdesk.Page{Limit: 1, Offset: 1}})
+		if err != nil || n != 3 || len(got) != 1 || got[0].Hostname != "v6host" {
+			t.Errorf("sorted page: %v %d %v", got, n, err)
+		}
+		_, _, err = db.FindAddresses(ctx, ipdesk.AddressFilter{Sort: "password"})
+		wantCode(t, err, ipdesk.EINVALID)
+	})
+}
+
+func TestImport(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		s := mustSpace(t, db, "a")
+		mustPrefix(t, db, s.ID, "10.0.0.0/24", ipdesk.PrefixSubnet)
+		mustAddr(t, db, s.ID, "10.0.0.9", func(a *ipdesk.Address) { a.Hostname = "old" })
+		row := func(ip, host, mac string) *ipdesk.Address {
+			a := &ipdesk.Address{SpaceID: s.ID, Addr: netip.MustParseAddr(ip), Hostname: host}
+			if mac != "" {
+				a.MAC = mustMAC(mac)
+			}
+			return a
+		}
+		bad := []*ipdesk.Address{row("10.0.0.1", "a", "aa:aa:aa:aa:aa:01"), row("10.0.0.2", "b;", ""), row("10.0.0.3", "c", "aa:aa:aa:aa:aa:01"), row("10.7.0.1", "d", "")}
+		before := auditCount(t, db)
+		res, err := db.ImportAddresses(ctx, bad, false)
+		if err != nil || len(res.Problems) != 3 || res.Problems[0].Row != 2 || res.Problems[1].Row != 3 || res.Problems[2].Row != 4 || res.Created != 0 {
+			t.Fatalf("import with bad rows: %+v %v", res, err)
+		}
+		if _, n, _ := db.FindAddresses(ctx, ipdesk.AddressFilter{}); n != 1 || auditCount(t, db) != before {
+			t.Fatalf("a failed import changed the data: %d addresses", n)
+		}
+		good := []*ipdesk.Address{row("10.0.0.1", "a", "aa:aa:aa:aa:aa:01"), row("10.0.0.9", "new", ""), row("10.0.0.3", "c", "")}
+		res, err = db.ImportAddresses(ctx, good, true)
+		if err != nil || res.Created != 2 || res.Updated != 1 {
+			t.Fatalf("dry run: %+v %v", res, err)
+		}
+		if _, n, _ := db.FindAddresses(ctx, ipdesk.AddressFilter{}); n != 1 {
+			t.Fatalf("dry run wrote: %d addresses", n)
+		}
+		good = []*ipdesk.Address{row("10.0.0.1", "a", "aa:aa:aa:aa:aa:01"), row("10.0.0.9", "new", ""), row("10.0.0.3", "c", "")}
+		if res, err = db.ImportAddresses(ctx, good, false); err != nil || res.Created != 2 || res.Updated != 1 {
+			t.Fatalf("import: %+v %v", res, err)
+		}
+		again := []*ipdesk.Address{row("10.0.0.1", "a", "aa:aa:aa:aa:aa:01"), row("10.0.0.9", "new", ""), row("10.0.0.3", "c", "")}
+		if res, err = db.ImportAddresses(ctx, again, false); err != nil || res.Created != 0 || res.Updated != 0 {
+			t.Fatalf("re-import of the same data: %+v %v", res, err)
+		}
+	})
+}

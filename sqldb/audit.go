@@ -1,0 +1,98 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"strings"
+
+	"ipdesk"
+)
+
+// audit writes one audit entry in tx. before and after are marshalled to
+// JSON; nil gives null.
+func (tx *Tx) audit(action, objectType string, objectID int64, before, after any) error {
+	enc := func(v any) (any, error) {
+		if v == nil {
+			return nil, nil
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		return string(b), nil
+	}
+	b, err := enc(before)
+	if err != nil {
+		return err
+	}
+	a, err := enc(after)
+	if err != nil {
+		return err
+	}
+	_, err = tx.exec("INSERT INTO audit_log (time, actor, action, object_type, object_id, before_json, after_json) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+		micros(tx.now), ipdesk.ActorName(tx.ctx), action, objectType, objectID, b, a)
+	return err
+}
+
+// FindAuditEntries returns audit entries, newest first, and their total.
+func (db *DB) FindAuditEntries(ctx context.Context, f ipdesk.AuditFilter) ([]*ipdesk.AuditEntry, int, error) {
+	f.Page = f.Page.Normalize()
+	var a args
+	var where []string
+	if f.Actor != nil {
+		where = append(where, "actor = "+a.add(*f.Actor))
+	}
+	if f.ObjectType != nil {
+		where = append(where, "object_type = "+a.add(*f.ObjectType))
+	}
+	if f.ObjectID != nil {
+		where = append(where, "object_id = "+a.add(*f.ObjectID))
+	}
+	if f.Since != nil {
+		where = append(where, "time >= "+a.add(micros(*f.Since)))
+	}
+	if f.Until != nil {
+		where = append(where, "time < "+a.add(micros(*f.Until)))
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = " WHERE " + strings.Join(where, " AND ")
+	}
+	var out []*ipdesk.AuditEntry
+	var n int
+	err := db.read(ctx, func(tx *Tx) error {
+		if err := tx.queryRow("SELECT COUNT(*) FROM audit_log"+cond, a...).Scan(&n); err != nil {
+			return err
+		}
+		lim := a
+		q := "SELECT id, time, actor, action, object_type, object_id, before_json, after_json FROM audit_log" + cond +
+			" ORDER BY id DESC LIMIT " + lim.add(f.Limit) + " OFFSET " + lim.add(f.Offset)
+		rows, err := tx.query(q, lim...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var e ipdesk.AuditEntry
+			var t int64
+			var before, after sql.NullString
+			if err := rows.Scan(&e.ID, &t, &e.Actor, &e.Action, &e.ObjectType, &e.ObjectID, &before, &after); err != nil {
+				return err
+			}
+			e.Time = fromMicros(t)
+			e.Before = rawJSON(before)
+			e.After = rawJSON(after)
+			out = append(out, &e)
+		}
+		return rows.Err()
+	})
+	return out, n, err
+}
+
+func rawJSON(s sql.NullString) json.RawMessage {
+	if !s.Valid {
+		return json.RawMessage("null")
+	}
+	return json.RawMessage(s.String)
+}

@@ -1,0 +1,245 @@
+// Package sqldb implements ipdesk's services on SQLite (the embedded
+// default, a file, pure Go driver, WAL) and PostgreSQL (for several
+// instances). One SQL text serves both; the few differences are in dialect.
+// Every exported method that changes data is one transaction that also
+// writes the audit entry.
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"ipdesk"
+)
+
+// DB is ipdesk's storage. It implements ipdesk.Store.
+type DB struct {
+	w  *sql.DB // writes (SQLite: one connection, immediate transactions)
+	r  *sql.DB // reads (SQLite: a pool of read-only connections)
+	pg bool
+
+	// Now returns the current time; tests may replace it.
+	Now func() time.Time
+
+	prefixCache prefixCache
+	tokenUse    sync.Map // token id → last recorded use (time.Time)
+}
+
+var _ ipdesk.Store = (*DB)(nil)
+
+// IsPostgres reports whether dsn names a PostgreSQL database.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// Open opens (creating if needed) the database named by dsn — a file path
+// or "file:…" URI for SQLite, "postgres://…" for PostgreSQL — and brings its
+// schema up to date. A database whose schema is newer than this binary is
+// refused.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	db := &DB{Now: time.Now}
+	if IsPostgres(dsn) {
+		c, err := sql.Open("pgx", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		c.SetMaxOpenConns(20)
+		c.SetMaxIdleConns(20)
+		c.SetConnMaxIdleTime(5 * time.Minute)
+		db.w, db.r, db.pg = c, c, true
+	} else {
+		path := strings.TrimPrefix(dsn, "file:")
+		if i := strings.IndexByte(path, '?'); i >= 0 {
+			path = path[:i]
+		}
+		if path == "" {
+			return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, "db", "database path is empty")
+		}
+		pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
+		u := "file:" + (&url.URL{Path: path}).EscapedPath() + "?"
+		w, err := sql.Open("sqlite", u+pragmas+"&_txlock=immediate")
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		}
+		w.SetMaxOpenConns(1)
+		w.SetConnMaxIdleTime(0)
+		w.SetConnMaxLifetime(0)
+		r, err := sql.Open("sqlite", u+pragmas+"&_pragma=query_only(1)")
+		if err != nil {
+			w.Close()
+			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		}
+		r.SetMaxOpenConns(8)
+		r.SetMaxIdleConns(8)
+		db.w, db.r = w, r
+	}
+	if err := db.w.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error {
+	err := db.w.Close()
+	if db.r != db.w {
+		if e := db.r.Close(); err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	return db.r.PingContext(ctx)
+}
+
+// Postgres reports whether db is a PostgreSQL database.
+func (db *DB) Postgres() bool { return db.pg }
+
+// Tx is a write transaction with the context it runs for.
+type Tx struct {
+	*sql.Tx
+	db  *DB
+	ctx context.Context
+	now time.Time
+}
+
+// write runs fn in one write transaction and commits it if fn returns nil.
+// after runs once the commit succeeded (cache updates).
+func (db *DB) write(ctx context.Context, fn func(tx *Tx) error) error {
+	sqltx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return mapError(err)
+	}
+	tx := &Tx{Tx: sqltx, db: db, ctx: ctx, now: db.Now().UTC()}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return mapError(err)
+	}
+	if err := tx.Commit(); err != nil {
+		return mapError(err)
+	}
+	return nil
+}
+
+// read runs fn in a read-only transaction, so that a list and its count
+// see the same data.
+func (db *DB) read(ctx context.Context, fn func(tx *Tx) error) error {
+	sqltx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: db.pg})
+	if err != nil {
+		return mapError(err)
+	}
+	defer sqltx.Rollback()
+	return mapError(fn(&Tx{Tx: sqltx, db: db, ctx: ctx, now: db.Now().UTC()}))
+}
+
+// exec, query and queryRow use the transaction's context.
+func (tx *Tx) exec(q string, args ...any) (sql.Result, error) {
+	return tx.ExecContext(tx.ctx, q, args...)
+}
+
+func (tx *Tx) query(q string, args ...any) (*sql.Rows, error) {
+	return tx.QueryContext(tx.ctx, q, args...)
+}
+
+func (tx *Tx) queryRow(q string, args ...any) *sql.Row {
+	return tx.QueryRowContext(tx.ctx, q, args...)
+}
+
+// lockRow takes a row lock on PostgreSQL (SQLite transactions hold the
+// write lock already), serialising writers of the same space or subnet.
+func (tx *Tx) lockRow(table string, id int64) error {
+	if !tx.db.pg {
+		return nil
+	}
+	_, err := tx.exec("SELECT id FROM "+table+" WHERE id = $1 FOR UPDATE", id)
+	return err
+}
+
+// micros converts a time to the stored form and back.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// mapError turns driver errors into coded errors by the driver's error
+// code, never by message text. *ipdesk.Error values pass through.
+func mapError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *ipdesk.Error
+	if errors.As(err, &e) {
+		return err
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	var le *sqlite.Error
+	if errors.As(err, &le) {
+		switch le.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return ipdesk.Errorf(ipdesk.ECONFLICT, "the change clashes with an existing record")
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return ipdesk.Errorf(ipdesk.ECONFLICT, "the change refers to a record that does not exist or is still in use")
+		}
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "23505":
+			return ipdesk.Errorf(ipdesk.ECONFLICT, "the change clashes with an existing record")
+		case "23503":
+			return ipdesk.Errorf(ipdesk.ECONFLICT, "the change refers to a record that does not exist or is still in use")
+		case "40001", "40P01":
+			return ipdesk.Errorf(ipdesk.ECONFLICT, "the change clashed with a concurrent change; try again")
+		}
+	}
+	return err
+}
+
+// notFound returns the ENOTFOUND error for an object.
+func notFound(object string, id any) error {
+	return ipdesk.Errorf(ipdesk.ENOTFOUND, "%s %v does not exist", object, id)
+}
+
+// checkVersion refuses a conditional update whose expected version is not
+// the stored one.
+func checkVersion(object string, id any, want *int64, have int64) error {
+	if want != nil && *want != have {
+		return ipdesk.Errorf(ipdesk.EPRECONDITION, "%s %v was changed by someone else (version %d, you had %d); reload and try again", object, id, have, *want)
+	}
+	return nil
+}
+
+// likeEscape escapes LIKE wildcards; queries use ESCAPE '\'.
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// args collects query arguments and returns their $N placeholders.
+type args []any
+
+func (a *args) add(v any) string {
+	*a = append(*a, v)
+	return fmt.Sprintf("$%d", len(*a))
+}
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
