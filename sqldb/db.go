@@ -129,7 +129,7 @@ func (db *DB) write(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return mapError(err)
 	}
-	tx := &Tx{Tx: sqltx, db: db, ctx: ctx, now: db.Now().UTC()}
+	tx := &Tx{Tx: sqltx, db: db, ctx: ctx, now: db.Now().UTC().Truncate(time.Microsecond)}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
 		return mapError(err)

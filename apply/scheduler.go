@@ -1,0 +1,385 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"ipdesk"
+)
+
+// Scheduler defaults.
+const (
+	// DefaultQuiet is how long a target must go without MarkDirty before
+	// it is applied.
+	DefaultQuiet = 2 * time.Second
+	// DefaultMaxDelay is the longest a dirty target waits, so that a
+	// constant stream of edits still gets applied.
+	DefaultMaxDelay = 10 * time.Second
+)
+
+// Recorder stores runs, e.g. in the database. RecordRun gets the context
+// of the call that caused the run (for ApplyNow the caller's, carrying the
+// actor; for debounced runs the scheduler's), without its cancellation.
+type Recorder interface {
+	RecordRun(ctx context.Context, run Run) error
+}
+
+// Job is a target together with the function that renders it.
+type Job struct {
+	Target Target
+	Render RenderFunc
+}
+
+// Config configures a Scheduler. Zero fields take the defaults.
+type Config struct {
+	// Quiet is the quiet period of debouncing; default DefaultQuiet.
+	Quiet time.Duration
+	// MaxDelay bounds the time from the first MarkDirty to the apply;
+	// default DefaultMaxDelay.
+	MaxDelay time.Duration
+	// Recorder stores every run; nil keeps runs only in memory.
+	Recorder Recorder
+	// Logger receives one line per run (unchanged runs at debug level);
+	// default slog.Default().
+	Logger *slog.Logger
+}
+
+// TargetStatus is the state of one target for display.
+type TargetStatus struct {
+	Name string `json:"name"`
+	Kind string `json:"kind"`
+	Path string `json:"path"`
+	// Dirty tells that an apply is due; DirtySince is the first MarkDirty
+	// since the last apply started.
+	Dirty      bool      `json:"dirty"`
+	DirtySince time.Time `json:"dirty_since,omitzero"`
+	// Running tells that an apply is in progress.
+	Running bool `json:"running"`
+	// PendingReload tells that the live file may not be loaded by the
+	// daemon (a reload failed or was interrupted); the next apply reloads.
+	PendingReload bool `json:"pending_reload"`
+	// LastRun is the latest run since ipdesk started, or nil.
+	LastRun *Run `json:"last_run"`
+}
+
+// Scheduler applies dirty targets after a quiet period, applies targets on
+// demand, records runs and keeps the last run of each target. Call Run to
+// start the debouncing loop.
+type Scheduler struct {
+	applier  *Applier
+	rec      Recorder
+	log      *slog.Logger
+	quiet    time.Duration
+	maxDelay time.Duration
+	order    []string        // target names in configuration order
+	jobs     map[string]*job // fixed after NewScheduler
+	wake     chan struct{}   // capacity 1: "look at the dirty targets"
+
+	mu      sync.Mutex // guards the mutable fields of the jobs and looping
+	looping bool
+}
+
+// job is a Job with its scheduling state, guarded by Scheduler.mu.
+type job struct {
+	Job
+	dirty       bool
+	first, last time.Time // first and latest MarkDirty while dirty
+	inLoop      bool      // an apply started by the loop is in flight
+	active      int       // applies holding the target's lock
+	lastRun     *Run
+}
+
+// NewScheduler returns a scheduler of jobs that applies them with a (a new
+// Applier if nil). Every target must pass Check, and names and paths must
+// be unique; otherwise it returns an *ipdesk.Error with code EINVALID.
+func NewScheduler(a *Applier, jobs []Job, cfg Config) (*Scheduler, error) {
+	if a == nil {
+		a = new(Applier)
+	}
+	if cfg.Quiet < 0 {
+		return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, "quiet", "quiet period %s is negative", cfg.Quiet)
+	}
+	if cfg.MaxDelay < 0 {
+		return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, "max_delay", "max delay %s is negative", cfg.MaxDelay)
+	}
+	s := &Scheduler{
+		applier:  a,
+		rec:      cfg.Recorder,
+		log:      cfg.Logger,
+		quiet:    orDefault(cfg.Quiet, DefaultQuiet),
+		maxDelay: orDefault(cfg.MaxDelay, DefaultMaxDelay),
+		jobs:     make(map[string]*job, len(jobs)),
+		wake:     make(chan struct{}, 1),
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	paths := make(map[string]string)
+	for _, jb := range jobs {
+		t := jb.Target
+		if err := t.Check(); err != nil {
+			return nil, err
+		}
+		if jb.Render == nil {
+			return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, "render", "target %q has no render function", t.Name)
+		}
+		if _, dup := s.jobs[t.Name]; dup {
+			return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, "name", "target name %q is used twice", t.Name)
+		}
+		if other, dup := paths[t.Path]; dup {
+			return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, "path", "target %q: path %q is also the path of target %q", t.Name, t.Path, other)
+		}
+		paths[t.Path] = t.Name
+		jb.Target.Validate = slices.Clone(t.Validate)
+		jb.Target.Reload = slices.Clone(t.Reload)
+		s.jobs[t.Name] = &job{Job: jb}
+		s.order = append(s.order, t.Name)
+	}
+	return s, nil
+}
+
+// orDefault returns v, or def when v is 0.
+func orDefault(v, def time.Duration) time.Duration {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// MarkDirty notes that target name needs an apply. The apply starts when
+// the target has had no MarkDirty for the quiet period, or at the latest
+// MaxDelay after the first one. Unknown names are ignored. It is cheap and
+// never blocks on an apply.
+func (s *Scheduler) MarkDirty(name string) {
+	s.mu.Lock()
+	j := s.jobs[name]
+	woke := j != nil && s.mark(j)
+	s.mu.Unlock()
+	if woke {
+		s.signal()
+	}
+}
+
+// MarkDirtyKind calls MarkDirty for every target of the given kinds.
+func (s *Scheduler) MarkDirtyKind(kinds ...string) {
+	woke := false
+	s.mu.Lock()
+	for _, name := range s.order {
+		if j := s.jobs[name]; slices.Contains(kinds, j.Target.Kind) {
+			woke = s.mark(j) || woke
+		}
+	}
+	s.mu.Unlock()
+	if woke {
+		s.signal()
+	}
+}
+
+// mark marks j dirty and tells whether it was clean. Later marks only
+// move the due time later, so the loop needs waking only for the first.
+func (s *Scheduler) mark(j *job) bool {
+	now := time.Now()
+	j.last = now
+	if j.dirty {
+		return false
+	}
+	j.dirty = true
+	j.first = now
+	return true
+}
+
+// signal wakes the loop without blocking.
+func (s *Scheduler) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// ApplyNow applies target name at once (waiting for an apply of it in
+// progress), records the run and returns it. The error is an *ipdesk.Error
+// with code ENOTFOUND for an unknown name, ctx's error if ctx ended before
+// the apply started, or the Recorder's error, in which case run is valid.
+func (s *Scheduler) ApplyNow(ctx context.Context, name string) (Run, error) {
+	j := s.jobs[name] // the map is not modified after NewScheduler
+	if j == nil {
+		return Run{}, ipdesk.Errorf(ipdesk.ENOTFOUND, "target %q is not configured", name)
+	}
+	return s.applyJob(ctx, j, false)
+}
+
+// Status returns the state of every target in configuration order.
+func (s *Scheduler) Status() []TargetStatus {
+	s.mu.Lock()
+	out := make([]TargetStatus, 0, len(s.order))
+	for _, name := range s.order {
+		j := s.jobs[name]
+		ts := TargetStatus{
+			Name:    name,
+			Kind:    j.Target.Kind,
+			Path:    j.Target.Path,
+			Dirty:   j.dirty,
+			Running: j.active > 0,
+		}
+		if j.dirty {
+			ts.DirtySince = j.first
+		}
+		if j.lastRun != nil {
+			r := *j.lastRun
+			ts.LastRun = &r
+		}
+		out = append(out, ts)
+	}
+	s.mu.Unlock()
+	// File system checks outside the lock.
+	for i := range out {
+		out[i].PendingReload = s.applier.PendingReload(s.jobs[out[i].Name].Target)
+	}
+	return out
+}
+
+// Run removes files left by interrupted applies (Applier.Cleanup), marks
+// targets with a pending reload dirty, and then applies dirty targets
+// until ctx ends. It returns nil once ctx has ended and the applies it
+// started have finished; an apply past its swap completes its reload
+// first. Only one Run may be active at a time.
+func (s *Scheduler) Run(ctx context.Context) error {
+	s.mu.Lock()
+	if s.looping {
+		s.mu.Unlock()
+		return ipdesk.Errorf(ipdesk.ECONFLICT, "the apply scheduler is already running")
+	}
+	s.looping = true
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.looping = false
+		s.mu.Unlock()
+	}()
+
+	for _, name := range s.order {
+		t := s.jobs[name].Target
+		removed, err := s.applier.Cleanup(t)
+		for _, p := range removed {
+			s.log.Info("apply: removed a file left by an interrupted apply", "target", name, "file", p)
+		}
+		if err != nil {
+			s.log.Warn("apply: cleanup failed", "target", name, "error", err)
+		}
+		if s.applier.PendingReload(t) {
+			s.log.Warn("apply: an earlier apply did not finish its reload; reloading soon", "target", name)
+			s.MarkDirty(name)
+		}
+	}
+
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	for {
+		if next := s.launchDue(ctx, &wg); next.IsZero() {
+			timer.Stop()
+		} else {
+			timer.Reset(time.Until(next))
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.wake:
+		case <-timer.C:
+		}
+	}
+}
+
+// launchDue starts an apply of every dirty target whose time has come and
+// returns the earliest due time of the others (zero if none).
+func (s *Scheduler) launchDue(ctx context.Context, wg *sync.WaitGroup) time.Time {
+	if ctx.Err() != nil {
+		return time.Time{}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	var next time.Time
+	for _, name := range s.order {
+		j := s.jobs[name]
+		if !j.dirty || j.inLoop {
+			continue // clean, or its running apply wakes the loop when done
+		}
+		due := j.last.Add(s.quiet)
+		if limit := j.first.Add(s.maxDelay); limit.Before(due) {
+			due = limit
+		}
+		if due.After(now) {
+			if next.IsZero() || due.Before(next) {
+				next = due
+			}
+			continue
+		}
+		j.inLoop = true
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.applyJob(ctx, j, true)
+		}()
+	}
+	return next
+}
+
+// applyJob applies j, keeps and records the run. fromLoop tells that the
+// loop started it.
+func (s *Scheduler) applyJob(ctx context.Context, j *job, fromLoop bool) (Run, error) {
+	started := false
+	run, err := s.applier.apply(ctx, j.Target, j.Render, func() {
+		// Every MarkDirty until now is covered by the render that follows.
+		s.mu.Lock()
+		started = true
+		j.active++
+		j.dirty = false
+		s.mu.Unlock()
+	})
+	s.mu.Lock()
+	if started {
+		j.active--
+	}
+	if fromLoop {
+		j.inLoop = false
+	}
+	if err == nil && (j.lastRun == nil || !run.Start.Before(j.lastRun.Start)) {
+		r := run
+		j.lastRun = &r
+	}
+	s.mu.Unlock()
+	if fromLoop {
+		s.signal() // the target may have become dirty again meanwhile
+	}
+	if err != nil {
+		return run, err
+	}
+	s.logRun(run)
+	if s.rec != nil {
+		if err := s.rec.RecordRun(context.WithoutCancel(ctx), run); err != nil {
+			s.log.Error("apply: cannot record the run", "target", run.Target, "status", run.Status, "error", err)
+			return run, fmt.Errorf("apply: recording the run of target %q: %w", run.Target, err)
+		}
+	}
+	return run, nil
+}
+
+// logRun writes one log line about run.
+func (s *Scheduler) logRun(run Run) {
+	attrs := []any{"target", run.Target, "status", run.Status, "duration", run.Duration.Round(time.Millisecond)}
+	switch run.Status {
+	case StatusUnchanged:
+		s.log.Debug("apply: unchanged", attrs...)
+	case StatusApplied:
+		s.log.Info("apply: applied", append(attrs, "added", run.Added, "removed", run.Removed)...)
+	default:
+		s.log.Warn("apply: failed", append(attrs, "message", run.Message)...)
+	}
+}

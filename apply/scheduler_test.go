@@ -1,0 +1,408 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"ipdesk"
+)
+
+// memRecorder keeps runs and reports each on a channel.
+type memRecorder struct {
+	mu     sync.Mutex
+	runs   []Run
+	actors []string
+	ch     chan Run
+	err    error
+}
+
+func newMemRecorder() *memRecorder { return &memRecorder{ch: make(chan Run, 1000)} }
+
+func (r *memRecorder) RecordRun(ctx context.Context, run Run) error {
+	r.mu.Lock()
+	r.runs = append(r.runs, run)
+	r.actors = append(r.actors, ipdesk.ActorName(ctx))
+	err := r.err
+	r.mu.Unlock()
+	r.ch <- run
+	return err
+}
+
+func (r *memRecorder) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.runs)
+}
+
+// wait returns the next recorded run or fails after d.
+func (r *memRecorder) wait(t *testing.T, d time.Duration) Run {
+	t.Helper()
+	select {
+	case run := <-r.ch:
+		return run
+	case <-time.After(d):
+		t.Fatalf("no run recorded within %v", d)
+		return Run{}
+	}
+}
+
+// counting returns a render that yields a new content on every call and
+// counts the calls.
+func counting(n *atomic.Int64) RenderFunc {
+	return func(context.Context) ([]byte, error) {
+		return fmt.Appendf(nil, "version %d\n", n.Add(1)), nil
+	}
+}
+
+// startScheduler runs s until the test ends and checks that Run returns.
+func startScheduler(t *testing.T, s *Scheduler) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("Run did not return after cancel")
+		}
+	})
+}
+
+func TestDebounce(t *testing.T) {
+	dir := t.TempDir()
+	const quiet = 100 * time.Millisecond
+	var renders [2]atomic.Int64
+	jobs := []Job{
+		{Target: Target{Name: "dhcpd", Kind: KindISCDHCP, Path: filepath.Join(dir, "dhcpd.hosts")}, Render: counting(&renders[0])},
+		{Target: Target{Name: "rooms", Kind: KindSquidRooms, Path: filepath.Join(dir, "rooms.txt")}, Render: counting(&renders[1])},
+	}
+	rec := newMemRecorder()
+	s, err := NewScheduler(nil, jobs, Config{Quiet: quiet, MaxDelay: time.Minute, Recorder: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	startScheduler(t, s)
+
+	// 10,000 marks of each target within the quiet period (the loop
+	// takes well under 100 ms; if a machine is slower, the marks keep
+	// postponing the apply, which still gives one apply).
+	for range 10000 {
+		s.MarkDirty("dhcpd")
+		s.MarkDirty("rooms")
+		s.MarkDirty("not-configured") // ignored
+	}
+	got := map[string]Run{}
+	for range 2 {
+		run := rec.wait(t, 10*time.Second)
+		got[run.Target] = run
+	}
+	if got["dhcpd"].Status != StatusApplied || got["rooms"].Status != StatusApplied {
+		t.Fatalf("runs: %+v", got)
+	}
+	// Nothing else follows.
+	time.Sleep(5 * quiet)
+	if n0, n1, n := renders[0].Load(), renders[1].Load(), rec.count(); n0 != 1 || n1 != 1 || n != 2 {
+		t.Errorf("renders %d and %d, runs %d; want 1, 1, 2", n0, n1, n)
+	}
+	for _, st := range s.Status() {
+		if st.Dirty || st.Running || st.LastRun == nil || st.LastRun.Status != StatusApplied {
+			t.Errorf("status %+v", st)
+		}
+	}
+	if got := readFile(t, filepath.Join(dir, "dhcpd.hosts")); got != "version 1\n" {
+		t.Errorf("file %q", got)
+	}
+
+	// A later edit causes exactly one more apply.
+	s.MarkDirty("dhcpd")
+	if st := s.Status()[0]; !st.Dirty || st.DirtySince.IsZero() {
+		t.Errorf("status after MarkDirty: %+v", st)
+	}
+	if run := rec.wait(t, 10*time.Second); run.Target != "dhcpd" {
+		t.Errorf("run %+v", run)
+	}
+	if rec.actors[0] != "system" {
+		t.Errorf("debounced run recorded as %q, want system", rec.actors[0])
+	}
+}
+
+func TestMaxDelay(t *testing.T) {
+	dir := t.TempDir()
+	var renders atomic.Int64
+	jobs := []Job{{Target: Target{Name: "dhcpd", Kind: KindISCDHCP, Path: filepath.Join(dir, "h")}, Render: counting(&renders)}}
+	rec := newMemRecorder()
+	s, err := NewScheduler(nil, jobs, Config{Quiet: 200 * time.Millisecond, MaxDelay: 300 * time.Millisecond, Recorder: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	startScheduler(t, s)
+	// Marks every 10 ms for 2 s never leave a quiet period; the maximum
+	// delay must still let applies through while they continue.
+	end := time.Now().Add(2 * time.Second)
+	for time.Now().Before(end) {
+		s.MarkDirty("dhcpd")
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := rec.count(); n < 1 {
+		t.Errorf("%d applies during a constant stream of edits, want some", n)
+	}
+	t.Logf("%d applies during 2 s of edits with max delay 300ms", rec.count())
+}
+
+// TestApplyNowSerialised runs concurrent ApplyNow calls on one target with
+// a validator that detects overlapping execution.
+func TestApplyNowSerialised(t *testing.T) {
+	f := newFakes(t)
+	busy := filepath.Join(f.dir, "busy")
+	overlap := filepath.Join(f.dir, "overlap")
+	runs := filepath.Join(f.dir, "runs")
+	check := f.script("validate-slow", fmt.Sprintf(`mkdir %q 2>/dev/null || echo overlap >> %q
+echo run >> %q
+sleep 0.05
+rmdir %q`, busy, overlap, runs, busy))
+	var renders atomic.Int64
+	jobs := []Job{{Target: Target{Name: "dhcpd", Kind: KindISCDHCP, Path: filepath.Join(f.dir, "hosts"),
+		Validate: []string{check, "{candidate}"}}, Render: counting(&renders)}}
+	s, err := NewScheduler(nil, jobs, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			run, err := s.ApplyNow(context.Background(), "dhcpd")
+			if err == nil && run.Status != StatusApplied {
+				err = fmt.Errorf("status %q: %s", run.Status, run.Message)
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if _, err := os.Stat(overlap); err == nil {
+		t.Errorf("validators overlapped: %s", readFile(t, overlap))
+	}
+	if got := strings.Count(readFile(t, runs), "run\n"); got != n {
+		t.Errorf("%d validator runs, want %d", got, n)
+	}
+}
+
+// TestTargetsInParallel shows that two targets apply at the same time:
+// each validator waits for the other one to start, which would time out if
+// the applies were serialised.
+func TestTargetsInParallel(t *testing.T) {
+	f := newFakes(t)
+	rendezvous := func(me, other string) string {
+		return f.script("validate-"+me, fmt.Sprintf(`touch %q
+i=0
+while [ ! -e %q ]; do
+	i=$((i+1)); [ $i -gt 200 ] && { echo "the other target never started" >&2; exit 1; }
+	sleep 0.05
+done`, filepath.Join(f.dir, me+".started"), filepath.Join(f.dir, other+".started")))
+	}
+	jobs := []Job{
+		{Target: Target{Name: "a", Kind: KindISCDHCP, Path: filepath.Join(f.dir, "a.conf"),
+			Validate: []string{rendezvous("a", "b"), "{candidate}"}}, Render: static("a\n")},
+		{Target: Target{Name: "b", Kind: KindKea, Path: filepath.Join(f.dir, "b.conf"),
+			Validate: []string{rendezvous("b", "a"), "{candidate}"}}, Render: static("b\n")},
+	}
+	s, err := NewScheduler(nil, jobs, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for _, name := range []string{"a", "b"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			run, err := s.ApplyNow(context.Background(), name)
+			if err != nil || run.Status != StatusApplied {
+				t.Errorf("%s: %v %q %s", name, err, run.Status, run.Message)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func TestApplyNow(t *testing.T) {
+	dir := t.TempDir()
+	rec := newMemRecorder()
+	jobs := []Job{{Target: Target{Name: "dhcpd", Kind: KindISCDHCP, Path: filepath.Join(dir, "h")}, Render: static("x\n")}}
+	s, err := NewScheduler(nil, jobs, Config{Recorder: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ApplyNow(context.Background(), "nope"); ipdesk.ErrorCode(err) != ipdesk.ENOTFOUND {
+		t.Errorf("unknown target: %v", err)
+	}
+	// ApplyNow clears a pending mark: its render covers the edit.
+	s.MarkDirty("dhcpd")
+	ctx := ipdesk.NewContextWithActor(context.Background(), &ipdesk.User{Name: "alice"})
+	run, err := s.ApplyNow(ctx, "dhcpd")
+	if err != nil || run.Status != StatusApplied {
+		t.Fatalf("%v %+v", err, run)
+	}
+	st := s.Status()[0]
+	if st.Dirty || st.LastRun == nil || st.LastRun.Start != run.Start {
+		t.Errorf("status %+v", st)
+	}
+	if rec.count() != 1 || rec.actors[0] != "alice" {
+		t.Errorf("recorded %d runs by %q", rec.count(), rec.actors)
+	}
+	// A failing recorder: the run is returned with the error.
+	rec.err = errors.New("disk full")
+	run, err = s.ApplyNow(ctx, "dhcpd")
+	if err == nil || !strings.Contains(err.Error(), "disk full") || run.Status != StatusUnchanged {
+		t.Errorf("recorder failure: %v %+v", err, run)
+	}
+}
+
+func TestMarkDirtyKind(t *testing.T) {
+	jobs := []Job{
+		{Target: Target{Name: "levels", Kind: KindSquidLevels, Path: "/nonexistent/levels"}, Render: static("")},
+		{Target: Target{Name: "rooms", Kind: KindSquidRooms, Path: "/nonexistent/rooms"}, Render: static("")},
+		{Target: Target{Name: "dhcpd", Kind: KindISCDHCP, Path: "/nonexistent/hosts"}, Render: static("")},
+	}
+	s, err := NewScheduler(nil, jobs, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.MarkDirtyKind(KindSquidRooms, KindISCDHCP)
+	var dirty []string
+	for _, st := range s.Status() {
+		if st.Dirty {
+			dirty = append(dirty, st.Name)
+		}
+	}
+	if strings.Join(dirty, ",") != "rooms,dhcpd" {
+		t.Errorf("dirty %q, want rooms and dhcpd", dirty)
+	}
+}
+
+func TestNewSchedulerRejects(t *testing.T) {
+	good := func(name, path string) Job {
+		return Job{Target: Target{Name: name, Kind: KindDnsmasq, Path: path}, Render: static("")}
+	}
+	tests := []struct {
+		name  string
+		jobs  []Job
+		cfg   Config
+		field string
+	}{
+		{"duplicate name", []Job{good("d", "/etc/a"), good("d", "/etc/b")}, Config{}, "name"},
+		{"duplicate path", []Job{good("d", "/etc/a"), good("e", "/etc/a")}, Config{}, "path"},
+		{"bad target", []Job{good("d", "etc/a")}, Config{}, "path"},
+		{"no render", []Job{{Target: good("d", "/etc/a").Target}}, Config{}, "render"},
+		{"negative quiet", nil, Config{Quiet: -1}, "quiet"},
+		{"negative max delay", nil, Config{MaxDelay: -1}, "max_delay"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := NewScheduler(nil, tc.jobs, tc.cfg)
+			if ipdesk.ErrorCode(err) != ipdesk.EINVALID || ipdesk.ErrorField(err) != tc.field {
+				t.Errorf("err %v (field %q), want EINVALID on %q", err, ipdesk.ErrorField(err), tc.field)
+			}
+		})
+	}
+}
+
+// TestSchedulerStartAndStop: Run cleans up after a crash and reloads a
+// target whose reload was interrupted; on cancel it waits for the apply in
+// flight and leaves no goroutines.
+func TestSchedulerStartAndStop(t *testing.T) {
+	before := runtime.NumGoroutine()
+	f := newFakes(t)
+	live := filepath.Join(f.dir, "hosts")
+	writeFile(t, live, "v1\n")
+	stale := filepath.Join(f.dir, ".hosts.ipdesk-42.tmp")
+	writeFile(t, stale, "half")
+	writeFile(t, markerPath(live), "")
+	started := filepath.Join(f.dir, "started")
+	slow := f.script("validate-slow", fmt.Sprintf("touch %q\nsleep 60", started))
+	rec := newMemRecorder()
+	var content atomic.Pointer[string]
+	content.Store(ptr("v1\n"))
+	render := func(context.Context) ([]byte, error) { return []byte(*content.Load()), nil }
+	jobs := []Job{{Target: Target{Name: "dhcpd", Kind: KindISCDHCP, Path: live,
+		Validate: []string{slow, "{candidate}"}, Reload: []string{f.reloader()}}, Render: render}}
+	s, err := NewScheduler(nil, jobs, Config{Quiet: 10 * time.Millisecond, Recorder: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+
+	// The pending reload is done although the file is unchanged.
+	run := rec.wait(t, 10*time.Second)
+	if run.Status != StatusApplied || f.reloads() != 1 {
+		t.Fatalf("status %q, %d reloads: %s", run.Status, f.reloads(), run.Message)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Error("stale candidate not removed at start")
+	}
+	if err := s.Run(ctx); ipdesk.ErrorCode(err) != ipdesk.ECONFLICT {
+		t.Errorf("second Run: %v", err)
+	}
+
+	// Start an apply that hangs in validation, then stop.
+	content.Store(ptr("v2\n"))
+	s.MarkDirty("dhcpd")
+	for i := 0; ; i++ {
+		if _, err := os.Stat(started); err == nil {
+			break
+		} else if i > 1000 {
+			t.Fatal("validator never started")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	begin := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Run did not return")
+	}
+	t.Logf("Run returned %v after cancel", time.Since(begin))
+	run = rec.wait(t, time.Second)
+	if run.Status != StatusError || !strings.Contains(run.Message, "cancelled") {
+		t.Errorf("cancelled run: %q %s", run.Status, run.Message)
+	}
+	if got := readFile(t, live); got != "v1\n" {
+		t.Errorf("live %q", got)
+	}
+	// No goroutine of the scheduler survives (allow the runtime a moment).
+	for i := 0; runtime.NumGoroutine() > before; i++ {
+		if i > 200 {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines, %d before:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

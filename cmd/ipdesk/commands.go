@@ -1,0 +1,392 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"ipdesk"
+	"ipdesk/importer"
+	"ipdesk/sqldb"
+	"ipdesk/web"
+)
+
+// flags parses a command's flags; positional arguments may come before or
+// after them.
+func (m *Main) flags(name string, args []string, define func(fs *flag.FlagSet)) (Config, []string, error) {
+	fs := flag.NewFlagSet("ipdesk "+name, flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	resolve := commonFlags(fs, m.Getenv)
+	if define != nil {
+		define(fs)
+	}
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return Config{}, nil, errUsage
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	c, err := resolve()
+	return c, positional, err
+}
+
+func (c Config) logger(w io.Writer) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(c.LogLevel))
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// systemCtx is the context of changes the CLI makes: the audit log records
+// the operator's login name.
+func systemCtx(ctx context.Context, getenv func(string) string) context.Context {
+	name := "cli"
+	if u := getenv("USER"); u != "" && ipdesk.ValidateText("user", u, 64) == nil {
+		name = "cli:" + u
+	}
+	return ipdesk.NewContextWithActor(ctx, &ipdesk.User{Name: name})
+}
+
+func (m *Main) open(ctx context.Context, c Config) (*sqldb.DB, error) {
+	db, err := sqldb.Open(ctx, c.DB)
+	if err != nil {
+		return nil, fmt.Errorf("database %s: %w", redact(c.DB), err)
+	}
+	return db, nil
+}
+
+// redact hides the password of a database URL.
+func redact(dsn string) string {
+	if i := strings.Index(dsn, "://"); i >= 0 {
+		if at := strings.LastIndex(dsn, "@"); at > i {
+			cred := dsn[i+3 : at]
+			if u, _, ok := strings.Cut(cred, ":"); ok {
+				return dsn[:i+3] + u + ":***" + dsn[at:]
+			}
+		}
+	}
+	return dsn
+}
+
+func (m *Main) serve(ctx context.Context, args []string) error {
+	c, pos, err := m.flags("serve", args, nil)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fmt.Errorf("serve takes no arguments, got %q", pos)
+	}
+	log := c.logger(m.Stderr)
+	db, err := m.open(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := m.bootstrapAdmin(ctx, db); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", c.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.Listen, err)
+	}
+	srv := web.NewServer(db, web.Options{Logger: log})
+	log.Info("ipdesk listening", "addr", "http://"+ln.Addr().String(), "db", redact(c.DB))
+	if m.Ready != nil {
+		m.Ready(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}
+
+// bootstrapAdmin creates the user "admin" in an empty database. The password
+// comes from IPDESK_ADMIN_PASSWORD, or is generated and printed once.
+func (m *Main) bootstrapAdmin(ctx context.Context, db *sqldb.DB) error {
+	n, err := db.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	pw := m.Getenv("IPDESK_ADMIN_PASSWORD")
+	generated := pw == ""
+	if generated {
+		b := make([]byte, 15)
+		if _, err := rand.Read(b); err != nil {
+			return err
+		}
+		pw = base64.RawURLEncoding.EncodeToString(b)
+	}
+	u := &ipdesk.User{Name: "admin", FullName: "Administrator", Admin: true}
+	if err := db.CreateUser(systemCtx(ctx, m.Getenv), u, pw); err != nil {
+		return fmt.Errorf("create the first admin user: %w", err)
+	}
+	if generated {
+		fmt.Fprintf(m.Stderr, "\nCreated the user \"admin\" with the password:\n\n    %s\n\nIt is shown only this once. Change it with: ipdesk user passwd admin\n\n", pw)
+	} else {
+		fmt.Fprintln(m.Stderr, `Created the user "admin" with the password from IPDESK_ADMIN_PASSWORD.`)
+	}
+	return nil
+}
+
+func (m *Main) migrate(ctx context.Context, args []string) error {
+	c, _, err := m.flags("migrate", args, nil)
+	if err != nil {
+		return err
+	}
+	db, err := m.open(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	v, err := db.CurrentVersion(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "database schema at version %d\n", v)
+	return nil
+}
+
+// password reads a new password from IPDESK_PASSWORD or the first line of
+// standard input.
+func (m *Main) password() (string, error) {
+	if pw := m.Getenv("IPDESK_PASSWORD"); pw != "" {
+		return pw, nil
+	}
+	if f, ok := m.Stdin.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			fmt.Fprint(m.Stderr, "password: ")
+		}
+	}
+	line, err := bufio.NewReader(m.Stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	pw := strings.TrimRight(line, "\r\n")
+	if pw == "" {
+		return "", errors.New("no password given: set IPDESK_PASSWORD or write it on standard input")
+	}
+	return pw, nil
+}
+
+func (m *Main) userAdd(ctx context.Context, args []string) error {
+	var admin bool
+	var fullName string
+	c, pos, err := m.flags("user add", args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&admin, "admin", false, "the user may do everything")
+		fs.StringVar(&fullName, "full-name", "", "the user's full name")
+	})
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errors.New("user add takes one user name")
+	}
+	pw, err := m.password()
+	if err != nil {
+		return err
+	}
+	db, err := m.open(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	u := &ipdesk.User{Name: pos[0], FullName: fullName, Admin: admin}
+	if err := db.CreateUser(systemCtx(ctx, m.Getenv), u, pw); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "created user %q (id %d)\n", u.Name, u.ID)
+	return nil
+}
+
+func (m *Main) userPasswd(ctx context.Context, args []string) error {
+	c, pos, err := m.flags("user passwd", args, nil)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errors.New("user passwd takes one user name")
+	}
+	pw, err := m.password()
+	if err != nil {
+		return err
+	}
+	db, err := m.open(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	u, err := db.FindUserByName(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	if err := db.SetPassword(systemCtx(ctx, m.Getenv), u.ID, pw); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "password of %q changed\n", u.Name)
+	return nil
+}
+
+func (m *Main) tokenCreate(ctx context.Context, args []string) error {
+	var user, desc string
+	c, _, err := m.flags("token create", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&user, "user", "", "the user the token acts as (required)")
+		fs.StringVar(&desc, "description", "created on the command line", "what the token is for")
+	})
+	if err != nil {
+		return err
+	}
+	if user == "" {
+		return errors.New("token create needs --user NAME")
+	}
+	db, err := m.open(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	u, err := db.FindUserByName(ctx, user)
+	if err != nil {
+		return err
+	}
+	secret, _, err := db.CreateToken(systemCtx(ctx, m.Getenv), u.ID, desc)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(m.Stdout, secret)
+	return nil
+}
+
+func (m *Main) importHosts(ctx context.Context, args []string) error {
+	var dryRun bool
+	c, pos, err := m.flags("import hosts", args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&dryRun, "dry-run", false, "check and report, change nothing")
+	})
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errors.New("import hosts takes one file (.csv or .json; - for CSV on standard input)")
+	}
+	var r io.Reader = m.Stdin
+	if pos[0] != "-" {
+		f, err := os.Open(pos[0])
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		r = f
+	}
+	var hosts []importer.Host
+	var problems []importer.LineError
+	if strings.EqualFold(filepath.Ext(pos[0]), ".json") {
+		hosts, problems, err = importer.ReadHostsJSON(r)
+	} else {
+		hosts, problems, err = importer.ReadHostsCSV(r)
+	}
+	if err != nil {
+		return err
+	}
+	db, err := m.open(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	addrs, lines, more, err := importer.ToAddresses(ctx, db, hosts)
+	if err != nil {
+		return err
+	}
+	problems = append(problems, more...)
+	// Problems found while reading mean nothing is written; the store still
+	// checks the rest so that one run reports everything.
+	res, err := db.ImportAddresses(systemCtx(ctx, m.Getenv), addrs, dryRun || len(problems) > 0)
+	if err != nil {
+		return err
+	}
+	for _, p := range res.Problems {
+		h := lines[p.Row-1]
+		problems = append(problems, importer.LineError{Line: h, Field: p.Field, Err: p.Error})
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(m.Stderr, "line %d: warning: %s\n", lines[w.Row-1], w.Message)
+	}
+	if len(problems) > 0 {
+		sortLineErrors(problems)
+		for _, p := range problems {
+			fmt.Fprintln(m.Stderr, p.Error())
+		}
+		return fmt.Errorf("%d problems; nothing was imported", len(problems))
+	}
+	verb := "imported"
+	if dryRun {
+		verb = "would import"
+	}
+	fmt.Fprintf(m.Stdout, "%s %d hosts: %d created, %d updated, %d unchanged\n", verb, len(addrs), res.Created, res.Updated, len(addrs)-res.Created-res.Updated)
+	return nil
+}
+
+func sortLineErrors(p []importer.LineError) {
+	for i := 1; i < len(p); i++ {
+		for j := i; j > 0 && p[j].Line < p[j-1].Line; j-- {
+			p[j], p[j-1] = p[j-1], p[j]
+		}
+	}
+}
+
+func (m *Main) exportHosts(ctx context.Context, args []string) error {
+	var format, space string
+	c, _, err := m.flags("export hosts", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&format, "format", "csv", "csv or json")
+		fs.StringVar(&space, "space", "", "only this space (by name)")
+	})
+	if err != nil {
+		return err
+	}
+	if format != "csv" && format != "json" {
+		return fmt.Errorf("format %q is not csv or json", format)
+	}
+	db, err := m.open(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var f ipdesk.AddressFilter
+	if space != "" {
+		ss, _, err := db.FindSpaces(ctx, ipdesk.SpaceFilter{Name: &space})
+		if err != nil {
+			return err
+		}
+		if len(ss) == 0 {
+			return fmt.Errorf("space %q does not exist", space)
+		}
+		f.SpaceID = &ss[0].ID
+	}
+	hosts, err := importer.ExportHosts(ctx, db, f)
+	if err != nil {
+		return err
+	}
+	if format == "json" {
+		return importer.WriteHostsJSON(m.Stdout, hosts)
+	}
+	return importer.WriteHostsCSV(m.Stdout, hosts)
+}

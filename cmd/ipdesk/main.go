@@ -1,0 +1,129 @@
+// Command ipdesk is the ipdesk server and its operator commands.
+//
+//	ipdesk serve                      run the server
+//	ipdesk migrate                    bring the database schema up to date
+//	ipdesk user add NAME [--admin]    add a user (password from IPDESK_PASSWORD or stdin)
+//	ipdesk user passwd NAME           set a user's password
+//	ipdesk token create --user NAME   print a new API token
+//	ipdesk import hosts FILE          import a hosts CSV or JSON file
+//	ipdesk export hosts               write all hosts as CSV or JSON
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"ipdesk"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	m := &Main{Getenv: os.Getenv, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
+	if err := m.Run(ctx, os.Args[1:]); err != nil {
+		if !errors.Is(err, errUsage) {
+			fmt.Fprintln(os.Stderr, "ipdesk:", message(err))
+		}
+		os.Exit(1)
+	}
+}
+
+// message returns the text shown for err: the coded message of an
+// *ipdesk.Error, the plain error otherwise.
+func message(err error) string {
+	if ipdesk.ErrorCode(err) != ipdesk.EINTERNAL {
+		return ipdesk.ErrorMessage(err)
+	}
+	return err.Error()
+}
+
+// Main runs one ipdesk command; main() and end-to-end tests share it.
+type Main struct {
+	Getenv func(string) string
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// Ready, if set, receives the server's address once it listens.
+	Ready func(addr string)
+}
+
+const usage = `usage: ipdesk COMMAND [flags]
+
+commands:
+  serve                       run the server
+  migrate                     bring the database schema up to date and exit
+  user add NAME [--admin]     add a user; the password comes from IPDESK_PASSWORD or stdin
+  user passwd NAME            set a user's password (same sources)
+  token create --user NAME    print a new API token for the user
+  import hosts FILE           import hosts from a CSV or JSON file (--dry-run: only check)
+  export hosts                write every host as CSV (--format json for JSON)
+
+Every command takes --db, --config and --log-level; "ipdesk COMMAND -h" lists them.
+`
+
+// Run runs the command named by args[0].
+func (m *Main) Run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(m.Stderr, usage)
+		return errUsage
+	}
+	cmd, rest := args[0], args[1:]
+	sub := func() (string, []string, error) {
+		if len(rest) == 0 {
+			fmt.Fprint(m.Stderr, usage)
+			return "", nil, errUsage
+		}
+		return rest[0], rest[1:], nil
+	}
+	switch cmd {
+	case "serve":
+		return m.serve(ctx, rest)
+	case "migrate":
+		return m.migrate(ctx, rest)
+	case "user":
+		s, r, err := sub()
+		if err != nil {
+			return err
+		}
+		switch s {
+		case "add":
+			return m.userAdd(ctx, r)
+		case "passwd":
+			return m.userPasswd(ctx, r)
+		}
+	case "token":
+		s, r, err := sub()
+		if err != nil {
+			return err
+		}
+		if s == "create" {
+			return m.tokenCreate(ctx, r)
+		}
+	case "import":
+		s, r, err := sub()
+		if err != nil {
+			return err
+		}
+		if s == "hosts" {
+			return m.importHosts(ctx, r)
+		}
+	case "export":
+		s, r, err := sub()
+		if err != nil {
+			return err
+		}
+		if s == "hosts" {
+			return m.exportHosts(ctx, r)
+		}
+	case "help", "-h", "--help":
+		fmt.Fprint(m.Stdout, usage)
+		return nil
+	}
+	fmt.Fprintf(m.Stderr, "ipdesk: unknown command %q\n\n%s", fmt.Sprint(args), usage)
+	return errUsage
+}

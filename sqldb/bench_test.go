@@ -1,0 +1,190 @@
+package sqldb_test
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"ipdesk"
+	"ipdesk/sqldb"
+	"ipdesk/sqldb/sqldbtest"
+)
+
+// The benchmark plan: a container 10.0.0.0/8 holding 20,000 /24 subnets
+// (allocated from the bottom, so "next free /24" has to pass all of
+// them), a /16 subnet holding 60,000 addresses from its first address up
+// (so "first free" has to pass them), and 40,000 more hosts spread over
+// the /24s: 100,000 addresses in all.
+type benchPlan struct {
+	db        *sqldb.DB
+	container *ipdesk.Prefix
+	big       *ipdesk.Prefix
+	sample    []*ipdesk.Address
+}
+
+var (
+	benchOnce  = map[string]*benchPlan{}
+	benchMu    sync.Mutex
+	benchBgCtx = context.Background()
+)
+
+func plan(b *testing.B, kind string) *benchPlan {
+	benchMu.Lock()
+	defer benchMu.Unlock()
+	if p := benchOnce[kind]; p != nil {
+		return p
+	}
+	var db *sqldb.DB
+	var err error
+	switch kind {
+	case "sqlite":
+		dir, _ := os.MkdirTemp("", "ipdesk-bench")
+		db, err = sqldb.Open(benchBgCtx, filepath.Join(dir, "bench.db"))
+	case "postgres":
+		dsn := sqldbtest.PostgresDSN(b)
+		if dsn == "" {
+			b.Skip("no PostgreSQL configured")
+		}
+		db, err = sqldb.Open(benchBgCtx, dsn)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := &benchPlan{db: db}
+	s := &ipdesk.Space{Name: "bench"}
+	must(b, db.CreateSpace(ctx, s))
+	p.container = &ipdesk.Prefix{SpaceID: s.ID, Prefix: netip.MustParsePrefix("10.0.0.0/8"), Kind: ipdesk.PrefixContainer}
+	_, err = db.CreatePrefix(ctx, p.container)
+	must(b, err)
+	p.big = &ipdesk.Prefix{SpaceID: s.ID, Prefix: netip.MustParsePrefix("172.16.0.0/16"), Kind: ipdesk.PrefixSubnet}
+	_, err = db.CreatePrefix(ctx, p.big)
+	must(b, err)
+	for i := 0; i < 20000; i++ {
+		_, err := db.AllocatePrefix(ctx, p.container.ID, 24, &ipdesk.Prefix{})
+		must(b, err)
+	}
+	var rows []*ipdesk.Address
+	for i := 0; i < 60000; i++ {
+		a := netip.AddrFrom4([4]byte{172, 16, byte((i + 1) >> 8), byte(i + 1)})
+		rows = append(rows, host(s.ID, a, i))
+	}
+	for i := 0; i < 40000; i++ {
+		a := netip.AddrFrom4([4]byte{10, byte(i % 20000 >> 8), byte(i % 20000), byte(1 + i/20000)})
+		rows = append(rows, host(s.ID, a, 60000+i))
+	}
+	res, err := db.ImportAddresses(ctx, rows, false)
+	if err != nil || len(res.Problems) > 0 {
+		b.Fatalf("import: %v %v", err, res.Problems[:min(3, len(res.Problems))])
+	}
+	p.sample = []*ipdesk.Address{rows[12345], rows[59999], rows[77777]}
+	benchOnce[kind] = p
+	return p
+}
+
+func host(space int64, a netip.Addr, i int) *ipdesk.Address {
+	return &ipdesk.Address{SpaceID: space, Addr: a, Hostname: fmt.Sprintf("host%06d", i),
+		MAC: ipdesk.MAC{0x02, 0, byte(i >> 24), byte(i >> 16), byte(i >> 8), byte(i)}, Owner: fmt.Sprintf("Owner %d", i%977), Phone: fmt.Sprintf("+49 3591 %05d", i%5000)}
+}
+
+func must(b *testing.B, err error) {
+	b.Helper()
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+func eachDB(b *testing.B, fn func(b *testing.B, p *benchPlan)) {
+	for _, kind := range []string{"sqlite", "postgres"} {
+		b.Run(kind, func(b *testing.B) { fn(b, plan(b, kind)) })
+	}
+}
+
+func BenchmarkFirstFree60k(b *testing.B) {
+	eachDB(b, func(b *testing.B, p *benchPlan) {
+		for b.Loop() {
+			a, err := p.db.FirstFreeAddress(benchBgCtx, p.big.ID, netip.Addr{})
+			if err != nil || a.String() != "172.16.234.97" {
+				b.Fatalf("%v %v", a, err)
+			}
+		}
+	})
+}
+
+func BenchmarkNextFreePrefix20k(b *testing.B) {
+	eachDB(b, func(b *testing.B, p *benchPlan) {
+		for b.Loop() {
+			n, err := p.db.NextFreePrefix(benchBgCtx, p.container.ID, 24)
+			if err != nil || n.String() != "10.78.32.0/24" {
+				b.Fatalf("%v %v", n, err)
+			}
+		}
+	})
+}
+
+func BenchmarkFindByMAC100k(b *testing.B) {
+	eachDB(b, func(b *testing.B, p *benchPlan) {
+		m := p.sample[1].MAC
+		for b.Loop() {
+			r, _, err := p.db.FindAddresses(benchBgCtx, ipdesk.AddressFilter{MAC: &m})
+			if err != nil || len(r) != 1 {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkFindByIP100k(b *testing.B) {
+	eachDB(b, func(b *testing.B, p *benchPlan) {
+		a := p.sample[2].Addr
+		for b.Loop() {
+			r, _, err := p.db.FindAddresses(benchBgCtx, ipdesk.AddressFilter{Addr: &a})
+			if err != nil || len(r) != 1 {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkFindByHostname100k(b *testing.B) {
+	eachDB(b, func(b *testing.B, p *benchPlan) {
+		h := p.sample[0].Hostname
+		for b.Loop() {
+			r, _, err := p.db.FindAddresses(benchBgCtx, ipdesk.AddressFilter{Hostname: &h})
+			if err != nil || len(r) != 1 {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkSearchSubstring100k(b *testing.B) {
+	eachDB(b, func(b *testing.B, p *benchPlan) {
+		for b.Loop() {
+			r, n, err := p.db.FindAddresses(benchBgCtx, ipdesk.AddressFilter{Query: "owner 976"})
+			if err != nil || n == 0 || len(r) == 0 {
+				b.Fatal(n, err)
+			}
+		}
+	})
+}
+
+func BenchmarkCreateAddress(b *testing.B) {
+	eachDB(b, func(b *testing.B, p *benchPlan) {
+		i := 0
+		for b.Loop() {
+			i++
+			a := netip.AddrFrom4([4]byte{10, 200, byte(i >> 8), byte(i)})
+			if a.As4()[3] == 0 || a.As4()[3] == 255 {
+				continue
+			}
+			_, err := p.db.CreateAddress(ctx, host(p.big.SpaceID, a, 200000+i))
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -1,0 +1,118 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"ipdesk"
+)
+
+// addressResult is an address as answered to a change, with its warnings.
+type addressResult struct {
+	*ipdesk.Address
+	Warnings []ipdesk.Warning `json:"warnings"`
+}
+
+func addressURL(id int64) string { return "/api/v1/addresses/" + strconv.FormatInt(id, 10) }
+
+func (s *Server) listAddresses(w http.ResponseWriter, r *http.Request) error {
+	p := paramsOf(r)
+	f := ipdesk.AddressFilter{
+		SpaceID:     p.int64("space"),
+		LocationID:  p.int64("location"),
+		AccessLevel: p.int("access_level"),
+		DHCP:        p.bool("dhcp"),
+		MAC:         p.mac("mac"),
+		Addr:        p.addr("address"),
+		Hostname:    p.str("hostname"),
+		Page:        p.page,
+	}
+	f.PrefixID, f.Within = p.prefixRef("prefix")
+	if q := p.str("q"); q != nil {
+		f.Query = *q
+	}
+	if sort := p.enum("sort"); sort != nil {
+		f.Sort = *sort
+	}
+	addrs, n, err := s.store.FindAddresses(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	writeList(w, p.page, n, addrs)
+	return nil
+}
+
+// createAddress stores a host at an address. The subnet is the one of the
+// given space that contains the address; a client that knows the subnet may
+// name it with prefix_id instead of the space.
+func (s *Server) createAddress(w http.ResponseWriter, r *http.Request) error {
+	var a ipdesk.Address
+	if err := s.decodeBody(w, r, &a); err != nil {
+		return err
+	}
+	if a.PrefixID != 0 {
+		pfx, err := s.store.FindPrefixByID(r.Context(), a.PrefixID)
+		if ipdesk.ErrorCode(err) == ipdesk.ENOTFOUND {
+			return ipdesk.FieldErrorf(ipdesk.EINVALID, "prefix_id", "prefix_id %d: no such prefix", a.PrefixID)
+		} else if err != nil {
+			return err
+		}
+		switch {
+		case a.SpaceID != 0 && a.SpaceID != pfx.SpaceID:
+			return ipdesk.FieldErrorf(ipdesk.EINVALID, "prefix_id", "prefix %s (prefix_id %d) is in space %d, not in space_id %d", pfx.Prefix, pfx.ID, pfx.SpaceID, a.SpaceID)
+		case pfx.Kind != ipdesk.PrefixSubnet:
+			return ipdesk.FieldErrorf(ipdesk.EINVALID, "prefix_id", "prefix %s (prefix_id %d) is a container; addresses live in subnets", pfx.Prefix, pfx.ID)
+		case a.Addr.IsValid() && !pfx.Prefix.Contains(a.Addr.Unmap()):
+			return ipdesk.FieldErrorf(ipdesk.EINVALID, "address", "address %s is not inside %s (prefix_id %d)", a.Addr, pfx.Prefix, pfx.ID)
+		}
+		a.SpaceID = pfx.SpaceID
+	}
+	if a.SpaceID == 0 {
+		return ipdesk.FieldErrorf(ipdesk.EINVALID, "space_id", "space_id is required (or prefix_id, the subnet the address lies in)")
+	}
+	warnings, err := s.store.CreateAddress(r.Context(), &a)
+	if err != nil {
+		return err
+	}
+	writeCreated(w, r, addressURL(a.ID), a.Version, addressResult{Address: &a, Warnings: warningsOrEmpty(warnings)})
+	return nil
+}
+
+func (s *Server) getAddress(w http.ResponseWriter, r *http.Request) error {
+	a, err := s.store.FindAddressByID(r.Context(), paramsOf(r).id("id"))
+	if err != nil {
+		return err
+	}
+	writeObject(w, r, http.StatusOK, a.Version, a)
+	return nil
+}
+
+func (s *Server) updateAddress(w http.ResponseWriter, r *http.Request) error {
+	var upd ipdesk.AddressUpdate
+	if err := s.decodeBody(w, r, &upd); err != nil {
+		return err
+	}
+	version, err := ifMatch(r)
+	if err != nil {
+		return err
+	}
+	upd.Version = version
+	a, warnings, err := s.store.UpdateAddress(r.Context(), paramsOf(r).id("id"), upd)
+	if err != nil {
+		return err
+	}
+	writeObject(w, r, http.StatusOK, a.Version, addressResult{Address: a, Warnings: warningsOrEmpty(warnings)})
+	return nil
+}
+
+func (s *Server) deleteAddress(w http.ResponseWriter, r *http.Request) error {
+	id := paramsOf(r).id("id")
+	if err := guardDelete(r, "address", id, s.store.FindAddressByID, func(a *ipdesk.Address) int64 { return a.Version }); err != nil {
+		return err
+	}
+	if err := s.store.DeleteAddress(r.Context(), id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

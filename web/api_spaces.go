@@ -1,0 +1,79 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"ipdesk"
+)
+
+// spaceResult is a space as answered to a change, with its warnings.
+type spaceResult struct {
+	*ipdesk.Space
+	Warnings []ipdesk.Warning `json:"warnings"`
+}
+
+func spaceURL(id int64) string { return "/api/v1/spaces/" + strconv.FormatInt(id, 10) }
+
+func (s *Server) listSpaces(w http.ResponseWriter, r *http.Request) error {
+	p := paramsOf(r)
+	spaces, n, err := s.store.FindSpaces(r.Context(), ipdesk.SpaceFilter{Name: p.str("name"), Page: p.page})
+	if err != nil {
+		return err
+	}
+	writeList(w, p.page, n, spaces)
+	return nil
+}
+
+func (s *Server) createSpace(w http.ResponseWriter, r *http.Request) error {
+	var sp ipdesk.Space
+	if err := s.decodeBody(w, r, &sp); err != nil {
+		return err
+	}
+	if err := s.store.CreateSpace(r.Context(), &sp); err != nil {
+		return err
+	}
+	writeCreated(w, r, spaceURL(sp.ID), sp.Version, spaceResult{Space: &sp, Warnings: warningsOrEmpty(nil)})
+	return nil
+}
+
+func (s *Server) getSpace(w http.ResponseWriter, r *http.Request) error {
+	sp, err := s.store.FindSpaceByID(r.Context(), paramsOf(r).id("id"))
+	if err != nil {
+		return err
+	}
+	writeObject(w, r, http.StatusOK, sp.Version, sp)
+	return nil
+}
+
+func (s *Server) updateSpace(w http.ResponseWriter, r *http.Request) error {
+	var upd ipdesk.SpaceUpdate
+	if err := s.decodeBody(w, r, &upd); err != nil {
+		return err
+	}
+	version, err := ifMatch(r)
+	if err != nil {
+		return err
+	}
+	upd.Version = version
+	sp, err := s.store.UpdateSpace(r.Context(), paramsOf(r).id("id"), upd)
+	if err != nil {
+		return err
+	}
+	writeObject(w, r, http.StatusOK, sp.Version, spaceResult{Space: sp, Warnings: warningsOrEmpty(nil)})
+	return nil
+}
+
+func (s *Server) deleteSpace(w http.ResponseWriter, r *http.Request) error {
+	p := paramsOf(r)
+	id := p.id("id")
+	if err := guardDelete(r, "space", id, s.store.FindSpaceByID, func(sp *ipdesk.Space) int64 { return sp.Version }); err != nil {
+		return err
+	}
+	cascade := p.bool("cascade")
+	if err := s.store.DeleteSpace(r.Context(), id, cascade != nil && *cascade); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,138 @@
+// Package web is ipdesk's HTTP side: the server, its middleware, the JSON
+// API under /api/v1/ and (later) the HTML pages. Handlers talk to the
+// storage only through ipdesk.Store.
+//
+// The API is described by one route table (routes.go): the mux is
+// registered from it, requests are checked against it (query parameters,
+// body members, rights) and the OpenAPI document is built from it, so the
+// three cannot drift apart.
+package web
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"ipdesk"
+)
+
+// Default limits of the HTTP server. A slow or stalled client cannot hold a
+// connection longer than these.
+const (
+	DefaultReadHeaderTimeout = 5 * time.Second
+	DefaultReadTimeout       = 30 * time.Second
+	DefaultWriteTimeout      = 60 * time.Second
+	DefaultIdleTimeout       = 120 * time.Second
+	DefaultMaxHeaderBytes    = 64 << 10
+	DefaultMaxBodyBytes      = 1 << 20
+)
+
+// Options configure a Server. The zero value is usable.
+type Options struct {
+	// Logger receives the access log and error reports. Nil discards them.
+	Logger *slog.Logger
+	// MaxBodyBytes bounds request bodies; 0 means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// Now returns the current time; nil means time.Now. The access log
+	// measures durations with it, so tests can make them predictable.
+	Now func() time.Time
+}
+
+// Server serves ipdesk over HTTP. Create it with NewServer; use Handler in
+// tests and ListenAndServe or Serve in production.
+type Server struct {
+	store   ipdesk.Store
+	log     *slog.Logger
+	maxBody int64
+	now     func() time.Time
+
+	mux      *http.ServeMux
+	handler  http.Handler
+	routes   []*route
+	patterns []string // every pattern registered on mux, in order
+
+	openapiOnce sync.Once
+	openapiDoc  []byte
+	openapiErr  error
+
+	httpServer *http.Server
+}
+
+// NewServer returns a server for store with every route registered.
+func NewServer(store ipdesk.Store, opts Options) *Server {
+	s := &Server{
+		store:   store,
+		log:     opts.Logger,
+		maxBody: opts.MaxBodyBytes,
+		now:     opts.Now,
+		mux:     http.NewServeMux(),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = DefaultMaxBodyBytes
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.routes = s.apiRoutes()
+	for _, rt := range s.routes {
+		s.handle(rt.method+" "+rt.path, s.apiHandler(rt))
+	}
+	s.handler = s.recoverPanics(s.accessLog(http.HandlerFunc(s.dispatch)))
+	s.httpServer = &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: DefaultReadHeaderTimeout,
+		ReadTimeout:       DefaultReadTimeout,
+		WriteTimeout:      DefaultWriteTimeout,
+		IdleTimeout:       DefaultIdleTimeout,
+		MaxHeaderBytes:    DefaultMaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	return s
+}
+
+// handle registers h on the mux and records the pattern, so that tests can
+// compare what is served with what is documented.
+func (s *Server) handle(pattern string, h http.Handler) {
+	s.mux.Handle(pattern, h)
+	s.patterns = append(s.patterns, pattern)
+}
+
+// Handler returns the server's complete handler, middleware included.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// ListenAndServe listens on the TCP address addr and serves until Shutdown.
+// It returns http.ErrServerClosed after a graceful shutdown.
+func (s *Server) ListenAndServe(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ln)
+}
+
+// Serve accepts connections on ln until Shutdown. It returns
+// http.ErrServerClosed after a graceful shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	return s.httpServer.Serve(ln)
+}
+
+// Shutdown stops accepting connections and waits, until ctx ends, for the
+// requests in flight to finish.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.httpServer.Shutdown(ctx)
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		// Requests still running past the deadline are cut off.
+		if cerr := s.httpServer.Close(); cerr != nil {
+			s.log.Warn("closing connections", slog.String("error", cerr.Error()))
+		}
+	}
+	return err
+}
