@@ -201,6 +201,11 @@ func (tx *Tx) insertAddress(a *ipdesk.Address, p *ipdesk.Prefix) error {
 	if err != nil {
 		return err
 	}
+	if !tx.db.pg {
+		if _, err := tx.exec("INSERT INTO address_search (rowid, search) VALUES ($1, $2)", a.ID, searchText(a)); err != nil {
+			return err
+		}
+	}
 	if err := tx.countChunk(p.ID, a.Addr, 1); err != nil {
 		return err
 	}
@@ -219,6 +224,11 @@ func (tx *Tx) updateAddress(before, a *ipdesk.Address, p *ipdesk.Prefix) error {
 		nullID(a.LocationID), a.AccessLevel, a.DHCPReservation, searchText(a), a.Version, micros(tx.now), a.ID)
 	if err != nil {
 		return err
+	}
+	if !tx.db.pg && searchText(a) != searchText(before) {
+		if _, err := tx.exec("UPDATE address_search SET search = $1 WHERE rowid = $2", searchText(a), a.ID); err != nil {
+			return err
+		}
 	}
 	if before.Addr != a.Addr || before.PrefixID != a.PrefixID {
 		if err := tx.countChunk(before.PrefixID, before.Addr, -1); err != nil {
@@ -304,6 +314,11 @@ func (db *DB) DeleteAddress(ctx context.Context, id int64) error {
 		if _, err := tx.exec("DELETE FROM addresses WHERE id = $1", id); err != nil {
 			return err
 		}
+		if !tx.db.pg {
+			if _, err := tx.exec("DELETE FROM address_search WHERE rowid = $1", id); err != nil {
+				return err
+			}
+		}
 		if err := tx.countChunk(a.PrefixID, a.Addr, -1); err != nil {
 			return err
 		}
@@ -332,6 +347,11 @@ func (tx *Tx) deleteAddressesOf(prefixID int64) error {
 	}
 	for _, a := range all {
 		if err := tx.audit(ipdesk.ActionDelete, ipdesk.ObjectAddress, a.ID, a, nil); err != nil {
+			return err
+		}
+	}
+	if !tx.db.pg {
+		if _, err := tx.exec("DELETE FROM address_search WHERE rowid IN (SELECT id FROM addresses WHERE prefix_id = $1)", prefixID); err != nil {
 			return err
 		}
 	}

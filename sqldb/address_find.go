@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/netip"
 	"strings"
+	"unicode/utf8"
 
 	"ipdesk"
 	"ipdesk/ipam"
@@ -25,7 +26,7 @@ var addressSorts = map[string]string{
 }
 
 // addressWhere builds the WHERE clause of an address filter.
-func addressWhere(f ipdesk.AddressFilter, a *args) (string, error) {
+func (db *DB) addressWhere(f ipdesk.AddressFilter, a *args) (string, error) {
 	var where []string
 	if f.ID != nil {
 		where = append(where, "id = "+a.add(*f.ID))
@@ -66,7 +67,7 @@ func addressWhere(f ipdesk.AddressFilter, a *args) (string, error) {
 		if len(q) > 200 {
 			return "", ipdesk.FieldErrorf(ipdesk.EINVALID, "q", "the search text is %d bytes long; at most 200 are allowed", len(q))
 		}
-		where = append(where, queryCondition(q, a))
+		where = append(where, db.queryCondition(q, a))
 	}
 	if len(where) == 0 {
 		return "", nil
@@ -78,7 +79,7 @@ func addressWhere(f ipdesk.AddressFilter, a *args) (string, error) {
 // looked up on its index; anything else is a substring of the search text
 // (IP, MAC in every notation, hostname, owner, phone, description) or of
 // the host's room name.
-func queryCondition(q string, a *args) string {
+func (db *DB) queryCondition(q string, a *args) string {
 	if addr, err := netip.ParseAddr(q); err == nil && addr.Zone() == "" {
 		return "ip_key = " + a.add(ipam.Key(addr))
 	}
@@ -89,15 +90,29 @@ func queryCondition(q string, a *args) string {
 	if m, err := ipdesk.ParseMAC(q); err == nil {
 		return "mac = " + a.add(m.String())
 	}
-	like := a.add("%" + likeEscape(strings.ToLower(q)) + "%")
-	return "(search LIKE " + like + ` ESCAPE '\' OR location_id IN (SELECT id FROM locations WHERE search LIKE ` + like + ` ESCAPE '\'))`
+	lq := strings.ToLower(q)
+	like := a.add("%" + likeEscape(lq) + "%")
+	rooms := `location_id IN (SELECT id FROM locations WHERE search LIKE ` + like + ` ESCAPE '\')`
+	switch {
+	case db.pg:
+		// A pg_trgm index serves the LIKE where the extension exists.
+		return "(search LIKE " + like + ` ESCAPE '\' OR ` + rooms + ")"
+	case utf8.RuneCountInString(lq) >= 3:
+		// A phrase of the FTS5 trigram index matches exactly the texts that
+		// contain it.
+		phrase := a.add(`"` + strings.ReplaceAll(lq, `"`, `""`) + `"`)
+		return "(id IN (SELECT rowid FROM address_search WHERE address_search MATCH " + phrase + ") OR " + rooms + ")"
+	default:
+		// Too short for trigrams: scan.
+		return "(instr(search, " + a.add(lq) + ") > 0 OR " + rooms + ")"
+	}
 }
 
 // FindAddresses returns the addresses matching f and their total.
 func (db *DB) FindAddresses(ctx context.Context, f ipdesk.AddressFilter) ([]*ipdesk.Address, int, error) {
 	f.Page = f.Page.Normalize()
 	var a args
-	cond, err := addressWhere(f, &a)
+	cond, err := db.addressWhere(f, &a)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -117,27 +132,40 @@ func (db *DB) FindAddresses(ctx context.Context, f ipdesk.AddressFilter) ([]*ipd
 	var out []*ipdesk.Address
 	var n int
 	err = db.read(ctx, func(tx *Tx) error {
-		if err := tx.queryRow("SELECT COUNT(*) FROM addresses"+cond, a...).Scan(&n); err != nil {
-			return err
-		}
-		if n == 0 {
-			return nil
-		}
-		rows, err := tx.query("SELECT "+addressColumns+" FROM addresses"+cond+" ORDER BY "+order+" LIMIT "+a.add(f.Limit)+" OFFSET "+a.add(f.Offset), a...)
+		// One pass gives the page and, by the window, the total.
+		countArgs := len(a)
+		rows, err := tx.query("SELECT "+addressColumns+", COUNT(*) OVER () FROM addresses"+cond+" ORDER BY "+order+" LIMIT "+a.add(f.Limit)+" OFFSET "+a.add(f.Offset), a...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			x, err := scanAddress(rows)
+			x, err := scanAddress(withCount{rows, &n})
 			if err != nil {
 				return err
 			}
 			out = append(out, x)
 		}
-		return rows.Err()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(out) == 0 && f.Offset > 0 {
+			// A page past the end has no row to carry the total.
+			return tx.queryRow("SELECT COUNT(*) FROM addresses"+cond, a[:countArgs]...).Scan(&n)
+		}
+		return nil
 	})
 	return out, n, err
+}
+
+// withCount scans a row whose last column is the window total.
+type withCount struct {
+	rows  interface{ Scan(...any) error }
+	total *int
+}
+
+func (w withCount) Scan(dest ...any) error {
+	return w.rows.Scan(append(dest, w.total)...)
 }
 
 // errRollback ends a transaction without an error for the caller.

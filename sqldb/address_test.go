@@ -235,7 +235,7 @@ func TestSearch(t *testing.T) {
 		mustAddr(t, db, s.ID, "192.168.10.20", func(a *ipdesk.Address) {
 			a.MAC, a.Hostname, a.Owner, a.Phone, a.LocationID = mustMAC("00:1a:2b:3c:4d:5e"), "z303c1", "Иванов И.И.", "+7 (495) 123-45-67", room.ID
 		})
-		mustAddr(t, db, s.ID, "192.168.10.21", func(a *ipdesk.Address) { a.Hostname, a.Description = "printer", "100% toner_low" })
+		mustAddr(t, db, s.ID, "192.168.10.21", func(a *ipdesk.Address) { a.Hostname, a.Description = "printer", `100% toner_low, says "hi" {x};` })
 		mustAddr(t, db, s.ID, "2001:db8::15", func(a *ipdesk.Address) { a.Hostname = "v6host" })
 		tests := map[string][]string{
 			"00:1a:2b:3c:4d:5e": {"192.168.10.20"},
@@ -255,6 +255,8 @@ func TestSearch(t *testing.T) {
 			"192.168.10.0/24":   {"192.168.10.20", "192.168.10.21"},
 			"100%":              {"192.168.10.21"},
 			"_":                 {"192.168.10.21"},
+			`"hi" {x};`:         {"192.168.10.21"},
+			`"hi`:               {"192.168.10.21"},
 			"2001:db8::15":      {"2001:db8::15"},
 			"nothing":           {},
 		}

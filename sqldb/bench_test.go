@@ -26,7 +26,17 @@ type benchPlan struct {
 	sample    []*ipdesk.Address
 }
 
+// TestMain drops the benchmark databases made on PostgreSQL.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, drop := range benchDrops {
+		drop()
+	}
+	os.Exit(code)
+}
+
 var (
+	benchDrops []func()
 	benchOnce  = map[string]*benchPlan{}
 	benchMu    sync.Mutex
 	benchBgCtx = context.Background()
@@ -45,10 +55,14 @@ func plan(b *testing.B, kind string) *benchPlan {
 		dir, _ := os.MkdirTemp("", "ipdesk-bench")
 		db, err = sqldb.Open(benchBgCtx, filepath.Join(dir, "bench.db"))
 	case "postgres":
-		dsn := sqldbtest.PostgresDSN(b)
-		if dsn == "" {
+		if os.Getenv(sqldbtest.EnvPostgres) == "" {
 			b.Skip("no PostgreSQL configured")
 		}
+		dsn, drop, cerr := sqldbtest.CreatePostgresDB()
+		if cerr != nil {
+			b.Fatal(cerr)
+		}
+		benchDrops = append(benchDrops, drop)
 		db, err = sqldb.Open(benchBgCtx, dsn)
 	}
 	if err != nil {

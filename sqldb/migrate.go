@@ -25,16 +25,25 @@ type migration struct {
 	sql     string
 }
 
-// migrations returns the embedded migrations in order. File names are
-// NNNN_name.sql; the numbers must run 1, 2, 3… without gaps.
-func migrations() ([]migration, error) {
+// migrations returns the embedded migrations for a database in order.
+// File names are NNNN_name.sql for both databases, or NNNN_name.sqlite.sql
+// and NNNN_name.postgres.sql for a change written twice; the numbers must
+// run 1, 2, 3… without gaps.
+func migrations(pg bool) ([]migration, error) {
 	names, err := fs.Glob(migrationFS, "migrations/*.sql")
 	if err != nil {
 		return nil, err
 	}
+	skip := ".postgres.sql"
+	if pg {
+		skip = ".sqlite.sql"
+	}
 	var out []migration
 	for _, n := range names {
 		base := strings.TrimPrefix(n, "migrations/")
+		if strings.HasSuffix(base, skip) {
+			continue
+		}
 		num, _, ok := strings.Cut(base, "_")
 		v, err := strconv.Atoi(num)
 		if !ok || err != nil {
@@ -57,7 +66,7 @@ func migrations() ([]migration, error) {
 
 // SchemaVersion is the schema version this binary writes.
 func SchemaVersion() int {
-	ms, err := migrations()
+	ms, err := migrations(false)
 	if err != nil {
 		panic(err)
 	}
@@ -92,7 +101,7 @@ func (db *DB) CurrentVersion(ctx context.Context) (int, error) {
 // refuses a database newer than this binary. On PostgreSQL an advisory lock
 // keeps several instances starting at once from migrating twice.
 func (db *DB) migrate(ctx context.Context) error {
-	ms, err := migrations()
+	ms, err := migrations(db.pg)
 	if err != nil {
 		return err
 	}
@@ -131,11 +140,12 @@ func (db *DB) migrate(ctx context.Context) error {
 	})
 }
 
-// splitStatements splits a migration at semicolons that end a line, and
-// drops comment lines.
+// splitStatements splits a migration at semicolons that end a line
+// outside a $$-quoted block, and drops comment lines.
 func splitStatements(q string) []string {
 	var out []string
 	var cur strings.Builder
+	inBlock := false
 	for _, line := range strings.Split(q, "\n") {
 		t := strings.TrimSpace(line)
 		if t == "" || strings.HasPrefix(t, "--") {
@@ -143,7 +153,10 @@ func splitStatements(q string) []string {
 		}
 		cur.WriteString(line)
 		cur.WriteByte('\n')
-		if strings.HasSuffix(t, ";") {
+		if strings.Count(line, "$$")%2 == 1 {
+			inBlock = !inBlock
+		}
+		if !inBlock && strings.HasSuffix(t, ";") {
 			out = append(out, strings.TrimSuffix(strings.TrimSpace(cur.String()), ";"))
 			cur.Reset()
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"ipdesk/sqldb"
 	"ipdesk/sqldb/sqldbtest"
 )
 
@@ -211,7 +213,7 @@ func TestUserCommands(t *testing.T) {
 	if _, _, err := run(t, vars, "", "user", "passwd", "nobody"); err == nil || !strings.Contains(message(err), `user "nobody" does not exist`) {
 		t.Fatalf("passwd of unknown user: %v", err)
 	}
-	if out, _, err := run(t, vars, "", "migrate"); err != nil || !strings.Contains(out, "version 1") {
+	if out, _, err := run(t, vars, "", "migrate"); err != nil || !strings.Contains(out, fmt.Sprintf("version %d\n", sqldb.SchemaVersion())) {
 		t.Fatalf("migrate: %q %v", out, err)
 	}
 	if _, errOut, err := run(t, vars, "", "frobnicate"); err == nil || !strings.Contains(errOut, "unknown command") {

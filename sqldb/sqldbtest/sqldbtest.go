@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -34,34 +35,46 @@ func SQLite(t testing.TB) *sqldb.DB {
 // failure under CI).
 func PostgresDSN(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv(EnvPostgres)
-	if base == "" {
+	if os.Getenv(EnvPostgres) == "" {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("%s is not set under CI: the storage suite must run on PostgreSQL", EnvPostgres)
 		}
 		return ""
 	}
-	admin, err := sql.Open("pgx", base)
+	dsn, drop, err := CreatePostgresDB()
 	if err != nil {
 		t.Fatal(err)
+	}
+	t.Cleanup(drop)
+	return dsn
+}
+
+// CreatePostgresDB creates a new empty database on the server named by
+// IPDESK_TEST_POSTGRES and returns its URL and a function that drops it.
+func CreatePostgresDB() (dsn string, drop func(), err error) {
+	base := os.Getenv(EnvPostgres)
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		return "", nil, err
 	}
 	b := make([]byte, 6)
 	rand.Read(b)
 	name := "ipdesk_test_" + hex.EncodeToString(b)
 	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
 		admin.Close()
-		t.Fatalf("create test database: %v", err)
+		return "", nil, fmt.Errorf("create test database: %w", err)
 	}
-	t.Cleanup(func() {
+	drop = func() {
 		admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
 		admin.Close()
-	})
+	}
 	u, err := url.Parse(base)
 	if err != nil {
-		t.Fatal(err)
+		drop()
+		return "", nil, err
 	}
 	u.Path = "/" + name
-	return u.String()
+	return u.String(), drop, nil
 }
 
 // Postgres returns a new database on the configured PostgreSQL server, or
