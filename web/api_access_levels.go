@@ -16,10 +16,14 @@ type accessLevelResult struct {
 
 func accessLevelURL(level int) string { return "/api/v1/access-levels/" + strconv.Itoa(level) }
 
-// level returns the {level} path parameter; numbers past the int range
-// name no level and are clamped to one that does not exist.
-func level(r *http.Request) int {
-	return int(min(paramsOf(r).id("level"), int64(ipdesk.MaxAccessLevel)+1))
+// level returns the {level} path parameter. Numbers past the highest
+// level name no level.
+func level(r *http.Request) (int, error) {
+	n := paramsOf(r).id("level")
+	if n > ipdesk.MaxAccessLevel {
+		return 0, ipdesk.Errorf(ipdesk.ENOTFOUND, "access level %d does not exist (levels are 0..%d)", n, ipdesk.MaxAccessLevel)
+	}
+	return int(n), nil
 }
 
 func (s *Server) listAccessLevels(w http.ResponseWriter, r *http.Request) error {
@@ -49,7 +53,11 @@ func (s *Server) createAccessLevel(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Server) getAccessLevel(w http.ResponseWriter, r *http.Request) error {
-	l, err := s.store.FindAccessLevel(r.Context(), level(r))
+	lv, err := level(r)
+	if err != nil {
+		return err
+	}
+	l, err := s.store.FindAccessLevel(r.Context(), lv)
 	if err != nil {
 		return err
 	}
@@ -58,6 +66,10 @@ func (s *Server) getAccessLevel(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) updateAccessLevel(w http.ResponseWriter, r *http.Request) error {
+	lv, err := level(r)
+	if err != nil {
+		return err
+	}
 	var upd ipdesk.AccessLevelUpdate
 	if err := s.decodeBody(w, r, &upd); err != nil {
 		return err
@@ -67,7 +79,7 @@ func (s *Server) updateAccessLevel(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	upd.Version = version
-	l, err := s.store.UpdateAccessLevel(r.Context(), level(r), upd)
+	l, err := s.store.UpdateAccessLevel(r.Context(), lv, upd)
 	if err != nil {
 		return err
 	}
@@ -76,7 +88,10 @@ func (s *Server) updateAccessLevel(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Server) deleteAccessLevel(w http.ResponseWriter, r *http.Request) error {
-	lv := level(r)
+	lv, err := level(r)
+	if err != nil {
+		return err
+	}
 	if err := guardDelete(r, "access level", lv, s.store.FindAccessLevel, func(l *ipdesk.AccessLevel) int64 { return l.Version }); err != nil {
 		return err
 	}

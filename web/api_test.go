@@ -52,6 +52,7 @@ func TestStatusCodes(t *testing.T) {
 		{name: "unknown prefix patch", method: "PATCH", path: "/api/v1/prefixes/999999", token: e.admin, body: map[string]any{"vlan": 3}, status: 404, code: ipdesk.ENOTFOUND},
 		{name: "unknown address delete", method: "DELETE", path: "/api/v1/addresses/999999", token: e.admin, status: 404, code: ipdesk.ENOTFOUND},
 		{name: "unknown access level", method: "GET", path: "/api/v1/access-levels/77", token: e.user, status: 404, code: ipdesk.ENOTFOUND},
+		{name: "access level past the range", method: "GET", path: "/api/v1/access-levels/99999999999", token: e.user, status: 404, code: ipdesk.ENOTFOUND},
 		{name: "unknown path", method: "GET", path: "/api/v1/nothing", token: e.user, status: 404, code: ipdesk.ENOTFOUND},
 		{name: "unknown path without token", method: "GET", path: "/nothing", status: 404, code: ipdesk.ENOTFOUND},
 

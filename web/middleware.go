@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
-	"time"
 
 	"ipdesk"
 )
@@ -155,7 +154,3 @@ func (p *headerProbe) WriteHeader(code int) {
 		p.status = code
 	}
 }
-
-// requestTimeout bounds the work of one API request, so that a stuck
-// database cannot pile up goroutines.
-const requestTimeout = 30 * time.Second

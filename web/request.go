@@ -130,6 +130,9 @@ func parseParam(d param, v string) (any, error) {
 		return v, nil
 	case ptInt:
 		n, err := strconv.ParseInt(v, 10, 64)
+		if errors.Is(err, strconv.ErrRange) {
+			return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, d.name, "query parameter %s: %s is too large", d.name, clipText(v))
+		}
 		if err != nil || n < 0 {
 			return nil, bad("a whole number ≥ 0")
 		}
@@ -186,11 +189,12 @@ func parseParam(d param, v string) (any, error) {
 // parameter the route does not declare, or as another type, is a bug of
 // the handler and panics, so that documentation and code cannot drift.
 func (p *params) lookup(name string, t paramType) (any, bool) {
-	i := slices.IndexFunc(p.rt.queryParams(), func(d param) bool { return d.name == name })
+	declared := p.rt.queryParams()
+	i := slices.IndexFunc(declared, func(d param) bool { return d.name == name })
 	if i < 0 {
 		panic(fmt.Sprintf("web: %s reads undeclared query parameter %q", p.rt.pattern(), name))
 	}
-	if d := p.rt.queryParams()[i]; d.typ != t {
+	if d := declared[i]; d.typ != t {
 		panic(fmt.Sprintf("web: %s reads query parameter %q as type %d, declared %d", p.rt.pattern(), name, t, d.typ))
 	}
 	v, ok := p.query[name]

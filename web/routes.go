@@ -21,7 +21,7 @@ type route struct {
 	act     action
 	object  string // object type handed to authorize
 	params  []param
-	paged   bool // takes ?offset= and ?limit=
+	paged   bool // takes ?offset= and ?limit= (added to params by apiRoutes)
 	body    *bodySpec
 	reply   replySpec
 	h       func(w http.ResponseWriter, r *http.Request) error
@@ -42,15 +42,12 @@ func (rt *route) pathParams() []string {
 }
 
 // queryParams returns the declared query parameters, paging included.
-func (rt *route) queryParams() []param {
-	ps := rt.params
-	if rt.paged {
-		ps = append(ps[:len(ps):len(ps)],
-			param{name: "offset", typ: ptInt, desc: "number of results to skip"},
-			param{name: "limit", typ: ptInt, desc: "number of results to return (default 50, at most 1000)"},
-		)
-	}
-	return ps
+func (rt *route) queryParams() []param { return rt.params }
+
+// pagingParams are the query parameters of every paged route.
+var pagingParams = []param{
+	{name: "offset", typ: ptInt, desc: "number of results to skip"},
+	{name: "limit", typ: ptInt, desc: "number of results to return (default 50, at most 1000)"},
 }
 
 // paramType is the type of a query parameter; the request parser enforces
@@ -158,8 +155,19 @@ func addressSorts() []string {
 	return out
 }
 
-// apiRoutes is the route table.
+// apiRoutes returns the route table.
 func (s *Server) apiRoutes() []*route {
+	routes := s.routeTable()
+	for _, rt := range routes {
+		if rt.paged {
+			rt.params = append(rt.params[:len(rt.params):len(rt.params)], pagingParams...)
+		}
+	}
+	return routes
+}
+
+// routeTable lists the routes.
+func (s *Server) routeTable() []*route {
 	cascade := qp("cascade", ptBool, "also delete everything inside")
 	return []*route{
 		{method: "GET", path: "/healthz", op: "health", tag: "system", summary: "Check that the server and its database answer",

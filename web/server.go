@@ -32,6 +32,10 @@ const (
 	DefaultMaxBodyBytes      = 1 << 20
 )
 
+// requestTimeout bounds the work of one API request, so that a stuck
+// database cannot pile up goroutines.
+const requestTimeout = 30 * time.Second
+
 // Options configure a Server. The zero value is usable.
 type Options struct {
 	// Logger receives the access log and error reports. Nil discards them.
@@ -83,7 +87,7 @@ func NewServer(store ipdesk.Store, opts Options) *Server {
 	}
 	s.routes = s.apiRoutes()
 	for _, rt := range s.routes {
-		s.handle(rt.method+" "+rt.path, s.apiHandler(rt))
+		s.handle(rt.pattern(), s.apiHandler(rt))
 	}
 	s.handler = s.recoverPanics(s.accessLog(http.HandlerFunc(s.dispatch)))
 	s.httpServer = &http.Server{
