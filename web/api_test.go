@@ -12,189 +12,191 @@ import (
 // TestStatusCodes walks every error path of the API: each case names the
 // status, the error code and, for bad input, the field the answer must name.
 func TestStatusCodes(t *testing.T) {
-	e := newEnv(t)
-	sp := e.space("campus")
-	other := e.space("lab")
-	subnet := e.prefix(sp, "10.1.0.0/24", ipdesk.PrefixSubnet)
-	container := e.prefix(sp, "10.2.0.0/16", ipdesk.PrefixContainer)
-	var addr ipdesk.Address
-	e.must(http.StatusCreated, "POST", "/api/v1/addresses", e.admin,
-		map[string]any{"space_id": sp, "address": "10.1.0.10", "hostname": "pc1", "mac": "aa:bb:cc:00:00:01"}, &addr)
-	spacePath := path("/api/v1/spaces/%d", sp)
-	subnetPath := path("/api/v1/prefixes/%d", subnet.ID)
+	eachBackend(t, func(t *testing.T, e *testEnv) {
+		sp := e.space("campus")
+		other := e.space("lab")
+		subnet := e.prefix(sp, "10.1.0.0/24", ipdesk.PrefixSubnet)
+		container := e.prefix(sp, "10.2.0.0/16", ipdesk.PrefixContainer)
+		var addr ipdesk.Address
+		e.must(http.StatusCreated, "POST", "/api/v1/addresses", e.admin,
+			map[string]any{"space_id": sp, "address": "10.1.0.10", "hostname": "pc1", "mac": "aa:bb:cc:00:00:01"}, &addr)
+		spacePath := path("/api/v1/spaces/%d", sp)
+		subnetPath := path("/api/v1/prefixes/%d", subnet.ID)
 
-	huge := `{"name": "` + strings.Repeat("x", DefaultMaxBodyBytes) + `"}`
-	tests := []struct {
-		name    string
-		method  string
-		path    string
-		token   string
-		body    any
-		headers []string
-		status  int
-		code    string
-		field   string
-	}{
-		// 401: no, malformed or unknown credentials.
-		{name: "no token", method: "GET", path: "/api/v1/spaces", status: 401, code: ipdesk.EUNAUTHORIZED},
-		{name: "unknown token", method: "GET", path: "/api/v1/spaces", token: "not-a-token", status: 401, code: ipdesk.EUNAUTHORIZED},
-		{name: "basic auth", method: "GET", path: "/api/v1/spaces", headers: []string{"Authorization", "Basic YWRtaW46cGFzc3dvcmQxMjM="}, status: 401, code: ipdesk.EUNAUTHORIZED},
-		{name: "no token on write", method: "POST", path: "/api/v1/spaces", body: map[string]any{"name": "x"}, status: 401, code: ipdesk.EUNAUTHORIZED},
+		huge := `{"name": "` + strings.Repeat("x", DefaultMaxBodyBytes) + `"}`
+		tests := []struct {
+			name    string
+			method  string
+			path    string
+			token   string
+			body    any
+			headers []string
+			status  int
+			code    string
+			field   string
+		}{
+			// 401: no, malformed or unknown credentials.
+			{name: "no token", method: "GET", path: "/api/v1/spaces", status: 401, code: ipdesk.EUNAUTHORIZED},
+			{name: "unknown token", method: "GET", path: "/api/v1/spaces", token: "not-a-token", status: 401, code: ipdesk.EUNAUTHORIZED},
+			{name: "basic auth", method: "GET", path: "/api/v1/spaces", headers: []string{"Authorization", "Basic YWRtaW46cGFzc3dvcmQxMjM="}, status: 401, code: ipdesk.EUNAUTHORIZED},
+			{name: "no token on write", method: "POST", path: "/api/v1/spaces", body: map[string]any{"name": "x"}, status: 401, code: ipdesk.EUNAUTHORIZED},
 
-		// 403: a non-admin may read but not write.
-		{name: "reader creates space", method: "POST", path: "/api/v1/spaces", token: e.user, body: map[string]any{"name": "x"}, status: 403, code: ipdesk.EFORBIDDEN},
-		{name: "reader patches prefix", method: "PATCH", path: subnetPath, token: e.user, body: map[string]any{"description": "x"}, status: 403, code: ipdesk.EFORBIDDEN},
-		{name: "reader deletes address", method: "DELETE", path: path("/api/v1/addresses/%d", addr.ID), token: e.user, status: 403, code: ipdesk.EFORBIDDEN},
-		{name: "reader allocates", method: "POST", path: subnetPath + "/available-addresses", token: e.user, status: 403, code: ipdesk.EFORBIDDEN},
+			// 403: a non-admin may read but not write.
+			{name: "reader creates space", method: "POST", path: "/api/v1/spaces", token: e.user, body: map[string]any{"name": "x"}, status: 403, code: ipdesk.EFORBIDDEN},
+			{name: "reader patches prefix", method: "PATCH", path: subnetPath, token: e.user, body: map[string]any{"description": "x"}, status: 403, code: ipdesk.EFORBIDDEN},
+			{name: "reader deletes address", method: "DELETE", path: path("/api/v1/addresses/%d", addr.ID), token: e.user, status: 403, code: ipdesk.EFORBIDDEN},
+			{name: "reader allocates", method: "POST", path: subnetPath + "/available-addresses", token: e.user, status: 403, code: ipdesk.EFORBIDDEN},
 
-		// 404.
-		{name: "unknown space", method: "GET", path: "/api/v1/spaces/999999", token: e.user, status: 404, code: ipdesk.ENOTFOUND},
-		{name: "unknown prefix patch", method: "PATCH", path: "/api/v1/prefixes/999999", token: e.admin, body: map[string]any{"vlan": 3}, status: 404, code: ipdesk.ENOTFOUND},
-		{name: "unknown address delete", method: "DELETE", path: "/api/v1/addresses/999999", token: e.admin, status: 404, code: ipdesk.ENOTFOUND},
-		{name: "unknown access level", method: "GET", path: "/api/v1/access-levels/77", token: e.user, status: 404, code: ipdesk.ENOTFOUND},
-		{name: "access level past the range", method: "GET", path: "/api/v1/access-levels/99999999999", token: e.user, status: 404, code: ipdesk.ENOTFOUND},
-		{name: "unknown path", method: "GET", path: "/api/v1/nothing", token: e.user, status: 404, code: ipdesk.ENOTFOUND},
-		{name: "unknown path without token", method: "GET", path: "/nothing", status: 404, code: ipdesk.ENOTFOUND},
+			// 404.
+			{name: "unknown space", method: "GET", path: "/api/v1/spaces/999999", token: e.user, status: 404, code: ipdesk.ENOTFOUND},
+			{name: "unknown prefix patch", method: "PATCH", path: "/api/v1/prefixes/999999", token: e.admin, body: map[string]any{"vlan": 3}, status: 404, code: ipdesk.ENOTFOUND},
+			{name: "unknown address delete", method: "DELETE", path: "/api/v1/addresses/999999", token: e.admin, status: 404, code: ipdesk.ENOTFOUND},
+			{name: "unknown access level", method: "GET", path: "/api/v1/access-levels/77", token: e.user, status: 404, code: ipdesk.ENOTFOUND},
+			{name: "access level past the range", method: "GET", path: "/api/v1/access-levels/99999999999", token: e.user, status: 404, code: ipdesk.ENOTFOUND},
+			{name: "unknown path", method: "GET", path: "/api/v1/nothing", token: e.user, status: 404, code: ipdesk.ENOTFOUND},
+			{name: "unknown path without token", method: "GET", path: "/nothing", status: 404, code: ipdesk.ENOTFOUND},
 
-		// 405.
-		{name: "put on space", method: "PUT", path: spacePath, token: e.admin, body: map[string]any{}, status: 405, code: eMethodNotAllowed},
-		{name: "delete on list", method: "DELETE", path: "/api/v1/spaces", token: e.admin, status: 405, code: eMethodNotAllowed},
+			// 405.
+			{name: "put on space", method: "PUT", path: spacePath, token: e.admin, body: map[string]any{}, status: 405, code: eMethodNotAllowed},
+			{name: "delete on list", method: "DELETE", path: "/api/v1/spaces", token: e.admin, status: 405, code: eMethodNotAllowed},
 
-		// 400: query and path parameters name themselves and their value.
-		{name: "bad space filter", method: "GET", path: "/api/v1/prefixes?space=abc", token: e.user, status: 400, code: ipdesk.EINVALID, field: "space"},
-		{name: "bad contains", method: "GET", path: "/api/v1/prefixes?contains=10.1.0.300", token: e.user, status: 400, code: ipdesk.EINVALID, field: "contains"},
-		{name: "bad within", method: "GET", path: "/api/v1/prefixes?within=10.0.0.0/33", token: e.user, status: 400, code: ipdesk.EINVALID, field: "within"},
-		{name: "bad kind filter", method: "GET", path: "/api/v1/prefixes?kind=area", token: e.user, status: 400, code: ipdesk.EINVALID, field: "kind"},
-		{name: "bad mac filter", method: "GET", path: "/api/v1/addresses?mac=zz:zz", token: e.user, status: 400, code: ipdesk.EINVALID, field: "mac"},
-		{name: "bad dhcp filter", method: "GET", path: "/api/v1/addresses?dhcp=maybe", token: e.user, status: 400, code: ipdesk.EINVALID, field: "dhcp"},
-		{name: "bad sort", method: "GET", path: "/api/v1/addresses?sort=colour", token: e.user, status: 400, code: ipdesk.EINVALID, field: "sort"},
-		{name: "bad since", method: "GET", path: "/api/v1/audit?since=yesterday", token: e.user, status: 400, code: ipdesk.EINVALID, field: "since"},
-		{name: "negative offset", method: "GET", path: "/api/v1/spaces?offset=-1", token: e.user, status: 400, code: ipdesk.EINVALID, field: "offset"},
-		{name: "bad limit", method: "GET", path: "/api/v1/spaces?limit=ten", token: e.user, status: 400, code: ipdesk.EINVALID, field: "limit"},
-		{name: "unknown query parameter", method: "GET", path: "/api/v1/spaces?nmae=x", token: e.user, status: 400, code: ipdesk.EINVALID, field: "nmae"},
-		{name: "repeated query parameter", method: "GET", path: "/api/v1/prefixes?space=1&space=2", token: e.user, status: 400, code: ipdesk.EINVALID, field: "space"},
-		{name: "bad query escape", method: "GET", path: "/api/v1/spaces?name=%zz", token: e.user, status: 400, code: ipdesk.EINVALID},
-		{name: "non-numeric id", method: "GET", path: "/api/v1/spaces/abc", token: e.user, status: 400, code: ipdesk.EINVALID, field: "id"},
+			// 400: query and path parameters name themselves and their value.
+			{name: "bad space filter", method: "GET", path: "/api/v1/prefixes?space=abc", token: e.user, status: 400, code: ipdesk.EINVALID, field: "space"},
+			{name: "bad contains", method: "GET", path: "/api/v1/prefixes?contains=10.1.0.300", token: e.user, status: 400, code: ipdesk.EINVALID, field: "contains"},
+			{name: "bad within", method: "GET", path: "/api/v1/prefixes?within=10.0.0.0/33", token: e.user, status: 400, code: ipdesk.EINVALID, field: "within"},
+			{name: "bad kind filter", method: "GET", path: "/api/v1/prefixes?kind=area", token: e.user, status: 400, code: ipdesk.EINVALID, field: "kind"},
+			{name: "bad mac filter", method: "GET", path: "/api/v1/addresses?mac=zz:zz", token: e.user, status: 400, code: ipdesk.EINVALID, field: "mac"},
+			{name: "bad dhcp filter", method: "GET", path: "/api/v1/addresses?dhcp=maybe", token: e.user, status: 400, code: ipdesk.EINVALID, field: "dhcp"},
+			{name: "bad sort", method: "GET", path: "/api/v1/addresses?sort=colour", token: e.user, status: 400, code: ipdesk.EINVALID, field: "sort"},
+			{name: "bad since", method: "GET", path: "/api/v1/audit?since=yesterday", token: e.user, status: 400, code: ipdesk.EINVALID, field: "since"},
+			{name: "negative offset", method: "GET", path: "/api/v1/spaces?offset=-1", token: e.user, status: 400, code: ipdesk.EINVALID, field: "offset"},
+			{name: "bad limit", method: "GET", path: "/api/v1/spaces?limit=ten", token: e.user, status: 400, code: ipdesk.EINVALID, field: "limit"},
+			{name: "unknown query parameter", method: "GET", path: "/api/v1/spaces?nmae=x", token: e.user, status: 400, code: ipdesk.EINVALID, field: "nmae"},
+			{name: "repeated query parameter", method: "GET", path: "/api/v1/prefixes?space=1&space=2", token: e.user, status: 400, code: ipdesk.EINVALID, field: "space"},
+			{name: "bad query escape", method: "GET", path: "/api/v1/spaces?name=%zz", token: e.user, status: 400, code: ipdesk.EINVALID},
+			{name: "non-numeric id", method: "GET", path: "/api/v1/spaces/abc", token: e.user, status: 400, code: ipdesk.EINVALID, field: "id"},
 
-		// 400: bodies.
-		{name: "bad JSON", method: "POST", path: "/api/v1/spaces", token: e.admin, body: `{"name": "x",}`, status: 400, code: ipdesk.EINVALID},
-		{name: "truncated JSON", method: "POST", path: "/api/v1/spaces", token: e.admin, body: `{"name": "x"`, status: 400, code: ipdesk.EINVALID},
-		{name: "JSON array", method: "POST", path: "/api/v1/spaces", token: e.admin, body: `[]`, status: 400, code: ipdesk.EINVALID},
-		{name: "trailing data", method: "POST", path: "/api/v1/spaces", token: e.admin, body: `{"name": "x"} {}`, status: 400, code: ipdesk.EINVALID},
-		{name: "empty body", method: "POST", path: "/api/v1/spaces", token: e.admin, body: ``, status: 400, code: ipdesk.EINVALID},
-		{name: "unknown field", method: "POST", path: "/api/v1/spaces", token: e.admin, body: map[string]any{"name": "x", "colour": "red"}, status: 400, code: ipdesk.EINVALID, field: "colour"},
-		{name: "server-set field", method: "POST", path: "/api/v1/spaces", token: e.admin, body: map[string]any{"name": "x", "id": 5}, status: 400, code: ipdesk.EINVALID, field: "id"},
-		{name: "missing required field", method: "POST", path: "/api/v1/prefixes", token: e.admin, body: map[string]any{"space_id": sp}, status: 400, code: ipdesk.EINVALID, field: "prefix"},
-		{name: "wrong type", method: "POST", path: "/api/v1/prefixes", token: e.admin, body: map[string]any{"space_id": sp, "prefix": "10.9.0.0/24", "vlan": "ten"}, status: 400, code: ipdesk.EINVALID, field: "vlan"},
-		{name: "wrong type in patch", method: "PATCH", path: subnetPath, token: e.admin, body: map[string]any{"dhcp": "yes"}, status: 400, code: ipdesk.EINVALID, field: "dhcp"},
-		{name: "bad prefix text", method: "POST", path: "/api/v1/prefixes", token: e.admin, body: map[string]any{"space_id": sp, "prefix": "10.9.0.0/99"}, status: 400, code: ipdesk.EINVALID, field: "prefix"},
-		{name: "host bits set", method: "POST", path: "/api/v1/prefixes", token: e.admin, body: map[string]any{"space_id": sp, "prefix": "10.9.0.1/24"}, status: 400, code: ipdesk.EINVALID, field: "prefix"},
-		{name: "bad gateway", method: "PATCH", path: subnetPath, token: e.admin, body: map[string]any{"gateway": "10.1.0.999"}, status: 400, code: ipdesk.EINVALID, field: "gateway"},
-		{name: "gateway outside", method: "PATCH", path: subnetPath, token: e.admin, body: map[string]any{"gateway": "10.7.0.1"}, status: 400, code: ipdesk.EINVALID, field: "gateway"},
-		{name: "bad mac", method: "POST", path: "/api/v1/addresses", token: e.admin, body: map[string]any{"space_id": sp, "address": "10.1.0.20", "mac": "00:11:22"}, status: 400, code: ipdesk.EINVALID, field: "mac"},
-		{name: "bad hostname", method: "POST", path: "/api/v1/addresses", token: e.admin, body: map[string]any{"space_id": sp, "address": "10.1.0.20", "hostname": "pc_1"}, status: 400, code: ipdesk.EINVALID, field: "hostname"},
-		{name: "address without space", method: "POST", path: "/api/v1/addresses", token: e.admin, body: map[string]any{"address": "10.1.0.20"}, status: 400, code: ipdesk.EINVALID, field: "space_id"},
-		{name: "address outside prefix_id", method: "POST", path: "/api/v1/addresses", token: e.admin, body: map[string]any{"prefix_id": subnet.ID, "address": "10.3.0.20"}, status: 400, code: ipdesk.EINVALID, field: "address"},
-		{name: "bad location kind", method: "POST", path: "/api/v1/locations", token: e.admin, body: map[string]any{"kind": "planet", "name": "Earth"}, status: 400, code: ipdesk.EINVALID, field: "kind"},
-		{name: "bad prefix_length", method: "POST", path: path("/api/v1/prefixes/%d/available-prefixes", container.ID), token: e.admin, body: map[string]any{"prefix_length": 8}, status: 400, code: ipdesk.EINVALID, field: "prefix_length"},
-		{name: "missing prefix_length", method: "POST", path: path("/api/v1/prefixes/%d/available-prefixes", container.ID), token: e.admin, body: map[string]any{}, status: 400, code: ipdesk.EINVALID, field: "prefix_length"},
-		{name: "bad from", method: "POST", path: subnetPath + "/available-addresses", token: e.admin, body: map[string]any{"from": "nowhere"}, status: 400, code: ipdesk.EINVALID, field: "from"},
-		{name: "malformed If-Match", method: "PATCH", path: spacePath, token: e.admin, body: map[string]any{"description": "x"}, headers: []string{"If-Match", "version-1"}, status: 400, code: ipdesk.EINVALID, field: "If-Match"},
+			// 400: bodies.
+			{name: "bad JSON", method: "POST", path: "/api/v1/spaces", token: e.admin, body: `{"name": "x",}`, status: 400, code: ipdesk.EINVALID},
+			{name: "truncated JSON", method: "POST", path: "/api/v1/spaces", token: e.admin, body: `{"name": "x"`, status: 400, code: ipdesk.EINVALID},
+			{name: "JSON array", method: "POST", path: "/api/v1/spaces", token: e.admin, body: `[]`, status: 400, code: ipdesk.EINVALID},
+			{name: "trailing data", method: "POST", path: "/api/v1/spaces", token: e.admin, body: `{"name": "x"} {}`, status: 400, code: ipdesk.EINVALID},
+			{name: "empty body", method: "POST", path: "/api/v1/spaces", token: e.admin, body: ``, status: 400, code: ipdesk.EINVALID},
+			{name: "unknown field", method: "POST", path: "/api/v1/spaces", token: e.admin, body: map[string]any{"name": "x", "colour": "red"}, status: 400, code: ipdesk.EINVALID, field: "colour"},
+			{name: "server-set field", method: "POST", path: "/api/v1/spaces", token: e.admin, body: map[string]any{"name": "x", "id": 5}, status: 400, code: ipdesk.EINVALID, field: "id"},
+			{name: "missing required field", method: "POST", path: "/api/v1/prefixes", token: e.admin, body: map[string]any{"space_id": sp}, status: 400, code: ipdesk.EINVALID, field: "prefix"},
+			{name: "wrong type", method: "POST", path: "/api/v1/prefixes", token: e.admin, body: map[string]any{"space_id": sp, "prefix": "10.9.0.0/24", "vlan": "ten"}, status: 400, code: ipdesk.EINVALID, field: "vlan"},
+			{name: "wrong type in patch", method: "PATCH", path: subnetPath, token: e.admin, body: map[string]any{"dhcp": "yes"}, status: 400, code: ipdesk.EINVALID, field: "dhcp"},
+			{name: "bad prefix text", method: "POST", path: "/api/v1/prefixes", token: e.admin, body: map[string]any{"space_id": sp, "prefix": "10.9.0.0/99"}, status: 400, code: ipdesk.EINVALID, field: "prefix"},
+			{name: "host bits set", method: "POST", path: "/api/v1/prefixes", token: e.admin, body: map[string]any{"space_id": sp, "prefix": "10.9.0.1/24"}, status: 400, code: ipdesk.EINVALID, field: "prefix"},
+			{name: "bad gateway", method: "PATCH", path: subnetPath, token: e.admin, body: map[string]any{"gateway": "10.1.0.999"}, status: 400, code: ipdesk.EINVALID, field: "gateway"},
+			{name: "gateway outside", method: "PATCH", path: subnetPath, token: e.admin, body: map[string]any{"gateway": "10.7.0.1"}, status: 400, code: ipdesk.EINVALID, field: "gateway"},
+			{name: "bad mac", method: "POST", path: "/api/v1/addresses", token: e.admin, body: map[string]any{"space_id": sp, "address": "10.1.0.20", "mac": "00:11:22"}, status: 400, code: ipdesk.EINVALID, field: "mac"},
+			{name: "bad hostname", method: "POST", path: "/api/v1/addresses", token: e.admin, body: map[string]any{"space_id": sp, "address": "10.1.0.20", "hostname": "pc_1"}, status: 400, code: ipdesk.EINVALID, field: "hostname"},
+			{name: "address without space", method: "POST", path: "/api/v1/addresses", token: e.admin, body: map[string]any{"address": "10.1.0.20"}, status: 400, code: ipdesk.EINVALID, field: "space_id"},
+			{name: "address outside prefix_id", method: "POST", path: "/api/v1/addresses", token: e.admin, body: map[string]any{"prefix_id": subnet.ID, "address": "10.3.0.20"}, status: 400, code: ipdesk.EINVALID, field: "address"},
+			{name: "bad location kind", method: "POST", path: "/api/v1/locations", token: e.admin, body: map[string]any{"kind": "planet", "name": "Earth"}, status: 400, code: ipdesk.EINVALID, field: "kind"},
+			{name: "bad prefix_length", method: "POST", path: path("/api/v1/prefixes/%d/available-prefixes", container.ID), token: e.admin, body: map[string]any{"prefix_length": 8}, status: 400, code: ipdesk.EINVALID, field: "prefix_length"},
+			{name: "missing prefix_length", method: "POST", path: path("/api/v1/prefixes/%d/available-prefixes", container.ID), token: e.admin, body: map[string]any{}, status: 400, code: ipdesk.EINVALID, field: "prefix_length"},
+			{name: "bad from", method: "POST", path: subnetPath + "/available-addresses", token: e.admin, body: map[string]any{"from": "nowhere"}, status: 400, code: ipdesk.EINVALID, field: "from"},
+			{name: "malformed If-Match", method: "PATCH", path: spacePath, token: e.admin, body: map[string]any{"description": "x"}, headers: []string{"If-Match", "version-1"}, status: 400, code: ipdesk.EINVALID, field: "If-Match"},
 
-		// 409: duplicates, overlaps, things still in use.
-		{name: "duplicate space name", method: "POST", path: "/api/v1/spaces", token: e.admin, body: map[string]any{"name": "campus"}, status: 409, code: ipdesk.ECONFLICT},
-		{name: "overlapping subnet", method: "POST", path: "/api/v1/prefixes", token: e.admin, body: map[string]any{"space_id": sp, "prefix": "10.1.0.128/25", "kind": "subnet"}, status: 409, code: ipdesk.ECONFLICT},
-		{name: "duplicate prefix", method: "POST", path: "/api/v1/prefixes", token: e.admin, body: map[string]any{"space_id": sp, "prefix": "10.1.0.0/24", "kind": "subnet"}, status: 409, code: ipdesk.ECONFLICT},
-		{name: "duplicate address", method: "POST", path: "/api/v1/addresses", token: e.admin, body: map[string]any{"space_id": sp, "address": "10.1.0.10"}, status: 409, code: ipdesk.ECONFLICT},
-		{name: "space still in use", method: "DELETE", path: spacePath, token: e.admin, status: 409, code: ipdesk.ECONFLICT},
-		{name: "subnet still in use", method: "DELETE", path: subnetPath, token: e.admin, status: 409, code: ipdesk.ECONFLICT},
+			// 409: duplicates, overlaps, things still in use.
+			{name: "duplicate space name", method: "POST", path: "/api/v1/spaces", token: e.admin, body: map[string]any{"name": "campus"}, status: 409, code: ipdesk.ECONFLICT},
+			{name: "overlapping subnet", method: "POST", path: "/api/v1/prefixes", token: e.admin, body: map[string]any{"space_id": sp, "prefix": "10.1.0.128/25", "kind": "subnet"}, status: 409, code: ipdesk.ECONFLICT},
+			{name: "duplicate prefix", method: "POST", path: "/api/v1/prefixes", token: e.admin, body: map[string]any{"space_id": sp, "prefix": "10.1.0.0/24", "kind": "subnet"}, status: 409, code: ipdesk.ECONFLICT},
+			{name: "duplicate address", method: "POST", path: "/api/v1/addresses", token: e.admin, body: map[string]any{"space_id": sp, "address": "10.1.0.10"}, status: 409, code: ipdesk.ECONFLICT},
+			{name: "space still in use", method: "DELETE", path: spacePath, token: e.admin, status: 409, code: ipdesk.ECONFLICT},
+			{name: "subnet still in use", method: "DELETE", path: subnetPath, token: e.admin, status: 409, code: ipdesk.ECONFLICT},
 
-		// 412: stale If-Match, weak tags.
-		{name: "stale If-Match on patch", method: "PATCH", path: spacePath, token: e.admin, body: map[string]any{"description": "x"}, headers: []string{"If-Match", `"41"`}, status: 412, code: ipdesk.EPRECONDITION},
-		{name: "weak If-Match", method: "PATCH", path: spacePath, token: e.admin, body: map[string]any{"description": "x"}, headers: []string{"If-Match", `W/"1"`}, status: 412, code: ipdesk.EPRECONDITION},
-		{name: "stale If-Match on delete", method: "DELETE", path: path("/api/v1/spaces/%d", other), token: e.admin, headers: []string{"If-Match", `"41"`}, status: 412, code: ipdesk.EPRECONDITION},
-		{name: "stale If-Match on address", method: "PATCH", path: path("/api/v1/addresses/%d", addr.ID), token: e.admin, body: map[string]any{"owner": "x"}, headers: []string{"If-Match", `"41"`}, status: 412, code: ipdesk.EPRECONDITION},
+			// 412: stale If-Match, weak tags.
+			{name: "stale If-Match on patch", method: "PATCH", path: spacePath, token: e.admin, body: map[string]any{"description": "x"}, headers: []string{"If-Match", `"41"`}, status: 412, code: ipdesk.EPRECONDITION},
+			{name: "weak If-Match", method: "PATCH", path: spacePath, token: e.admin, body: map[string]any{"description": "x"}, headers: []string{"If-Match", `W/"1"`}, status: 412, code: ipdesk.EPRECONDITION},
+			{name: "stale If-Match on delete", method: "DELETE", path: path("/api/v1/spaces/%d", other), token: e.admin, headers: []string{"If-Match", `"41"`}, status: 412, code: ipdesk.EPRECONDITION},
+			{name: "stale If-Match on address", method: "PATCH", path: path("/api/v1/addresses/%d", addr.ID), token: e.admin, body: map[string]any{"owner": "x"}, headers: []string{"If-Match", `"41"`}, status: 412, code: ipdesk.EPRECONDITION},
 
-		// 413 and 415.
-		{name: "huge body", method: "POST", path: "/api/v1/spaces", token: e.admin, body: huge, status: 413, code: eTooLarge},
-		{name: "form body", method: "POST", path: "/api/v1/spaces", token: e.admin, body: `name=x`, headers: []string{"Content-Type", "application/x-www-form-urlencoded"}, status: 415, code: eUnsupportedMediaType},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			r := e.do(tc.method, tc.path, tc.token, tc.body, tc.headers...)
-			if r.code != tc.status {
-				t.Fatalf("status %d, want %d; body: %.300s", r.code, tc.status, r.body)
-			}
-			if ct := r.header.Get("Content-Type"); ct != "application/json" {
-				t.Errorf("Content-Type %q, want application/json", ct)
-			}
-			got := r.apiError(t)
-			t.Logf("%d %s field=%q: %s", r.code, got.Code, got.Field, got.Message)
-			if got.Code != tc.code {
-				t.Errorf("code %q, want %q (message %q)", got.Code, tc.code, got.Message)
-			}
-			if tc.field != "" && got.Field != tc.field {
-				t.Errorf("field %q, want %q (message %q)", got.Field, tc.field, got.Message)
-			}
-			if got.Message == "" {
-				t.Error("empty message")
-			}
-			switch tc.status {
-			case 401:
-				if h := r.header.Get("WWW-Authenticate"); !strings.HasPrefix(h, "Bearer") {
-					t.Errorf("WWW-Authenticate %q, want a Bearer challenge", h)
+			// 413 and 415.
+			{name: "huge body", method: "POST", path: "/api/v1/spaces", token: e.admin, body: huge, status: 413, code: eTooLarge},
+			{name: "form body", method: "POST", path: "/api/v1/spaces", token: e.admin, body: `name=x`, headers: []string{"Content-Type", "application/x-www-form-urlencoded"}, status: 415, code: eUnsupportedMediaType},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				r := e.do(tc.method, tc.path, tc.token, tc.body, tc.headers...)
+				if r.code != tc.status {
+					t.Fatalf("status %d, want %d; body: %.300s", r.code, tc.status, r.body)
 				}
-			case 405:
-				if r.header.Get("Allow") == "" {
-					t.Error("405 without Allow header")
+				if ct := r.header.Get("Content-Type"); ct != "application/json" {
+					t.Errorf("Content-Type %q, want application/json", ct)
 				}
-			}
-		})
-	}
+				got := r.apiError(t)
+				t.Logf("%d %s field=%q: %s", r.code, got.Code, got.Field, got.Message)
+				if got.Code != tc.code {
+					t.Errorf("code %q, want %q (message %q)", got.Code, tc.code, got.Message)
+				}
+				if tc.field != "" && got.Field != tc.field {
+					t.Errorf("field %q, want %q (message %q)", got.Field, tc.field, got.Message)
+				}
+				if got.Message == "" {
+					t.Error("empty message")
+				}
+				switch tc.status {
+				case 401:
+					if h := r.header.Get("WWW-Authenticate"); !strings.HasPrefix(h, "Bearer") {
+						t.Errorf("WWW-Authenticate %q, want a Bearer challenge", h)
+					}
+				case 405:
+					if r.header.Get("Allow") == "" {
+						t.Error("405 without Allow header")
+					}
+				}
+			})
+		}
 
-	// The failed requests changed nothing.
-	var spaces listResponse[ipdesk.Space]
-	e.must(200, "GET", "/api/v1/spaces", e.admin, nil, &spaces)
-	if spaces.Count != 2 {
-		t.Errorf("after the failed requests there are %d spaces, want 2", spaces.Count)
-	}
-	var s1 ipdesk.Space
-	e.must(200, "GET", spacePath, e.admin, nil, &s1)
-	if s1.Version != 1 || s1.Description != "" {
-		t.Errorf("space after failed changes: %+v", s1)
-	}
+		// The failed requests changed nothing.
+		var spaces listResponse[ipdesk.Space]
+		e.must(200, "GET", "/api/v1/spaces", e.admin, nil, &spaces)
+		if spaces.Count != 2 {
+			t.Errorf("after the failed requests there are %d spaces, want 2", spaces.Count)
+		}
+		var s1 ipdesk.Space
+		e.must(200, "GET", spacePath, e.admin, nil, &s1)
+		if s1.Version != 1 || s1.Description != "" {
+			t.Errorf("space after failed changes: %+v", s1)
+		}
+	})
 }
 
 // TestErrorMessages checks that bad input is named with its value.
 func TestErrorMessages(t *testing.T) {
-	e := newEnv(t)
-	sp := e.space("campus")
-	tests := []struct {
-		method, path string
-		body         any
-		contains     []string
-	}{
-		{"GET", "/api/v1/prefixes?contains=10.1.0.300", nil, []string{"contains", `"10.1.0.300"`}},
-		{"GET", "/api/v1/spaces?limit=ten", nil, []string{"limit", `"ten"`}},
-		{"GET", "/api/v1/spaces?nmae=x", nil, []string{`"nmae"`, "name"}},
-		{"POST", "/api/v1/spaces", map[string]any{"name": "x", "colour": "red"}, []string{`"colour"`, "name, description"}},
-		{"POST", "/api/v1/prefixes", map[string]any{"space_id": sp, "prefix": "10.9.0.0/24", "vlan": "ten"}, []string{`"vlan"`, "whole number", "string"}},
-		{"POST", "/api/v1/prefixes", map[string]any{"space_id": sp, "prefix": "10.9.0.0/24", "gateway": "10.9.0.256"}, []string{`"gateway"`, "10.9.0.256", "IP address"}},
-		{"POST", "/api/v1/spaces", `{"name": }`, []string{"not valid JSON", "byte"}},
-	}
-	for _, tc := range tests {
-		r := e.do(tc.method, tc.path, e.admin, tc.body)
-		if r.code != 400 {
-			t.Errorf("%s %s: status %d, want 400", tc.method, tc.path, r.code)
-			continue
+	eachBackend(t, func(t *testing.T, e *testEnv) {
+		sp := e.space("campus")
+		tests := []struct {
+			method, path string
+			body         any
+			contains     []string
+		}{
+			{"GET", "/api/v1/prefixes?contains=10.1.0.300", nil, []string{"contains", `"10.1.0.300"`}},
+			{"GET", "/api/v1/spaces?limit=ten", nil, []string{"limit", `"ten"`}},
+			{"GET", "/api/v1/spaces?nmae=x", nil, []string{`"nmae"`, "name"}},
+			{"POST", "/api/v1/spaces", map[string]any{"name": "x", "colour": "red"}, []string{`"colour"`, "name, description"}},
+			{"POST", "/api/v1/prefixes", map[string]any{"space_id": sp, "prefix": "10.9.0.0/24", "vlan": "ten"}, []string{`"vlan"`, "whole number", "string"}},
+			{"POST", "/api/v1/prefixes", map[string]any{"space_id": sp, "prefix": "10.9.0.0/24", "gateway": "10.9.0.256"}, []string{`"gateway"`, "10.9.0.256", "IP address"}},
+			{"POST", "/api/v1/spaces", `{"name": }`, []string{"not valid JSON", "byte"}},
 		}
-		msg := r.apiError(t).Message
-		for _, want := range tc.contains {
-			if !strings.Contains(msg, want) {
-				t.Errorf("%s %s: message %q does not contain %q", tc.method, tc.path, msg, want)
+		for _, tc := range tests {
+			r := e.do(tc.method, tc.path, e.admin, tc.body)
+			if r.code != 400 {
+				t.Errorf("%s %s: status %d, want 400", tc.method, tc.path, r.code)
+				continue
+			}
+			msg := r.apiError(t).Message
+			for _, want := range tc.contains {
+				if !strings.Contains(msg, want) {
+					t.Errorf("%s %s: message %q does not contain %q", tc.method, tc.path, msg, want)
+				}
 			}
 		}
-	}
+	})
 }
 
 // TestPublicEndpoints needs no token.

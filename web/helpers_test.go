@@ -16,6 +16,7 @@ import (
 
 	"ipdesk"
 	"ipdesk/sqldb"
+	"ipdesk/sqldb/sqldbtest"
 )
 
 // syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
@@ -50,8 +51,27 @@ type testEnv struct {
 
 func newEnv(t testing.TB) *testEnv {
 	t.Helper()
+	return newEnvOn(t, filepath.Join(t.TempDir(), "t.db"))
+}
+
+// eachBackend runs fn with a server on SQLite and, when configured (always
+// under CI), on PostgreSQL.
+func eachBackend(t *testing.T, fn func(t *testing.T, e *testEnv)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, newEnv(t)) })
+	t.Run("postgres", func(t *testing.T) {
+		dsn := sqldbtest.PostgresDSN(t)
+		if dsn == "" {
+			t.Skipf("%s not set", sqldbtest.EnvPostgres)
+		}
+		fn(t, newEnvOn(t, dsn))
+	})
+}
+
+// newEnvOn is newEnv on the database dsn.
+func newEnvOn(t testing.TB, dsn string) *testEnv {
+	t.Helper()
 	ctx := context.Background()
-	db, err := sqldb.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
+	db, err := sqldb.Open(ctx, dsn)
 	if err != nil {
 		t.Fatalf("open database: %v", err)
 	}
