@@ -48,5 +48,5 @@ type AccessLevelService interface {
 	CreateAccessLevel(ctx context.Context, l *AccessLevel) error
 	UpdateAccessLevel(ctx context.Context, level int, upd AccessLevelUpdate) (*AccessLevel, error)
 	// DeleteAccessLevel removes a level no address uses.
-	DeleteAccessLevel(ctx context.Context, level int) error
+	DeleteAccessLevel(ctx context.Context, level int, opts DeleteOptions) error
 }

@@ -180,7 +180,7 @@ type AddressService interface {
 	// and returns warnings such as a repeated hostname.
 	CreateAddress(ctx context.Context, a *Address) ([]Warning, error)
 	UpdateAddress(ctx context.Context, id int64, upd AddressUpdate) (*Address, []Warning, error)
-	DeleteAddress(ctx context.Context, id int64) error
+	DeleteAddress(ctx context.Context, id int64, opts DeleteOptions) error
 	// FirstFreeAddress returns the first address of a subnet, at or after
 	// from when from is valid, that has no record and is neither the
 	// network, broadcast nor gateway address.

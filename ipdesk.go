@@ -80,6 +80,16 @@ func ActorName(ctx context.Context) string {
 	return "system"
 }
 
+// DeleteOptions qualify a delete.
+type DeleteOptions struct {
+	// Cascade also removes what the object holds (prefixes, addresses);
+	// without it an object that holds anything is refused.
+	Cascade bool
+	// Version, if set, makes the delete conditional on the stored version
+	// (optimistic concurrency), checked in the deleting transaction.
+	Version *int64
+}
+
 // Timestamps are set by the storage.
 type Timestamps struct {
 	CreatedAt time.Time `json:"created_at"`

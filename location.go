@@ -102,5 +102,5 @@ type LocationService interface {
 	UpdateLocation(ctx context.Context, id int64, upd LocationUpdate) (*Location, error)
 	// DeleteLocation removes a location without children; hosts in it
 	// keep their records with no location.
-	DeleteLocation(ctx context.Context, id int64) error
+	DeleteLocation(ctx context.Context, id int64, opts DeleteOptions) error
 }

@@ -182,9 +182,9 @@ type PrefixService interface {
 	CreatePrefix(ctx context.Context, p *Prefix) ([]Warning, error)
 	UpdatePrefix(ctx context.Context, id int64, upd PrefixUpdate) (*Prefix, error)
 	// DeletePrefix removes a prefix. One that still holds addresses or
-	// child prefixes is refused unless cascade is set, which removes them
+	// child prefixes is refused unless Cascade is set, which removes them
 	// too.
-	DeletePrefix(ctx context.Context, id int64, cascade bool) error
+	DeletePrefix(ctx context.Context, id int64, opts DeleteOptions) error
 	// PrefixUsage returns the size and use of a prefix.
 	PrefixUsage(ctx context.Context, id int64) (Usage, error)
 	// FreeRanges returns the unused address ranges of a prefix: for a

@@ -42,7 +42,7 @@ type SpaceService interface {
 	FindSpaces(ctx context.Context, f SpaceFilter) ([]*Space, int, error)
 	CreateSpace(ctx context.Context, s *Space) error
 	UpdateSpace(ctx context.Context, id int64, upd SpaceUpdate) (*Space, error)
-	// DeleteSpace removes an empty space; with cascade it removes its
+	// DeleteSpace removes an empty space; with Cascade it removes its
 	// prefixes and addresses too.
-	DeleteSpace(ctx context.Context, id int64, cascade bool) error
+	DeleteSpace(ctx context.Context, id int64, opts DeleteOptions) error
 }

@@ -132,10 +132,13 @@ func (db *DB) UpdateAccessLevel(ctx context.Context, level int, upd ipdesk.Acces
 
 // DeleteAccessLevel removes an access level no address uses. Level 0 (no
 // access) always exists.
-func (db *DB) DeleteAccessLevel(ctx context.Context, level int) error {
+func (db *DB) DeleteAccessLevel(ctx context.Context, level int, opts ipdesk.DeleteOptions) error {
 	return db.write(ctx, func(tx *Tx) error {
 		l, err := tx.findAccessLevel(level)
 		if err != nil {
+			return err
+		}
+		if err := checkVersion("access level", level, opts.Version, l.Version); err != nil {
 			return err
 		}
 		if level == 0 {

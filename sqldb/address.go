@@ -302,10 +302,13 @@ func (db *DB) UpdateAddress(ctx context.Context, id int64, upd ipdesk.AddressUpd
 }
 
 // DeleteAddress removes an address record.
-func (db *DB) DeleteAddress(ctx context.Context, id int64) error {
+func (db *DB) DeleteAddress(ctx context.Context, id int64, opts ipdesk.DeleteOptions) error {
 	return db.write(ctx, func(tx *Tx) error {
 		a, err := tx.findAddress(id)
 		if err != nil {
+			return err
+		}
+		if err := checkVersion("address", id, opts.Version, a.Version); err != nil {
 			return err
 		}
 		if err := tx.lockRow("prefixes", a.PrefixID); err != nil {

@@ -89,11 +89,12 @@ func TestAddressRules(t *testing.T) {
 		stale := int64(1)
 		_, _, err = db.UpdateAddress(ctx, a.ID, ipdesk.AddressUpdate{Owner: ptr("x"), Version: &stale})
 		wantCode(t, err, ipdesk.EPRECONDITION)
+		wantCode(t, db.DeleteAddress(ctx, a.ID, ipdesk.DeleteOptions{Version: &stale}), ipdesk.EPRECONDITION)
 		if u, _ := db.PrefixUsage(ctx, net1.ID); u.Used != 0 || u.Size != 254 {
 			t.Fatalf("usage of %s after move: %+v", net1.Prefix, u)
 		}
 		// Deleting the location keeps the host without one.
-		if err := db.DeleteLocation(ctx, room.ID); err != nil {
+		if err := db.DeleteLocation(ctx, room.ID, ipdesk.DeleteOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		got, _ := db.FindAddressByID(ctx, a.ID)

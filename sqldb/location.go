@@ -252,10 +252,13 @@ func (db *DB) UpdateLocation(ctx context.Context, id int64, upd ipdesk.LocationU
 
 // DeleteLocation removes a location without children; its hosts keep their
 // records with no location.
-func (db *DB) DeleteLocation(ctx context.Context, id int64) error {
+func (db *DB) DeleteLocation(ctx context.Context, id int64, opts ipdesk.DeleteOptions) error {
 	return db.write(ctx, func(tx *Tx) error {
 		l, err := tx.findLocation(id)
 		if err != nil {
+			return err
+		}
+		if err := checkVersion("location", id, opts.Version, l.Version); err != nil {
 			return err
 		}
 		var n int

@@ -371,7 +371,7 @@ func (db *DB) UpdatePrefix(ctx context.Context, id int64, upd ipdesk.PrefixUpdat
 }
 
 // DeletePrefix removes a prefix; see ipdesk.PrefixService.
-func (db *DB) DeletePrefix(ctx context.Context, id int64, cascade bool) error {
+func (db *DB) DeletePrefix(ctx context.Context, id int64, opts ipdesk.DeleteOptions) error {
 	var spaceID int64
 	err := db.write(ctx, func(tx *Tx) error {
 		p, err := tx.findPrefix(id)
@@ -382,6 +382,9 @@ func (db *DB) DeletePrefix(ctx context.Context, id int64, cascade bool) error {
 		if _, err := tx.bumpGen(p.SpaceID); err != nil {
 			return err
 		}
+		if err := checkVersion("prefix", id, opts.Version, p.Version); err != nil {
+			return err
+		}
 		var children, addrs int
 		if err := tx.queryRow("SELECT COUNT(*) FROM prefixes WHERE space_id = $1 AND parent_id = $2", p.SpaceID, id).Scan(&children); err != nil {
 			return err
@@ -389,7 +392,7 @@ func (db *DB) DeletePrefix(ctx context.Context, id int64, cascade bool) error {
 		if err := tx.queryRow("SELECT COUNT(*) FROM addresses WHERE prefix_id = $1", id).Scan(&addrs); err != nil {
 			return err
 		}
-		if (children > 0 || addrs > 0) && !cascade {
+		if (children > 0 || addrs > 0) && !opts.Cascade {
 			return ipdesk.Errorf(ipdesk.ECONFLICT, "prefix %s still holds %d child prefixes and %d addresses; delete them first or ask for a cascading delete", p.Prefix, children, addrs)
 		}
 		return tx.deletePrefixTree(p)

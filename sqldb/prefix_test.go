@@ -27,8 +27,8 @@ func TestSpaces(t *testing.T) {
 		_, err = db.FindSpaceByID(ctx, 999)
 		wantCode(t, err, ipdesk.ENOTFOUND)
 		mustPrefix(t, db, s.ID, "10.0.0.0/24", ipdesk.PrefixSubnet)
-		wantCode(t, db.DeleteSpace(ctx, s.ID, false), ipdesk.ECONFLICT)
-		if err := db.DeleteSpace(ctx, s.ID, true); err != nil {
+		wantCode(t, db.DeleteSpace(ctx, s.ID, ipdesk.DeleteOptions{}), ipdesk.ECONFLICT)
+		if err := db.DeleteSpace(ctx, s.ID, ipdesk.DeleteOptions{Cascade: true}); err != nil {
 			t.Fatal(err)
 		}
 		entries, _, _ := db.FindAuditEntries(ctx, ipdesk.AuditFilter{ObjectType: ptr(ipdesk.ObjectSpace)})
@@ -109,9 +109,9 @@ func TestPrefixRules(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Deleting a prefix with children or addresses needs cascade.
-		wantCode(t, db.DeletePrefix(ctx, mid.ID, false), ipdesk.ECONFLICT)
-		wantCode(t, db.DeletePrefix(ctx, sub.ID, false), ipdesk.ECONFLICT)
-		if err := db.DeletePrefix(ctx, mid.ID, true); err != nil {
+		wantCode(t, db.DeletePrefix(ctx, mid.ID, ipdesk.DeleteOptions{}), ipdesk.ECONFLICT)
+		wantCode(t, db.DeletePrefix(ctx, sub.ID, ipdesk.DeleteOptions{}), ipdesk.ECONFLICT)
+		if err := db.DeletePrefix(ctx, mid.ID, ipdesk.DeleteOptions{Cascade: true}); err != nil {
 			t.Fatal(err)
 		}
 		if _, n, _ := db.FindAddresses(ctx, ipdesk.AddressFilter{SpaceID: &s.ID}); n != 0 {

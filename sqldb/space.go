@@ -143,11 +143,14 @@ func (db *DB) UpdateSpace(ctx context.Context, id int64, upd ipdesk.SpaceUpdate)
 }
 
 // DeleteSpace removes a space. One that still has prefixes is refused
-// unless cascade is set.
-func (db *DB) DeleteSpace(ctx context.Context, id int64, cascade bool) error {
+// unless opts.Cascade is set.
+func (db *DB) DeleteSpace(ctx context.Context, id int64, opts ipdesk.DeleteOptions) error {
 	return db.write(ctx, func(tx *Tx) error {
 		s, err := tx.findSpace(id)
 		if err != nil {
+			return err
+		}
+		if err := checkVersion("space", id, opts.Version, s.Version); err != nil {
 			return err
 		}
 		if err := tx.lockRow("spaces", id); err != nil {
@@ -157,7 +160,7 @@ func (db *DB) DeleteSpace(ctx context.Context, id int64, cascade bool) error {
 		if err := tx.queryRow("SELECT COUNT(*) FROM prefixes WHERE space_id = $1", id).Scan(&n); err != nil {
 			return err
 		}
-		if n > 0 && !cascade {
+		if n > 0 && !opts.Cascade {
 			return ipdesk.Errorf(ipdesk.ECONFLICT, "space %q still has %d prefixes; delete them first or ask for a cascading delete", s.Name, n)
 		}
 		rows, err := tx.query("SELECT id FROM prefixes WHERE space_id = $1 AND parent_id = 0", id)

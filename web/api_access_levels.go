@@ -92,10 +92,11 @@ func (s *Server) deleteAccessLevel(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	if err := guardDelete(r, "access level", lv, s.store.FindAccessLevel, func(l *ipdesk.AccessLevel) int64 { return l.Version }); err != nil {
+	version, err := ifMatch(r)
+	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteAccessLevel(r.Context(), lv); err != nil {
+	if err := s.store.DeleteAccessLevel(r.Context(), lv, ipdesk.DeleteOptions{Version: version}); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

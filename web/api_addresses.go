@@ -107,10 +107,11 @@ func (s *Server) updateAddress(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) deleteAddress(w http.ResponseWriter, r *http.Request) error {
 	id := paramsOf(r).id("id")
-	if err := guardDelete(r, "address", id, s.store.FindAddressByID, func(a *ipdesk.Address) int64 { return a.Version }); err != nil {
+	version, err := ifMatch(r)
+	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteAddress(r.Context(), id); err != nil {
+	if err := s.store.DeleteAddress(r.Context(), id, ipdesk.DeleteOptions{Version: version}); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

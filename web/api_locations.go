@@ -77,10 +77,11 @@ func (s *Server) updateLocation(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) deleteLocation(w http.ResponseWriter, r *http.Request) error {
 	id := paramsOf(r).id("id")
-	if err := guardDelete(r, "location", id, s.store.FindLocationByID, func(l *ipdesk.Location) int64 { return l.Version }); err != nil {
+	version, err := ifMatch(r)
+	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteLocation(r.Context(), id); err != nil {
+	if err := s.store.DeleteLocation(r.Context(), id, ipdesk.DeleteOptions{Version: version}); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -122,11 +122,12 @@ func (s *Server) updatePrefix(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) deletePrefix(w http.ResponseWriter, r *http.Request) error {
 	p := paramsOf(r)
 	id := p.id("id")
-	if err := guardDelete(r, "prefix", id, s.store.FindPrefixByID, func(x *ipdesk.Prefix) int64 { return x.Version }); err != nil {
+	version, err := ifMatch(r)
+	if err != nil {
 		return err
 	}
 	cascade := p.bool("cascade")
-	if err := s.store.DeletePrefix(r.Context(), id, cascade != nil && *cascade); err != nil {
+	if err := s.store.DeletePrefix(r.Context(), id, ipdesk.DeleteOptions{Cascade: cascade != nil && *cascade, Version: version}); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -67,11 +67,12 @@ func (s *Server) updateSpace(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) deleteSpace(w http.ResponseWriter, r *http.Request) error {
 	p := paramsOf(r)
 	id := p.id("id")
-	if err := guardDelete(r, "space", id, s.store.FindSpaceByID, func(sp *ipdesk.Space) int64 { return sp.Version }); err != nil {
+	version, err := ifMatch(r)
+	if err != nil {
 		return err
 	}
 	cascade := p.bool("cascade")
-	if err := s.store.DeleteSpace(r.Context(), id, cascade != nil && *cascade); err != nil {
+	if err := s.store.DeleteSpace(r.Context(), id, ipdesk.DeleteOptions{Cascade: cascade != nil && *cascade, Version: version}); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -4,7 +4,6 @@ package web
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -278,25 +277,6 @@ func ifMatch(r *http.Request) (*int64, error) {
 		}
 	}
 	return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, "If-Match", "If-Match %q is not one entity tag of this API (send the ETag as received, like \"3\", or *)", clipText(h))
-}
-
-// guardDelete checks the If-Match header of a DELETE against the stored
-// version of the object (the store's delete methods take no version). The
-// check and the delete are two steps: a change that lands between them is
-// not detected.
-func guardDelete[K any, T any](r *http.Request, object string, id K, find func(context.Context, K) (T, error), version func(T) int64) error {
-	want, err := ifMatch(r)
-	if err != nil || want == nil {
-		return err
-	}
-	obj, err := find(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	if have := version(obj); have != *want {
-		return ipdesk.Errorf(ipdesk.EPRECONDITION, "%s %v was changed by someone else (version %d, you had %d); reload and try again", object, id, have, *want)
-	}
-	return nil
 }
 
 // decodeBody reads the JSON object in r's body into dst, a pointer to the
