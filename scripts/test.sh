@@ -9,13 +9,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(postgresql isc-dhcp-server isc-dhcp-client kea-dhcp4-server dnsmasq squid chromium iproute2 curl)
+packages=(postgresql isc-dhcp-server isc-dhcp-client kea-dhcp4-server kea-dhcp6-server dnsmasq squid chromium iproute2 curl)
 # Commands that tell whether each package is there.
 declare -A probe=(
 	[postgresql]=/usr/lib/postgresql
 	[isc-dhcp-server]=/usr/sbin/dhcpd
 	[isc-dhcp-client]=/usr/sbin/dhclient
 	[kea-dhcp4-server]=/usr/sbin/kea-dhcp4
+	[kea-dhcp6-server]=/usr/sbin/kea-dhcp6
 	[dnsmasq]=/usr/sbin/dnsmasq
 	[squid]=/usr/sbin/squid
 	[chromium]=/usr/bin/chromium

@@ -107,6 +107,12 @@ func (tx *Tx) checkAddress(a *ipdesk.Address) (*ipdesk.Prefix, []ipdesk.Warning,
 	if err != nil {
 		return nil, nil, err
 	}
+	return tx.checkAddressIn(a, p)
+}
+
+// checkAddressIn is checkAddress for an address known to lie in subnet p.
+func (tx *Tx) checkAddressIn(a *ipdesk.Address, p *ipdesk.Prefix) (*ipdesk.Prefix, []ipdesk.Warning, error) {
+	var err error
 	if ipdesk.IsReservedInSubnet(p.Prefix, a.Addr) {
 		return nil, nil, ipdesk.FieldErrorf(ipdesk.EINVALID, "address", "address %s is the network or broadcast address of %s", a.Addr, p.Prefix)
 	}
@@ -256,7 +262,7 @@ func (db *DB) CreateAddress(ctx context.Context, a *ipdesk.Address) ([]ipdesk.Wa
 		if err := tx.lockRow("prefixes", p.ID); err != nil {
 			return err
 		}
-		if p, warnings, err = tx.checkAddress(a); err != nil {
+		if p, warnings, err = tx.checkAddressIn(a, p); err != nil {
 			return err
 		}
 		return tx.insertAddress(a, p)
@@ -540,7 +546,7 @@ func (db *DB) AllocateAddress(ctx context.Context, prefixID int64, from netip.Ad
 		if err := tmpl.Validate(); err != nil {
 			return err
 		}
-		if p, warnings, err = tx.checkAddress(tmpl); err != nil {
+		if p, warnings, err = tx.checkAddressIn(tmpl, p); err != nil {
 			return err
 		}
 		return tx.insertAddress(tmpl, p)
