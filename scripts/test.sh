@@ -52,8 +52,17 @@ if [ -z "${IPDESK_TEST_POSTGRES:-}" ] && ls /usr/lib/postgresql/*/bin/postgres >
 		su postgres -c "psql -qAtc 'select 1'" >/dev/null 2>&1 && break
 		sleep 1
 	done
-	su postgres -c "psql -qc \"ALTER USER postgres PASSWORD 'ipdesk-test'\"" >/dev/null
-	export IPDESK_TEST_POSTGRES="postgres://postgres:ipdesk-test@127.0.0.1:5432/postgres?sslmode=disable"
+	# A role of the test suite's own, so no existing password is touched.
+	su postgres -c "psql -q -v ON_ERROR_STOP=1" >/dev/null <<'SQL'
+DO $$
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'ipdesk_test') THEN
+		CREATE ROLE ipdesk_test LOGIN SUPERUSER PASSWORD 'ipdesk-test';
+	END IF;
+END
+$$;
+SQL
+	export IPDESK_TEST_POSTGRES="postgres://ipdesk_test:ipdesk-test@127.0.0.1:5432/postgres?sslmode=disable"
 fi
 if [ -z "${IPDESK_TEST_POSTGRES:-}" ]; then
 	if [ "${CI:-}" = true ]; then
