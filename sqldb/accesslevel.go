@@ -31,7 +31,7 @@ func (tx *Tx) findAccessLevel(level int) (*ipdesk.AccessLevel, error) {
 // FindAccessLevel returns one access level.
 func (db *DB) FindAccessLevel(ctx context.Context, level int) (*ipdesk.AccessLevel, error) {
 	var l *ipdesk.AccessLevel
-	err := db.read(ctx, func(tx *Tx) (err error) {
+	err := db.readOne(ctx, func(tx *Tx) (err error) {
 		l, err = tx.findAccessLevel(level)
 		return err
 	})

@@ -48,7 +48,7 @@ func (tx *Tx) findAddress(id int64) (*ipdesk.Address, error) {
 // FindAddressByID returns one address.
 func (db *DB) FindAddressByID(ctx context.Context, id int64) (*ipdesk.Address, error) {
 	var a *ipdesk.Address
-	err := db.read(ctx, func(tx *Tx) (err error) {
+	err := db.readOne(ctx, func(tx *Tx) (err error) {
 		a, err = tx.findAddress(id)
 		return err
 	})

@@ -114,9 +114,18 @@ func (db *DB) Ping(ctx context.Context) error {
 // Postgres reports whether db is a PostgreSQL database.
 func (db *DB) Postgres() bool { return db.pg }
 
-// Tx is a write transaction with the context it runs for.
+// querier is what the store's helpers run statements on: a transaction,
+// or for a single-statement read the connection pool.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Tx is a unit of work with the context it runs for: a write or read
+// transaction, or a single read on the pool (see readOne).
 type Tx struct {
-	*sql.Tx
+	q   querier
 	db  *DB
 	ctx context.Context
 	now time.Time
@@ -129,12 +138,12 @@ func (db *DB) write(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return mapError(err)
 	}
-	tx := &Tx{Tx: sqltx, db: db, ctx: ctx, now: db.Now().UTC().Truncate(time.Microsecond)}
+	tx := &Tx{q: sqltx, db: db, ctx: ctx, now: db.Now().UTC().Truncate(time.Microsecond)}
 	if err := fn(tx); err != nil {
-		tx.Rollback()
+		sqltx.Rollback()
 		return mapError(err)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := sqltx.Commit(); err != nil {
 		return mapError(err)
 	}
 	return nil
@@ -148,20 +157,27 @@ func (db *DB) read(ctx context.Context, fn func(tx *Tx) error) error {
 		return mapError(err)
 	}
 	defer sqltx.Rollback()
-	return mapError(fn(&Tx{Tx: sqltx, db: db, ctx: ctx, now: db.Now().UTC()}))
+	return mapError(fn(&Tx{q: sqltx, db: db, ctx: ctx, now: db.Now().UTC()}))
+}
+
+// readOne runs fn, which must read with a single statement, on the pool
+// without a transaction: one statement is consistent by itself, and the
+// BEGIN and ROLLBACK would cost as much as the read.
+func (db *DB) readOne(ctx context.Context, fn func(tx *Tx) error) error {
+	return mapError(fn(&Tx{q: db.r, db: db, ctx: ctx, now: db.Now().UTC()}))
 }
 
 // exec, query and queryRow use the transaction's context.
 func (tx *Tx) exec(q string, args ...any) (sql.Result, error) {
-	return tx.ExecContext(tx.ctx, q, args...)
+	return tx.q.ExecContext(tx.ctx, q, args...)
 }
 
 func (tx *Tx) query(q string, args ...any) (*sql.Rows, error) {
-	return tx.QueryContext(tx.ctx, q, args...)
+	return tx.q.QueryContext(tx.ctx, q, args...)
 }
 
 func (tx *Tx) queryRow(q string, args ...any) *sql.Row {
-	return tx.QueryRowContext(tx.ctx, q, args...)
+	return tx.q.QueryRowContext(tx.ctx, q, args...)
 }
 
 // lockRow takes a row lock on PostgreSQL (SQLite transactions hold the

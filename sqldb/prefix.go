@@ -47,7 +47,7 @@ func (tx *Tx) findPrefix(id int64) (*ipdesk.Prefix, error) {
 // FindPrefixByID returns one prefix.
 func (db *DB) FindPrefixByID(ctx context.Context, id int64) (*ipdesk.Prefix, error) {
 	var p *ipdesk.Prefix
-	err := db.read(ctx, func(tx *Tx) (err error) {
+	err := db.readOne(ctx, func(tx *Tx) (err error) {
 		p, err = tx.findPrefix(id)
 		return err
 	})

@@ -32,7 +32,7 @@ func (tx *Tx) findSpace(id int64) (*ipdesk.Space, error) {
 // FindSpaceByID returns one space.
 func (db *DB) FindSpaceByID(ctx context.Context, id int64) (*ipdesk.Space, error) {
 	var s *ipdesk.Space
-	err := db.read(ctx, func(tx *Tx) (err error) {
+	err := db.readOne(ctx, func(tx *Tx) (err error) {
 		s, err = tx.findSpace(id)
 		return err
 	})

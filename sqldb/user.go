@@ -33,7 +33,7 @@ func (tx *Tx) findUser(id int64) (*ipdesk.User, error) {
 // FindUserByID returns one user.
 func (db *DB) FindUserByID(ctx context.Context, id int64) (*ipdesk.User, error) {
 	var u *ipdesk.User
-	err := db.read(ctx, func(tx *Tx) (err error) {
+	err := db.readOne(ctx, func(tx *Tx) (err error) {
 		u, err = tx.findUser(id)
 		return err
 	})
