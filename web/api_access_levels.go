@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -88,17 +89,11 @@ func (s *Server) updateAccessLevel(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Server) deleteAccessLevel(w http.ResponseWriter, r *http.Request) error {
-	lv, err := level(r)
+	id, err := level(r)
 	if err != nil {
 		return err
 	}
-	version, err := ifMatch(r)
-	if err != nil {
-		return err
-	}
-	if err := s.store.DeleteAccessLevel(r.Context(), lv, ipdesk.DeleteOptions{Version: version}); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return deleteObject(w, r, false, func(ctx context.Context, opts ipdesk.DeleteOptions) error {
+		return s.store.DeleteAccessLevel(ctx, id, opts)
+	})
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -107,13 +108,7 @@ func (s *Server) updateAddress(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) deleteAddress(w http.ResponseWriter, r *http.Request) error {
 	id := paramsOf(r).id("id")
-	version, err := ifMatch(r)
-	if err != nil {
-		return err
-	}
-	if err := s.store.DeleteAddress(r.Context(), id, ipdesk.DeleteOptions{Version: version}); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return deleteObject(w, r, false, func(ctx context.Context, opts ipdesk.DeleteOptions) error {
+		return s.store.DeleteAddress(ctx, id, opts)
+	})
 }

@@ -122,14 +122,8 @@ func (s *Server) updatePrefix(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) deletePrefix(w http.ResponseWriter, r *http.Request) error {
 	p := paramsOf(r)
 	id := p.id("id")
-	version, err := ifMatch(r)
-	if err != nil {
-		return err
-	}
 	cascade := p.bool("cascade")
-	if err := s.store.DeletePrefix(r.Context(), id, ipdesk.DeleteOptions{Cascade: cascade != nil && *cascade, Version: version}); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return deleteObject(w, r, cascade != nil && *cascade, func(ctx context.Context, opts ipdesk.DeleteOptions) error {
+		return s.store.DeletePrefix(ctx, id, opts)
+	})
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -67,14 +68,8 @@ func (s *Server) updateSpace(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) deleteSpace(w http.ResponseWriter, r *http.Request) error {
 	p := paramsOf(r)
 	id := p.id("id")
-	version, err := ifMatch(r)
-	if err != nil {
-		return err
-	}
 	cascade := p.bool("cascade")
-	if err := s.store.DeleteSpace(r.Context(), id, ipdesk.DeleteOptions{Cascade: cascade != nil && *cascade, Version: version}); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return deleteObject(w, r, cascade != nil && *cascade, func(ctx context.Context, opts ipdesk.DeleteOptions) error {
+		return s.store.DeleteSpace(ctx, id, opts)
+	})
 }

@@ -4,6 +4,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -277,6 +278,22 @@ func ifMatch(r *http.Request) (*int64, error) {
 		}
 	}
 	return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, "If-Match", "If-Match %q is not one entity tag of this API (send the ETag as received, like \"3\", or *)", clipText(h))
+}
+
+// deleteObject answers a DELETE: it hands the request's If-Match version
+// and the cascade flag to del, which deletes in one transaction, and
+// answers 204.
+func deleteObject(w http.ResponseWriter, r *http.Request, cascade bool, del func(ctx context.Context, opts ipdesk.DeleteOptions) error) error {
+	version, err := ifMatch(r)
+	if err != nil {
+		return err
+	}
+	opts := ipdesk.DeleteOptions{Version: version, Cascade: cascade}
+	if err := del(r.Context(), opts); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // decodeBody reads the JSON object in r's body into dst, a pointer to the
