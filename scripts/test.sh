@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(postgresql isc-dhcp-server isc-dhcp-client kea-dhcp4-server kea-dhcp6-server dnsmasq squid chromium iproute2 curl)
+packages=(postgresql isc-dhcp-server isc-dhcp-client kea-dhcp4-server kea-dhcp6-server dnsmasq squid chromium iproute2 curl busybox udhcpc)
 # Commands that tell whether each package is there.
 declare -A probe=(
 	[postgresql]=/usr/lib/postgresql
@@ -22,6 +22,8 @@ declare -A probe=(
 	[chromium]=/usr/bin/chromium
 	[iproute2]=/usr/sbin/ip
 	[curl]=/usr/bin/curl
+	[busybox]=/bin/busybox
+	[udhcpc]=/usr/sbin/udhcpc
 )
 missing=()
 for p in "${packages[@]}"; do
