@@ -1,0 +1,351 @@
+//go:build linux
+
+package integration
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"ipdesk"
+	"ipdesk/apply"
+	"ipdesk/render"
+)
+
+// The squid laboratory: the namespace "proxy" has a bridge br0 at
+// 10.77.0.1/24 (squid listens there on port 3128) with one veth port per
+// client namespace, and a veth link (10.78.0.1/24) to the namespace
+// "origin", where an HTTP server listens on 10.78.0.2:8080. The clients
+// have no route to 10.78.0.0/24: they reach the origin through squid or
+// not at all.
+const (
+	proxyURL  = "http://10.77.0.1:3128"
+	originURL = "http://10.78.0.2:8080/"
+	client0IP = "10.77.0.10" // starts at level 0, then moves to level 1
+	client2IP = "10.77.0.12" // level 2
+)
+
+// squidLevels are the access levels whose lists squid.conf reads.
+var squidLevels = []int{1, 2, 3}
+
+// squidInput is the address plan of the squid test: the host of client 0
+// at level0, the host of client 2 at level 2, and access level names that
+// try to break out of the lists' header comment.
+func squidInput(level0 int) *render.Input {
+	return &render.Input{
+		Hosts: []*ipdesk.Address{
+			{ID: 201, Addr: netip.MustParseAddr(client0IP), Hostname: "z303c1", LocationID: 3, AccessLevel: level0,
+				Owner: `Петров "Петя"; {x} # code`},
+			{ID: 202, Addr: netip.MustParseAddr(client2IP), Hostname: "z303c2", LocationID: 3, AccessLevel: 2,
+				Description: "teacher's PC; } # code"},
+		},
+		Locations: hostileLocations,
+		Levels: []*ipdesk.AccessLevel{
+			{Level: 0, Name: "none"},
+			{Level: 1, Name: `restricted "sites"; {x}`},
+			{Level: 2, Name: "standard # Стандарт \\ code"},
+			{Level: 3, Name: "full"},
+		},
+	}
+}
+
+// proxyReply is what curl got from squid.
+type proxyReply struct {
+	status     int
+	squidError string // the X-Squid-Error header: squid's own refusal
+	body       string
+}
+
+// fetch asks squid for the origin's page from the client namespace ns.
+func fetch(ns *netns) (proxyReply, error) {
+	out, err := run(ns.command(curlPath, "-sS", "--max-time", "5", "--proxy", proxyURL, "-D", "-", originURL)...)
+	if err != nil {
+		return proxyReply{}, err
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(strings.NewReader(out)), nil)
+	if err != nil {
+		return proxyReply{}, fmt.Errorf("curl's output is not an HTTP response: %v\n%s", err, out)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return proxyReply{}, err
+	}
+	return proxyReply{status: resp.StatusCode, squidError: resp.Header.Get("X-Squid-Error"), body: string(body)}, nil
+}
+
+// TestSquid proves the access level lists with the real squid:
+//
+//  1. the lists of levels 1 to 3 are applied (checked with "squid -k
+//     parse" on squid.conf pointing at the candidate) and squid starts on
+//     them;
+//  2. the level-2 client reaches the origin through squid (200 and the
+//     origin's body; the origin saw the proxy, not the client), and cannot
+//     reach it directly; the level-0 client gets squid's 403
+//     (ERR_ACCESS_DENIED);
+//  3. the level-0 host moves to level 1; the apply changes the level-1
+//     list only and reloads squid (squid -k reconfigure), after which the
+//     client gets through;
+//  4. a level-1 list that squid's check refuses (and that, loaded, would
+//     lock the client out or stop squid) ends as "invalid" with squid's
+//     message, the live list is unchanged, and squid, made to read its
+//     configuration again, still lets the client through.
+func TestSquid(t *testing.T) {
+	requireRoot(t)
+	requireDaemon(t, squidPath)
+	requireDaemon(t, curlPath)
+	proxyUser, err := user.Lookup("proxy")
+	if err != nil {
+		skipOrFail(t, "squid's user \"proxy\" does not exist: %v", err)
+	}
+	uid, _ := strconv.Atoi(proxyUser.Uid)
+	gid, _ := strconv.Atoi(proxyUser.Gid)
+	t.Parallel()
+	began := time.Now()
+
+	// squid drops root for the user proxy, which must be able to read
+	// squid.conf and the lists and to write its logs.
+	dir := t.TempDir()
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lists, logs := filepath.Join(dir, "lists"), filepath.Join(dir, "logs")
+	for _, d := range []string{lists, logs} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chown(logs, uid, gid); err != nil {
+		t.Fatal(err)
+	}
+
+	proxy := newNetns(t, "proxy")
+	origin := newNetns(t, "origin")
+	client0 := newNetns(t, "client0")
+	client2 := newNetns(t, "client2")
+	proxy.ip(t, "link", "add", "br0", "type", "bridge")
+	proxy.addr(t, "10.77.0.1/24", "br0")
+	proxy.ip(t, "link", "set", "br0", "up")
+	for _, c := range []struct {
+		ns   *netns
+		port string
+		ip   string
+	}{{client0, "c0", client0IP}, {client2, "c2", client2IP}} {
+		veth(t, proxy, c.port, c.ns, "eth0")
+		proxy.ip(t, "link", "set", c.port, "master", "br0")
+		c.ns.addr(t, c.ip+"/24", "eth0")
+	}
+	veth(t, proxy, "up0", origin, "eth0")
+	proxy.addr(t, "10.78.0.1/24", "up0")
+	origin.addr(t, "10.78.0.2/24", "eth0")
+
+	body := "ipdesk origin " + randomHex(8) + "\n"
+	orig := startDaemon(t, "origin", childEnv(), origin.command(selfPath, helperFlag, "origin", "10.78.0.2:8080", body)...)
+	if err := orig.waitOutput("origin listening", 1, startTimeout); err != nil {
+		t.Fatal(err)
+	}
+
+	// squid.conf as the operator writes it, with the lines from the
+	// render.SquidLevel documentation.
+	conf := filepath.Join(dir, "squid.conf")
+	var b strings.Builder
+	fmt.Fprintf(&b, `# The operator's squid.conf for the test: no cache, logs in the test's
+# directory, no DNS or ICMP helpers.
+http_port 10.77.0.1:3128
+visible_hostname ipdesk-test-proxy
+cache_effective_user proxy
+pid_filename %[1]s/squid.pid
+cache_log %[1]s/logs/cache.log
+access_log stdio:%[1]s/logs/access.log
+coredump_dir %[1]s/logs
+cache deny all
+cache_mem 8 MB
+pinger_enable off
+dns_nameservers 127.0.0.1
+netdb_filename none
+max_filedescriptors 1024
+shutdown_lifetime 0 seconds
+`, dir)
+	targets := make(map[int]apply.Target)
+	for _, level := range squidLevels {
+		path := filepath.Join(lists, fmt.Sprintf("level%d.txt", level))
+		fmt.Fprintf(&b, "acl ipdesk_level%d src %q\n", level, path)
+		// The operator creates the lists, readable by squid, before the
+		// first apply; each apply keeps their mode and owner.
+		writeFile(t, path, "", 0o644)
+		// The check and the reload run where squid runs: squid resolves
+		// a list entry that is not an address by DNS, which must not
+		// leave the test's namespaces.
+		targets[level] = apply.Target{
+			Name: fmt.Sprintf("squid-level%d", level), Kind: apply.KindSquidLevels,
+			Path: path, MainConfig: conf, Timeout: targetTimeout,
+			Validate: proxy.command(squidPath, "-k", "parse", "-f", apply.PlaceholderMain),
+		}
+	}
+	for _, level := range squidLevels {
+		fmt.Fprintf(&b, "http_access allow ipdesk_level%d\n", level)
+	}
+	b.WriteString("http_access deny all\n")
+	writeFile(t, conf, b.String(), 0o644)
+	reload := proxy.command(squidPath, "-k", "reconfigure", "-f", conf)
+
+	levelRender := func(in *render.Input, level int) apply.RenderFunc {
+		return func(context.Context) ([]byte, error) { return render.SquidLevel(in, level), nil }
+	}
+	var a apply.Applier
+
+	// 1. The lists go live before squid starts.
+	in := squidInput(0)
+	for _, level := range squidLevels {
+		applyExpect(t, &a, targets[level], levelRender(in, level), apply.StatusApplied)
+		if got, want := readFile(t, targets[level].Path), render.SquidLevel(in, level); !bytes.Equal(got, want) {
+			t.Fatalf("level %d: the live list is not the rendered one:\n%s", level, got)
+		}
+	}
+	squid := startDaemon(t, "squid", childEnv(), proxy.command(squidPath, "-N", "-f", conf)...)
+	t.Cleanup(func() {
+		if t.Failed() {
+			if log, err := os.ReadFile(filepath.Join(logs, "cache.log")); err == nil {
+				t.Logf("squid's cache.log:\n%s", log)
+			}
+		}
+	})
+
+	// 2. Level 2 gets through, level 0 is refused by squid.
+	start := time.Now()
+	var reply proxyReply
+	err = waitFor(startTimeout, "squid serving the level-2 client", func() (bool, error) {
+		if squid.exited() {
+			t.Fatalf("squid ended: %v\n%s", squid.err, squid.out.String())
+		}
+		var err error
+		reply, err = fetch(client2)
+		return err == nil, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reply.status != http.StatusOK || reply.body != body {
+		t.Fatalf("level-2 client: %d %q, want 200 with the origin's body", reply.status, reply.body)
+	}
+	t.Logf("squid serves; the level-2 client got the origin's page (%s)", time.Since(start).Round(time.Millisecond))
+	// The origin logs each request before it answers, through a pipe
+	// that the test reads in the background.
+	if err := orig.waitOutput("origin request from 10.78.0.1:", 1, cmdTimeout); err != nil {
+		t.Errorf("the origin did not see a request from the proxy: %v\n%s", err, orig.out.String())
+	}
+	if out, err := run(client2.command(curlPath, "-sS", "--max-time", "5", "--noproxy", "*", originURL)...); err == nil {
+		t.Fatalf("the level-2 client reached the origin without the proxy:\n%s", out)
+	}
+	expectDenied(t, client0)
+
+	// 3. The level-0 host moves to level 1.
+	in = squidInput(1)
+	for _, level := range squidLevels {
+		tg := targets[level]
+		tg.Reload = reload
+		targets[level] = tg
+		want := apply.StatusUnchanged
+		if level == 1 {
+			want = apply.StatusApplied
+		}
+		applyExpect(t, &a, tg, levelRender(in, level), want)
+	}
+	waitAllowed(t, client0, body)
+	if reply, err := fetch(client2); err != nil || reply.status != http.StatusOK {
+		t.Fatalf("level-2 client after the change: %+v, %v", reply, err)
+	}
+
+	// 4. A list squid refuses never goes live.
+	live := readFile(t, targets[1].Path)
+	bad := func(context.Context) ([]byte, error) {
+		return []byte("# level 1, with an entry that is no address\n10.77.0.300\n"), nil
+	}
+	reconfigures := strings.Count(readLog(t, logs), "Reconfiguring Squid Cache")
+	run := applyExpect(t, &a, targets[1], bad, apply.StatusInvalid)
+	t.Logf("squid's check refused the list:\n%s", run.Message)
+	if n := strings.Count(readLog(t, logs), "Reconfiguring Squid Cache"); n != reconfigures {
+		t.Errorf("squid was reconfigured although its check refused the list")
+	}
+	if !strings.Contains(run.Message, "Bad host/IP: '10.77.0.300'") {
+		t.Errorf("the message of the refused apply does not have squid's complaint:\n%s", run.Message)
+	}
+	if got := readFile(t, targets[1].Path); !bytes.Equal(got, live) {
+		t.Fatalf("the live list changed although squid refused the new one:\n%s", got)
+	}
+	if left := tempFiles(t, lists); len(left) > 0 {
+		t.Errorf("the refused apply left %q behind", left)
+	}
+	if left := tempFiles(t, dir); len(left) > 0 {
+		t.Errorf("the refused apply left %q behind", left)
+	}
+	mustRun(t, reload...)
+	if err := waitFor(changeTimeout, "squid reconfigured again", func() (bool, error) {
+		return strings.Count(readLog(t, logs), "Reconfiguring Squid Cache") > reconfigures, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitAllowed(t, client0, body)
+	if squid.exited() {
+		t.Fatalf("squid ended: %v", squid.err)
+	}
+	t.Logf("squid: whole scenario in %s", time.Since(began).Round(time.Millisecond))
+}
+
+// readLog returns squid's cache.log.
+func readLog(t *testing.T, logs string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(logs, "cache.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// expectDenied requires that squid refuses the client's request with its
+// own 403.
+func expectDenied(t *testing.T, client *netns) {
+	t.Helper()
+	reply, err := fetch(client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reply.status != http.StatusForbidden || !strings.HasPrefix(reply.squidError, "ERR_ACCESS_DENIED") {
+		t.Fatalf("client at level 0: %d, X-Squid-Error %q; want 403 ERR_ACCESS_DENIED from squid", reply.status, reply.squidError)
+	}
+	t.Logf("the level-0 client got squid's 403 %s", reply.squidError)
+}
+
+// waitAllowed waits until squid, reloading in the background, lets the
+// client through to the origin.
+func waitAllowed(t *testing.T, client *netns, body string) {
+	t.Helper()
+	start := time.Now()
+	err := waitFor(changeTimeout, "the client getting through squid", func() (bool, error) {
+		reply, err := fetch(client)
+		if err != nil {
+			return false, err
+		}
+		if reply.status == http.StatusOK && reply.body != body {
+			t.Fatalf("200 with %q, not the origin's body", reply.body)
+		}
+		return reply.status == http.StatusOK, fmt.Errorf("status %d %s", reply.status, reply.squidError)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("the client gets through squid (%s)", time.Since(start).Round(time.Millisecond))
+}
