@@ -1,7 +1,10 @@
 // Package importer reads and writes ipdesk's host lists: the hosts CSV and
 // JSON formats that "ipdesk export hosts" writes and "ipdesk import hosts"
-// reads back. Rows are turned into ipdesk.Address values; every problem is
-// reported with its line number and nothing is stored here.
+// reads back. It also reads the hosts of DHCP server configurations (ISC
+// dhcpd, dnsmasq) and for_dhcp's access level lists, the way in for
+// networks run by hand or by for_dhcp. Rows are turned into ipdesk.Address
+// values; every problem is reported with its line number and nothing is
+// stored here.
 package importer
 
 import (
@@ -34,23 +37,44 @@ type Host struct {
 	Location        string               `json:"location"`
 	AccessLevel     int                  `json:"access_level"`
 	DHCPReservation bool                 `json:"dhcp_reservation"`
-	// Line is the line of the input the host was read from (CSV), or its
-	// position in the list (JSON), counting from 1.
+	// Line is the line of the input the host was read from (CSV, a DHCP
+	// server's configuration), or its position in the list (JSON),
+	// counting from 1.
 	Line int `json:"-"`
+	// File is the file the host was read from, when an import reads
+	// several (a dhcpd.conf and the files it includes); "" otherwise.
+	File string `json:"-"`
+	// given tells which of the text fields the input set (see fieldSet);
+	// MergeExisting keeps the stored value of the others.
+	given fieldSet
 }
 
 // LineError is a problem with one input line.
 type LineError struct {
+	// File names the file when an import reads several; "" otherwise.
+	File  string
 	Line  int
 	Field string
 	Err   string
 }
 
+// Pos returns where the problem is: "file:line", "line N" when the error
+// names no file, or the file alone when it is about the whole file.
+func (e LineError) Pos() string {
+	if e.File != "" && e.Line == 0 {
+		return e.File
+	}
+	if e.File != "" {
+		return fmt.Sprintf("%s:%d", e.File, e.Line)
+	}
+	return fmt.Sprintf("line %d", e.Line)
+}
+
 func (e LineError) Error() string {
 	if e.Field != "" {
-		return fmt.Sprintf("line %d: %s: %s", e.Line, e.Field, e.Err)
+		return fmt.Sprintf("%s: %s: %s", e.Pos(), e.Field, e.Err)
 	}
-	return fmt.Sprintf("line %d: %s", e.Line, e.Err)
+	return fmt.Sprintf("%s: %s", e.Pos(), e.Err)
 }
 
 // ReadHostsCSV reads a hosts CSV with a header row naming the columns (any

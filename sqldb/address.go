@@ -81,111 +81,188 @@ func searchText(a *ipdesk.Address) string {
 	return strings.ToLower(strings.Join([]string{a.Addr.String(), macForms(a.MAC), a.Hostname, a.Owner, a.Phone, digits(a.Phone), a.Description}, "\x1f"))
 }
 
+// addressLookups answers the questions the address rules ask of the stored
+// data. A *Tx asks the database; an import asks its in-memory copy of the
+// data its rows touch (importState), which also holds the earlier rows.
+// self is the id of the record being checked (0 for a new one): it is
+// never another holder.
+type addressLookups interface {
+	// lastSubnetFrom returns the subnet of the space that starts last at
+	// or before addr, or nil.
+	lastSubnetFrom(spaceID int64, addr netip.Addr) (*ipdesk.Prefix, error)
+	spaceExists(id int64) (bool, error)
+	// addressHolder returns the other record with addr in the space, or nil.
+	addressHolder(spaceID int64, addr netip.Addr, self int64) (*holder, error)
+	// macHolder returns the other record with mac in the subnet, or nil.
+	macHolder(prefixID int64, mac ipdesk.MAC, self int64) (*holder, error)
+	locationExists(id int64) (bool, error)
+	accessLevelExists(level int) (bool, error)
+	// hostnameUsers returns the addresses of up to five other records
+	// with the hostname (in any case), in address order.
+	hostnameUsers(hostname string, self int64) ([]string, error)
+}
+
+// holder is a record that already has the address or MAC another asks for.
+type holder struct {
+	id       int64
+	addr     string
+	hostname string
+	// pending tells that an earlier row of the running import made the
+	// record, which has no id yet.
+	pending bool
+}
+
+// String names the record in messages.
+func (h *holder) String() string {
+	if h.pending {
+		return "an earlier row of this import"
+	}
+	return fmt.Sprintf("address record %d", h.id)
+}
+
 // subnetFor returns the subnet of the space that contains addr. Subnets of
 // a space do not overlap, so the one starting last at or before addr is the
 // only candidate.
-func (tx *Tx) subnetFor(spaceID int64, addr netip.Addr) (*ipdesk.Prefix, error) {
-	p, err := scanPrefix(tx.queryRow("SELECT "+prefixColumns+" FROM prefixes WHERE space_id = $1 AND kind = 'subnet' AND first_key <= $2 ORDER BY first_key DESC LIMIT 1", spaceID, ipam.Key(addr)))
-	if errors.Is(err, sql.ErrNoRows) || err == nil && !p.Prefix.Contains(addr) {
-		var n int
-		if err := tx.queryRow("SELECT COUNT(*) FROM spaces WHERE id = $1", spaceID).Scan(&n); err != nil {
-			return nil, err
-		}
-		if n == 0 {
-			return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, "space_id", "space %d does not exist", spaceID)
-		}
-		return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, "address", "address %s is not inside any subnet of space %d; create the subnet first", addr, spaceID)
+func subnetFor(l addressLookups, spaceID int64, addr netip.Addr) (*ipdesk.Prefix, error) {
+	p, err := l.lastSubnetFrom(spaceID, addr)
+	if err != nil || p != nil && p.Prefix.Contains(addr) {
+		return p, err
 	}
-	return p, err
+	ok, err := l.spaceExists(spaceID)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, "space_id", "space %d does not exist", spaceID)
+	}
+	return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, "address", "address %s is not inside any subnet of space %d; create the subnet first", addr, spaceID)
 }
 
 // checkAddress checks a against the stored data: its subnet (returned),
 // the reserved addresses, unique IP in the space, unique MAC in the subnet,
 // the location and the access level. It returns warnings too.
-func (tx *Tx) checkAddress(a *ipdesk.Address) (*ipdesk.Prefix, []ipdesk.Warning, error) {
-	p, err := tx.subnetFor(a.SpaceID, a.Addr)
+func checkAddress(l addressLookups, a *ipdesk.Address) (*ipdesk.Prefix, []ipdesk.Warning, error) {
+	p, err := subnetFor(l, a.SpaceID, a.Addr)
 	if err != nil {
 		return nil, nil, err
 	}
-	return tx.checkAddressIn(a, p)
-}
-
-// checkAddressIn is checkAddress for an address known to lie in subnet p.
-func (tx *Tx) checkAddressIn(a *ipdesk.Address, p *ipdesk.Prefix) (*ipdesk.Prefix, []ipdesk.Warning, error) {
-	var err error
-	if ipdesk.IsReservedInSubnet(p.Prefix, a.Addr) {
-		return nil, nil, ipdesk.FieldErrorf(ipdesk.EINVALID, "address", "address %s is the network or broadcast address of %s", a.Addr, p.Prefix)
-	}
-	var otherID int64
-	var otherHost string
-	err = tx.queryRow("SELECT id, hostname FROM addresses WHERE space_id = $1 AND ip_key = $2 AND id <> $3", a.SpaceID, ipam.Key(a.Addr), a.ID).Scan(&otherID, &otherHost)
-	if err == nil {
-		return nil, nil, ipdesk.FieldErrorf(ipdesk.ECONFLICT, "address", "address %s is already used by address record %d (hostname %q)", a.Addr, otherID, otherHost)
-	} else if !errors.Is(err, sql.ErrNoRows) {
+	warnings, err := checkAddressIn(l, a, p)
+	if err != nil {
 		return nil, nil, err
-	}
-	if !a.MAC.IsZero() {
-		var otherAddr string
-		err = tx.queryRow("SELECT id, address FROM addresses WHERE prefix_id = $1 AND mac = $2 AND id <> $3", p.ID, a.MAC.String(), a.ID).Scan(&otherID, &otherAddr)
-		if err == nil {
-			return nil, nil, ipdesk.FieldErrorf(ipdesk.ECONFLICT, "mac", "mac %s is already bound to %s (address record %d) in subnet %s", a.MAC, otherAddr, otherID, p.Prefix)
-		} else if !errors.Is(err, sql.ErrNoRows) {
-			return nil, nil, err
-		}
-	}
-	if a.LocationID != 0 {
-		var n int
-		if err := tx.queryRow("SELECT COUNT(*) FROM locations WHERE id = $1", a.LocationID).Scan(&n); err != nil {
-			return nil, nil, err
-		}
-		if n == 0 {
-			return nil, nil, ipdesk.FieldErrorf(ipdesk.EINVALID, "location_id", "location %d does not exist", a.LocationID)
-		}
-	}
-	var n int
-	if err := tx.queryRow("SELECT COUNT(*) FROM access_levels WHERE level = $1", a.AccessLevel).Scan(&n); err != nil {
-		return nil, nil, err
-	}
-	if n == 0 {
-		return nil, nil, ipdesk.FieldErrorf(ipdesk.EINVALID, "access_level", "access level %d does not exist", a.AccessLevel)
-	}
-	var warnings []ipdesk.Warning
-	if a.Hostname != "" {
-		rows, err := tx.query("SELECT address FROM addresses WHERE hostname_lc = $1 AND id <> $2 ORDER BY ip_key LIMIT 5", strings.ToLower(a.Hostname), a.ID)
-		if err != nil {
-			return nil, nil, err
-		}
-		var others []string
-		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
-				rows.Close()
-				return nil, nil, err
-			}
-			others = append(others, s)
-		}
-		rows.Close()
-		if len(others) > 0 {
-			warnings = append(warnings, ipdesk.Warning{Code: ipdesk.WDuplicateHostname,
-				Message: fmt.Sprintf("hostname %q is also used by %s", a.Hostname, strings.Join(others, ", "))})
-		}
 	}
 	return p, warnings, nil
 }
 
+// checkAddressIn is checkAddress for an address known to lie in subnet p.
+func checkAddressIn(l addressLookups, a *ipdesk.Address, p *ipdesk.Prefix) ([]ipdesk.Warning, error) {
+	if ipdesk.IsReservedInSubnet(p.Prefix, a.Addr) {
+		return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, "address", "address %s is the network or broadcast address of %s", a.Addr, p.Prefix)
+	}
+	if h, err := l.addressHolder(a.SpaceID, a.Addr, a.ID); err != nil {
+		return nil, err
+	} else if h != nil {
+		return nil, ipdesk.FieldErrorf(ipdesk.ECONFLICT, "address", "address %s is already used by %s (hostname %q)", a.Addr, h, h.hostname)
+	}
+	if !a.MAC.IsZero() {
+		if h, err := l.macHolder(p.ID, a.MAC, a.ID); err != nil {
+			return nil, err
+		} else if h != nil {
+			return nil, ipdesk.FieldErrorf(ipdesk.ECONFLICT, "mac", "mac %s is already bound to %s (%s) in subnet %s", a.MAC, h.addr, h, p.Prefix)
+		}
+	}
+	if a.LocationID != 0 {
+		if ok, err := l.locationExists(a.LocationID); err != nil {
+			return nil, err
+		} else if !ok {
+			return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, "location_id", "location %d does not exist", a.LocationID)
+		}
+	}
+	if ok, err := l.accessLevelExists(a.AccessLevel); err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, "access_level", "access level %d does not exist", a.AccessLevel)
+	}
+	if a.Hostname == "" {
+		return nil, nil
+	}
+	others, err := l.hostnameUsers(a.Hostname, a.ID)
+	if err != nil || len(others) == 0 {
+		return nil, err
+	}
+	return []ipdesk.Warning{{Code: ipdesk.WDuplicateHostname,
+		Message: fmt.Sprintf("hostname %q is also used by %s", a.Hostname, strings.Join(others, ", "))}}, nil
+}
+
+// The addressLookups of a transaction ask the database.
+var _ addressLookups = (*Tx)(nil)
+
+func (tx *Tx) lastSubnetFrom(spaceID int64, addr netip.Addr) (*ipdesk.Prefix, error) {
+	p, err := scanPrefix(tx.queryRow("SELECT "+prefixColumns+" FROM prefixes WHERE space_id = $1 AND kind = 'subnet' AND first_key <= $2 ORDER BY first_key DESC LIMIT 1", spaceID, ipam.Key(addr)))
+	if isNoRows(err) {
+		return nil, nil
+	}
+	return p, err
+}
+
+func (tx *Tx) spaceExists(id int64) (bool, error) {
+	return tx.exists("SELECT COUNT(*) FROM spaces WHERE id = $1", id)
+}
+
+func (tx *Tx) addressHolder(spaceID int64, addr netip.Addr, self int64) (*holder, error) {
+	return tx.holder("SELECT id, address, hostname FROM addresses WHERE space_id = $1 AND ip_key = $2 AND id <> $3", spaceID, ipam.Key(addr), self)
+}
+
+func (tx *Tx) macHolder(prefixID int64, mac ipdesk.MAC, self int64) (*holder, error) {
+	return tx.holder("SELECT id, address, hostname FROM addresses WHERE prefix_id = $1 AND mac = $2 AND id <> $3", prefixID, mac.String(), self)
+}
+
+func (tx *Tx) locationExists(id int64) (bool, error) {
+	return tx.exists("SELECT COUNT(*) FROM locations WHERE id = $1", id)
+}
+
+func (tx *Tx) accessLevelExists(level int) (bool, error) {
+	return tx.exists("SELECT COUNT(*) FROM access_levels WHERE level = $1", level)
+}
+
+func (tx *Tx) hostnameUsers(hostname string, self int64) ([]string, error) {
+	rows, err := tx.query("SELECT address FROM addresses WHERE hostname_lc = $1 AND id <> $2 ORDER BY ip_key LIMIT 5", strings.ToLower(hostname), self)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var others []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		others = append(others, s)
+	}
+	return others, rows.Err()
+}
+
+// exists runs a COUNT(*) query and reports whether it counted anything.
+func (tx *Tx) exists(q string, args ...any) (bool, error) {
+	var n int
+	err := tx.queryRow(q, args...).Scan(&n)
+	return n > 0, err
+}
+
+// holder runs a query for the id, address and hostname of a record.
+func (tx *Tx) holder(q string, args ...any) (*holder, error) {
+	var h holder
+	err := tx.queryRow(q, args...).Scan(&h.id, &h.addr, &h.hostname)
+	if isNoRows(err) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return &h, nil
+}
+
 // countChunk adds delta to the used count of addr's chunk in a subnet.
 func (tx *Tx) countChunk(prefixID int64, addr netip.Addr, delta int) error {
-	ck := ipam.Key(ipam.ChunkOf(addr))
-	if delta > 0 {
-		_, err := tx.exec(`INSERT INTO address_chunks (prefix_id, chunk_key, used) VALUES ($1, $2, $3)
-			ON CONFLICT (prefix_id, chunk_key) DO UPDATE SET used = address_chunks.used + excluded.used`, prefixID, ck, delta)
-		return err
-	}
-	if _, err := tx.exec("UPDATE address_chunks SET used = used + $1 WHERE prefix_id = $2 AND chunk_key = $3", delta, prefixID, ck); err != nil {
-		return err
-	}
-	_, err := tx.exec("DELETE FROM address_chunks WHERE prefix_id = $1 AND chunk_key = $2 AND used <= 0", prefixID, ck)
-	return err
+	return tx.countChunks(map[chunkRef]int{{prefixID, ipam.ChunkOf(addr)}: delta})
 }
 
 func nullID(id int64) any {
@@ -197,54 +274,17 @@ func nullID(id int64) any {
 
 // insertAddress stores a checked address in subnet p and audits it.
 func (tx *Tx) insertAddress(a *ipdesk.Address, p *ipdesk.Prefix) error {
-	a.PrefixID = p.ID
-	a.Version = 1
-	a.CreatedAt, a.UpdatedAt = tx.now, tx.now
-	err := tx.queryRow(`INSERT INTO addresses (space_id, prefix_id, ip_key, address, status, mac, hostname, hostname_lc, description, owner, phone, phone_digits, location_id, access_level, dhcp_reservation, search, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) RETURNING id`,
-		a.SpaceID, p.ID, ipam.Key(a.Addr), a.Addr.String(), string(a.Status), a.MAC.String(), a.Hostname, strings.ToLower(a.Hostname),
-		a.Description, a.Owner, a.Phone, digits(a.Phone), nullID(a.LocationID), a.AccessLevel, a.DHCPReservation, searchText(a), micros(tx.now)).Scan(&a.ID)
-	if err != nil {
-		return err
-	}
-	if !tx.db.pg {
-		if _, err := tx.exec("INSERT INTO address_search (rowid, search) VALUES ($1, $2)", a.ID, searchText(a)); err != nil {
-			return err
-		}
-	}
-	if err := tx.countChunk(p.ID, a.Addr, 1); err != nil {
-		return err
-	}
-	return tx.audit(ipdesk.ActionCreate, ipdesk.ObjectAddress, a.ID, nil, a)
+	w := tx.addressWriter()
+	w.create(a, p)
+	return w.flush()
 }
 
 // updateAddress writes the new state of a checked address (moved to
 // subnet p) and audits it.
 func (tx *Tx) updateAddress(before, a *ipdesk.Address, p *ipdesk.Prefix) error {
-	a.PrefixID = p.ID
-	a.Version = before.Version + 1
-	a.UpdatedAt = tx.now
-	_, err := tx.exec(`UPDATE addresses SET prefix_id = $1, ip_key = $2, address = $3, status = $4, mac = $5, hostname = $6, hostname_lc = $7, description = $8, owner = $9, phone = $10, phone_digits = $11,
-		location_id = $12, access_level = $13, dhcp_reservation = $14, search = $15, version = $16, updated_at = $17 WHERE id = $18`,
-		p.ID, ipam.Key(a.Addr), a.Addr.String(), string(a.Status), a.MAC.String(), a.Hostname, strings.ToLower(a.Hostname), a.Description, a.Owner, a.Phone, digits(a.Phone),
-		nullID(a.LocationID), a.AccessLevel, a.DHCPReservation, searchText(a), a.Version, micros(tx.now), a.ID)
-	if err != nil {
-		return err
-	}
-	if !tx.db.pg && searchText(a) != searchText(before) {
-		if _, err := tx.exec("UPDATE address_search SET search = $1 WHERE rowid = $2", searchText(a), a.ID); err != nil {
-			return err
-		}
-	}
-	if before.Addr != a.Addr || before.PrefixID != a.PrefixID {
-		if err := tx.countChunk(before.PrefixID, before.Addr, -1); err != nil {
-			return err
-		}
-		if err := tx.countChunk(a.PrefixID, a.Addr, 1); err != nil {
-			return err
-		}
-	}
-	return tx.audit(ipdesk.ActionUpdate, ipdesk.ObjectAddress, a.ID, before, a)
+	w := tx.addressWriter()
+	w.update(before, a, p)
+	return w.flush()
 }
 
 // CreateAddress stores a in the subnet of its space that contains it.
@@ -255,14 +295,14 @@ func (db *DB) CreateAddress(ctx context.Context, a *ipdesk.Address) ([]ipdesk.Wa
 	}
 	var warnings []ipdesk.Warning
 	err := db.write(ctx, func(tx *Tx) error {
-		p, err := tx.subnetFor(a.SpaceID, a.Addr)
+		p, err := subnetFor(tx, a.SpaceID, a.Addr)
 		if err != nil {
 			return err
 		}
 		if err := tx.lockRow("prefixes", p.ID); err != nil {
 			return err
 		}
-		if p, warnings, err = tx.checkAddressIn(a, p); err != nil {
+		if warnings, err = checkAddressIn(tx, a, p); err != nil {
 			return err
 		}
 		return tx.insertAddress(a, p)
@@ -291,7 +331,7 @@ func (db *DB) UpdateAddress(ctx context.Context, id int64, upd ipdesk.AddressUpd
 		if err := a.Validate(); err != nil {
 			return err
 		}
-		p, w, err := tx.checkAddress(&a)
+		p, w, err := checkAddress(tx, &a)
 		if err != nil {
 			return err
 		}
@@ -546,7 +586,7 @@ func (db *DB) AllocateAddress(ctx context.Context, prefixID int64, from netip.Ad
 		if err := tmpl.Validate(); err != nil {
 			return err
 		}
-		if p, warnings, err = tx.checkAddressIn(tmpl, p); err != nil {
+		if warnings, err = checkAddressIn(tx, tmpl, p); err != nil {
 			return err
 		}
 		return tx.insertAddress(tmpl, p)

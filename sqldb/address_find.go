@@ -2,7 +2,6 @@ package sqldb
 
 import (
 	"context"
-	"errors"
 	"net/netip"
 	"strings"
 	"unicode/utf8"
@@ -169,99 +168,4 @@ type withCount struct {
 
 func (w withCount) Scan(dest ...any) error {
 	return w.rows.Scan(append(dest, w.total)...)
-}
-
-// errRollback ends a transaction without an error for the caller.
-var errRollback = errors.New("rollback")
-
-// ImportAddresses creates or updates addresses in one transaction; see
-// ipdesk.AddressService.
-func (db *DB) ImportAddresses(ctx context.Context, rows []*ipdesk.Address, dryRun bool) (ipdesk.ImportResult, error) {
-	var res ipdesk.ImportResult
-	problem := func(i int, err error) {
-		if ipdesk.ErrorCode(err) == ipdesk.EINTERNAL {
-			return
-		}
-		res.Problems = append(res.Problems, ipdesk.RowError{Row: i + 1, Field: ipdesk.ErrorField(err), Error: ipdesk.ErrorMessage(err)})
-	}
-	err := db.write(ctx, func(tx *Tx) error {
-		for i, a := range rows {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			a.ID = 0
-			if err := a.Validate(); err != nil {
-				problem(i, err)
-				continue
-			}
-			before, err := scanAddress(tx.queryRow("SELECT "+addressColumns+" FROM addresses WHERE space_id = $1 AND ip_key = $2", a.SpaceID, ipam.Key(a.Addr)))
-			if err == nil {
-				a.ID = before.ID
-				a.CreatedAt = before.CreatedAt
-			} else if !isNoRows(err) {
-				return err
-			}
-			p, warnings, err := tx.checkAddress(a)
-			if err != nil {
-				if ipdesk.ErrorCode(err) == ipdesk.EINTERNAL {
-					return err
-				}
-				problem(i, err)
-				continue
-			}
-			for _, w := range warnings {
-				res.Warnings = append(res.Warnings, ipdesk.RowWarning{Row: i + 1, Warning: w})
-			}
-			if before == nil {
-				if err := tx.insertAddress(a, p); err != nil {
-					return err
-				}
-				res.Created++
-				continue
-			}
-			if sameHost(before, a) {
-				*a = *before
-				continue
-			}
-			if err := tx.updateAddress(before, a, p); err != nil {
-				return err
-			}
-			res.Updated++
-		}
-		if len(res.Problems) > 0 || dryRun {
-			return errRollback
-		}
-		return nil
-	})
-	if errors.Is(err, errRollback) {
-		err = nil
-	} else if err == nil && res.Created+res.Updated >= analyzeAfter {
-		// Fresh statistics keep the planner on the right indexes after a
-		// bulk load (PostgreSQL's autoanalyze would come later).
-		db.analyze(ctx)
-	}
-	if len(res.Problems) > 0 {
-		res.Created, res.Updated = 0, 0
-	}
-	return res, err
-}
-
-// analyzeAfter is the import size after which table statistics are renewed.
-const analyzeAfter = 1000
-
-// analyze renews the planner's statistics of the addresses table. A
-// failure only costs speed, so it is not reported.
-func (db *DB) analyze(ctx context.Context) {
-	if db.pg {
-		db.w.ExecContext(ctx, "ANALYZE addresses")
-		return
-	}
-	db.w.ExecContext(ctx, "PRAGMA analysis_limit = 1000; ANALYZE addresses")
-}
-
-// sameHost reports whether two records carry the same data.
-func sameHost(x, y *ipdesk.Address) bool {
-	return x.Addr == y.Addr && x.Status == y.Status && x.MAC == y.MAC && x.Hostname == y.Hostname &&
-		x.Description == y.Description && x.Owner == y.Owner && x.Phone == y.Phone && x.LocationID == y.LocationID &&
-		x.AccessLevel == y.AccessLevel && x.DHCPReservation == y.DHCPReservation
 }

@@ -1,6 +1,7 @@
 package sqldb_test
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"strings"
@@ -326,6 +327,138 @@ func TestImport(t *testing.T) {
 		again := []*ipdesk.Address{row("10.0.0.1", "a", "aa:aa:aa:aa:aa:01"), row("10.0.0.9", "new", ""), row("10.0.0.3", "c", "")}
 		if res, err = db.ImportAddresses(ctx, again, false); err != nil || res.Created != 0 || res.Updated != 0 {
 			t.Fatalf("re-import of the same data: %+v %v", res, err)
+		}
+	})
+}
+
+// TestImportSeesEarlierRows checks that each row of an import is checked
+// against the data as the rows before it leave them: a MAC an earlier row
+// gave up is free, one an earlier row took is not, a repeated address
+// updates the record an earlier row made, and repeated hostnames warn.
+func TestImportSeesEarlierRows(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		s := mustSpace(t, db, "a")
+		p := mustPrefix(t, db, s.ID, "10.0.0.0/24", ipdesk.PrefixSubnet)
+		a := mustAddr(t, db, s.ID, "10.0.0.1", func(a *ipdesk.Address) { a.MAC = mustMAC("aa:00:00:00:00:01") })
+		b := mustAddr(t, db, s.ID, "10.0.0.2", func(a *ipdesk.Address) { a.MAC = mustMAC("aa:00:00:00:00:02") })
+		row := func(ip, mac, host, descr string) *ipdesk.Address {
+			r := &ipdesk.Address{SpaceID: s.ID, Addr: netip.MustParseAddr(ip), Hostname: host, Description: descr}
+			if mac != "" {
+				r.MAC = mustMAC(mac)
+			}
+			return r
+		}
+		before := auditCount(t, db)
+		bad := []*ipdesk.Address{
+			row("10.0.0.6", "aa:00:00:00:00:09", "", ""),
+			row("10.0.0.7", "aa:00:00:00:00:09", "", ""), // taken by row 1
+			row("10.0.0.8", "aa:00:00:00:00:02", "", ""), // taken by b
+		}
+		res, err := db.ImportAddresses(ctx, bad, false)
+		if err != nil || len(res.Problems) != 2 || res.Created != 0 {
+			t.Fatalf("import with clashing MACs: %+v %v", res, err)
+		}
+		if p0 := res.Problems[0]; p0.Row != 2 || p0.Field != "mac" || !strings.Contains(p0.Error, "10.0.0.6 (an earlier row of this import)") {
+			t.Errorf("MAC taken by an earlier row: %+v", p0)
+		}
+		if p1 := res.Problems[1]; p1.Row != 3 || p1.Field != "mac" || !strings.Contains(p1.Error, fmt.Sprintf("10.0.0.2 (address record %d)", b.ID)) {
+			t.Errorf("MAC taken by a stored address: %+v", p1)
+		}
+		for _, r := range bad {
+			if r.ID != 0 {
+				t.Fatalf("a row of a failed import has id %d", r.ID)
+			}
+		}
+		rows := []*ipdesk.Address{
+			row("10.0.0.1", "aa:00:00:00:00:03", "", ""),     // a gives up its MAC …
+			row("10.0.0.3", "aa:00:00:00:00:01", "", "one"),  // … which a new host takes
+			row("10.0.0.4", "", "dup", ""),                   //
+			row("10.0.0.5", "", "DUP", ""),                   // warns: 10.0.0.4
+			row("10.0.0.3", "aa:00:00:00:00:01", "", "two"),  // changes row 2's host
+			row("10.0.0.3", "aa:00:00:00:00:01", "", "two"),  // the same again
+			row("10.0.0.2", "aa:00:00:00:00:02", "", ""),     // b as it is
+			row("10.0.0.6", "aa:00:00:00:00:09", "x", "one"), //
+		}
+		res, err = db.ImportAddresses(ctx, rows, false)
+		if err != nil || len(res.Problems) > 0 || res.Created != 4 || res.Updated != 2 {
+			t.Fatalf("import: %+v %v", res, err)
+		}
+		if len(res.Warnings) != 1 || res.Warnings[0].Row != 4 || !strings.Contains(res.Warnings[0].Message, "10.0.0.4") {
+			t.Errorf("warnings: %+v", res.Warnings)
+		}
+		if rows[0].ID != a.ID || rows[6].ID != b.ID || rows[1].ID == 0 || rows[4].ID != rows[1].ID || rows[5].ID != rows[1].ID {
+			t.Fatalf("row ids: %d %d %d %d %d (a %d, b %d)", rows[0].ID, rows[1].ID, rows[4].ID, rows[5].ID, rows[6].ID, a.ID, b.ID)
+		}
+		got, err := db.FindAddressByID(ctx, rows[1].ID)
+		if err != nil || got.Description != "two" || got.Version != 2 || got.MAC.String() != "aa:00:00:00:00:01" {
+			t.Fatalf("host of rows 2, 5 and 6: %+v %v", got, err)
+		}
+		// Audited as if written row by row: a updated; 10.0.0.3 created and
+		// updated; 10.0.0.4, 10.0.0.5 and 10.0.0.6 created.
+		if n := auditCount(t, db); n != before+6 {
+			t.Errorf("%d audit entries, want 6", n-before)
+		}
+		entries, _, _ := db.FindAuditEntries(ctx, ipdesk.AuditFilter{ObjectType: ptr(ipdesk.ObjectAddress), ObjectID: &rows[1].ID})
+		if len(entries) != 2 || entries[1].Action != ipdesk.ActionCreate || entries[0].Action != ipdesk.ActionUpdate ||
+			!strings.Contains(string(entries[0].Before), `"description":"one"`) || !strings.Contains(string(entries[0].After), `"description":"two"`) {
+			t.Errorf("audit of 10.0.0.3: %+v", entries)
+		}
+		// Chunk counts and the search index are in step.
+		if u, err := db.PrefixUsage(ctx, p.ID); err != nil || u.Used != 6 {
+			t.Errorf("usage %+v %v, want 6 used", u, err)
+		}
+		for q, want := range map[string]int{"two": 1, "one": 1, "aa:00:00:00:00:03": 1, "aa00.0000.0001": 1} {
+			if found, n, err := db.FindAddresses(ctx, ipdesk.AddressFilter{Query: q}); err != nil || n != want {
+				t.Errorf("q=%q: %d found (%v), want %d", q, n, err, want)
+			} else if q == "one" && found[0].Addr.String() != "10.0.0.6" {
+				t.Errorf("q=one found %s", found[0].Addr)
+			}
+		}
+	})
+}
+
+// TestImportMany imports more rows than one statement takes and checks
+// that every row got its own record and the same rows again change
+// nothing.
+func TestImportMany(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		s := mustSpace(t, db, "a")
+		p := mustPrefix(t, db, s.ID, "10.0.0.0/16", ipdesk.PrefixSubnet)
+		const n = 4500
+		rows := func() []*ipdesk.Address {
+			out := make([]*ipdesk.Address, n)
+			a := netip.MustParseAddr("10.0.0.1")
+			for i := range out {
+				out[i] = &ipdesk.Address{SpaceID: s.ID, Addr: a, Hostname: fmt.Sprintf("h%d", i),
+					MAC: ipdesk.MAC{2, 0, 0, 0, byte(i >> 8), byte(i)}, Owner: fmt.Sprintf("owner %d", i)}
+				a = a.Next()
+			}
+			return out
+		}
+		first := rows()
+		res, err := db.ImportAddresses(ctx, first, false)
+		if err != nil || res.Created != n || len(res.Problems)+len(res.Warnings) > 0 {
+			t.Fatalf("import: %d created, %v %v", res.Created, err, res.Problems)
+		}
+		for _, i := range []int{0, 1, 2099, 2100, n - 1} {
+			got, err := db.FindAddressByID(ctx, first[i].ID)
+			if err != nil || got.Addr != first[i].Addr || got.Hostname != first[i].Hostname {
+				t.Fatalf("row %d: id %d is %+v %v", i+1, first[i].ID, got, err)
+			}
+			found, _, err := db.FindAddresses(ctx, ipdesk.AddressFilter{Query: fmt.Sprintf("owner %d", i)})
+			if err != nil || len(found) == 0 || found[0].ID != first[i].ID {
+				t.Fatalf("search for row %d: %v %v", i+1, found, err)
+			}
+		}
+		if u, err := db.PrefixUsage(ctx, p.ID); err != nil || u.Used != n {
+			t.Fatalf("usage %+v %v", u, err)
+		}
+		if got := auditCount(t, db); got < n {
+			t.Fatalf("%d audit entries", got)
+		}
+		res, err = db.ImportAddresses(ctx, rows(), false)
+		if err != nil || res.Created+res.Updated+len(res.Problems)+len(res.Warnings) != 0 {
+			t.Fatalf("second import: %+v %v", res, err)
 		}
 	})
 }

@@ -9,9 +9,24 @@ import (
 	"ipdesk"
 )
 
-// audit writes one audit entry in tx. before and after are marshalled to
-// JSON; nil gives null.
+// auditEntry is one entry of the audit log. before and after are
+// marshalled to JSON; nil gives null.
+type auditEntry struct {
+	action, objectType string
+	objectID           int64
+	before, after      any
+}
+
+// audit writes one audit entry in tx.
 func (tx *Tx) audit(action, objectType string, objectID int64, before, after any) error {
+	return tx.auditAll([]auditEntry{{action, objectType, objectID, before, after}})
+}
+
+// auditAll writes audit entries in tx, in order, with few statements.
+func (tx *Tx) auditAll(entries []auditEntry) error {
+	for _, e := range entries {
+		tx.noteAudited(e.objectType)
+	}
 	enc := func(v any) (any, error) {
 		if v == nil {
 			return nil, nil
@@ -22,17 +37,22 @@ func (tx *Tx) audit(action, objectType string, objectID int64, before, after any
 		}
 		return string(b), nil
 	}
-	b, err := enc(before)
-	if err != nil {
-		return err
+	docs := make([]any, 2*len(entries))
+	for i, e := range entries {
+		var err error
+		if docs[2*i], err = enc(e.before); err != nil {
+			return err
+		}
+		if docs[2*i+1], err = enc(e.after); err != nil {
+			return err
+		}
 	}
-	a, err := enc(after)
-	if err != nil {
-		return err
-	}
-	_, err = tx.exec("INSERT INTO audit_log (time, actor, action, object_type, object_id, before_json, after_json) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-		micros(tx.now), ipdesk.ActorName(tx.ctx), action, objectType, objectID, b, a)
-	return err
+	t, actor := micros(tx.now), ipdesk.ActorName(tx.ctx)
+	return tx.insertMany("INSERT INTO audit_log (time, actor, action, object_type, object_id, before_json, after_json)", "", 7, len(entries),
+		func(dst []any, i int) []any {
+			e := entries[i]
+			return append(dst, t, actor, e.action, e.objectType, e.objectID, docs[2*i], docs[2*i+1])
+		}, nil)
 }
 
 // FindAuditEntries returns audit entries, newest first, and their total.

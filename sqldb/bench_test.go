@@ -203,3 +203,58 @@ func BenchmarkCreateAddress(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkImport100k imports 100,000 new hosts (address, MAC, hostname,
+// owner and phone each) into a subnet of a fresh database per iteration;
+// run it with -benchtime 1x.
+func BenchmarkImport100k(b *testing.B) {
+	for _, kind := range []string{"sqlite", "postgres"} {
+		b.Run(kind, func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				db, space, done := freshBenchDB(b, kind)
+				rows := make([]*ipdesk.Address, 100000)
+				a := netip.MustParseAddr("10.0.0.1")
+				for i := range rows {
+					rows[i] = host(space, a, i)
+					a = a.Next()
+				}
+				b.StartTimer()
+				res, err := db.ImportAddresses(ctx, rows, false)
+				b.StopTimer()
+				if err != nil || res.Created != len(rows) || len(res.Problems) > 0 {
+					b.Fatalf("import: %d created, %v %v", res.Created, err, res.Problems[:min(3, len(res.Problems))])
+				}
+				done()
+				b.StartTimer()
+			}
+		})
+	}
+}
+
+// freshBenchDB opens a new database with a space holding the subnet
+// 10.0.0.0/15; done closes (and on PostgreSQL drops) it.
+func freshBenchDB(b *testing.B, kind string) (db *sqldb.DB, space int64, done func()) {
+	var dsn string
+	drop := func() {}
+	switch kind {
+	case "sqlite":
+		dir, err := os.MkdirTemp("", "ipdesk-bench")
+		must(b, err)
+		dsn, drop = filepath.Join(dir, "bench.db"), func() { os.RemoveAll(dir) }
+	case "postgres":
+		if os.Getenv(sqldbtest.EnvPostgres) == "" {
+			b.Skip("no PostgreSQL configured")
+		}
+		var err error
+		dsn, drop, err = sqldbtest.CreatePostgresDB()
+		must(b, err)
+	}
+	db, err := sqldb.Open(benchBgCtx, dsn)
+	must(b, err)
+	s := &ipdesk.Space{Name: "bench"}
+	must(b, db.CreateSpace(ctx, s))
+	_, err = db.CreatePrefix(ctx, &ipdesk.Prefix{SpaceID: s.ID, Prefix: netip.MustParsePrefix("10.0.0.0/15"), Kind: ipdesk.PrefixSubnet})
+	must(b, err)
+	return db, s.ID, func() { db.Close(); drop() }
+}

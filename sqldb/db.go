@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -31,6 +32,12 @@ type DB struct {
 
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
+
+	// OnCommit, if set, is called after each committed write transaction
+	// that wrote audit entries, with the object types it audited (each
+	// once, in the order first audited). It runs on the committing
+	// goroutine, so it must be quick; set it before the DB is shared.
+	OnCommit func(objectTypes []string)
 
 	prefixCache prefixCache
 	tokenUse    sync.Map // token id → last recorded use (time.Time)
@@ -129,6 +136,8 @@ type Tx struct {
 	db  *DB
 	ctx context.Context
 	now time.Time
+
+	audited []string // object types audited in the transaction
 }
 
 // write runs fn in one write transaction and commits it if fn returns nil.
@@ -146,7 +155,18 @@ func (db *DB) write(ctx context.Context, fn func(tx *Tx) error) error {
 	if err := sqltx.Commit(); err != nil {
 		return mapError(err)
 	}
+	if db.OnCommit != nil && len(tx.audited) > 0 {
+		db.OnCommit(tx.audited)
+	}
 	return nil
+}
+
+// noteAudited records that the transaction changes objects of the type,
+// for OnCommit; every writer of audit entries calls it.
+func (tx *Tx) noteAudited(objectType string) {
+	if !slices.Contains(tx.audited, objectType) {
+		tx.audited = append(tx.audited, objectType)
+	}
 }
 
 // read runs fn in a read-only transaction, so that a list and its count

@@ -18,3 +18,10 @@ func WithExtraMigration(name, sql string) (restore func()) {
 	migrationFS = m
 	return func() { migrationFS = embeddedMigrations }
 }
+
+// WithApplyRunsKept sets the number of runs kept per target until the
+// returned function is called.
+func WithApplyRunsKept(n int) (restore func()) {
+	applyRunsKept = n
+	return func() { applyRunsKept = ApplyRunsKept }
+}

@@ -70,6 +70,13 @@ func eachBackend(t *testing.T, fn func(t *testing.T, e *testEnv)) {
 // newEnvOn is newEnv on the database dsn.
 func newEnvOn(t testing.TB, dsn string) *testEnv {
 	t.Helper()
+	return newEnvWith(t, dsn, nil)
+}
+
+// newEnvWith is newEnvOn with the config outputs that outputs makes for
+// the database (none when outputs is nil).
+func newEnvWith(t testing.TB, dsn string, outputs func(db *sqldb.DB) Outputs) *testEnv {
+	t.Helper()
 	ctx := context.Background()
 	db, err := sqldb.Open(ctx, dsn)
 	if err != nil {
@@ -80,7 +87,11 @@ func newEnvOn(t testing.TB, dsn string) *testEnv {
 	e.admin = e.makeUser("admin", true)
 	e.user = e.makeUser("reader", false)
 	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e.srv = NewServer(db, Options{Logger: logger})
+	opts := Options{Logger: logger}
+	if outputs != nil {
+		opts.Outputs = outputs(db)
+	}
+	e.srv = NewServer(db, opts)
 	e.h = e.srv.Handler()
 	return e
 }

@@ -250,6 +250,7 @@ var enumValues = map[reflect.Type][]string{
 	reflect.TypeFor[ipdesk.PrefixKind]():    {string(ipdesk.PrefixContainer), string(ipdesk.PrefixSubnet)},
 	reflect.TypeFor[ipdesk.LocationKind]():  {string(ipdesk.LocationSite), string(ipdesk.LocationBuilding), string(ipdesk.LocationRoom)},
 	reflect.TypeFor[ipdesk.AddressStatus](): {string(ipdesk.StatusActive), string(ipdesk.StatusReserved), string(ipdesk.StatusDeprecated)},
+	reflect.TypeFor[ipdesk.ApplyStatus]():   applyStatuses(),
 }
 
 func schemaName(t reflect.Type) string {

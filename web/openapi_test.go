@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -176,12 +177,13 @@ func sampleValue(p param) string {
 // would fail with 500), and the members of its answer are the properties
 // of the documented schema.
 func TestOpenAPIMatchesAnswers(t *testing.T) {
-	e := newEnv(t)
+	e := newOutputsEnv(t, filepath.Join(t.TempDir(), "t.db")).testEnv
 	sp := e.space("campus")
 	subnet := e.prefix(sp, "10.1.0.0/24", ipdesk.PrefixSubnet)
 	e.prefix(sp, "10.2.0.0/16", ipdesk.PrefixContainer)
 	e.must(http.StatusCreated, "POST", path("/api/v1/prefixes/%d/available-addresses", subnet.ID), e.admin, map[string]any{"hostname": "pc1"}, nil)
 	e.must(http.StatusCreated, "POST", "/api/v1/locations", e.admin, map[string]any{"kind": "site", "name": "Main"}, nil)
+	e.must(http.StatusOK, "POST", "/api/v1/apply", e.admin, nil, nil)
 	doc, _ := fetchOpenAPI(t, e)
 
 	for _, rt := range e.srv.routes {

@@ -324,6 +324,32 @@ func (s *Server) routeTable() []*route {
 				qp("until", ptTime, "entries before this time (RFC 3339)"),
 			},
 			reply: list[ipdesk.AuditEntry](), h: s.listAuditEntries},
+
+		// Config outputs: listed and applied here, configured only in the
+		// server's config file.
+		{method: "GET", path: "/api/v1/outputs", op: "listOutputs", tag: "outputs",
+			summary: "The config outputs (DHCP reservations, proxy lists) with their state, last run and what the next apply would change",
+			act:     actRead, object: objectOutput,
+			params: []param{
+				qp("target", ptString, "only this target, or one output of a squid-levels target (NAME.levelN)"),
+				qp("diff", ptBool, "render each output now and show what the next apply would change (default true)"),
+			},
+			reply: list[ipdesk.Output](), h: s.listOutputs},
+		{method: "POST", path: "/api/v1/apply", op: "applyOutputs", tag: "outputs",
+			summary: "Write, check and reload the config outputs now: all, or the one target named (409 when none are configured)",
+			act:     actWrite, object: objectOutput,
+			body:  optionalBody[applyRequest]("ApplyRequest", "target"),
+			reply: replySpec{kind: replyObject, status: http.StatusOK, typ: reflect.TypeFor[applyResult]()}, h: s.applyOutputs},
+		{method: "GET", path: "/api/v1/apply-runs", op: "listApplyRuns", tag: "outputs", summary: "The history of applies, newest first",
+			act: actRead, object: objectApplyRun, paged: true,
+			params: []param{
+				qp("target", ptString, "output name"),
+				qEnum("status", "the run's status", applyStatuses()...),
+				qp("failed", ptBool, "true: the runs that did not leave the daemon on the new file; false: the others"),
+				qp("since", ptTime, "runs started at or after this time (RFC 3339)"),
+				qp("until", ptTime, "runs started before this time (RFC 3339)"),
+			},
+			reply: list[ipdesk.ApplyRun](), h: s.listApplyRuns},
 	}
 }
 

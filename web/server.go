@@ -45,12 +45,16 @@ type Options struct {
 	// Now returns the current time; nil means time.Now. The access log
 	// measures durations with it, so tests can make them predictable.
 	Now func() time.Time
+	// Outputs applies the config outputs of the server's config file;
+	// nil when none are configured.
+	Outputs Outputs
 }
 
 // Server serves ipdesk over HTTP. Create it with NewServer; use Handler in
 // tests and ListenAndServe or Serve in production.
 type Server struct {
 	store   ipdesk.Store
+	outputs Outputs // nil without configured outputs
 	log     *slog.Logger
 	maxBody int64
 	now     func() time.Time
@@ -71,6 +75,7 @@ type Server struct {
 func NewServer(store ipdesk.Store, opts Options) *Server {
 	s := &Server{
 		store:   store,
+		outputs: opts.Outputs,
 		log:     opts.Logger,
 		maxBody: opts.MaxBodyBytes,
 		now:     opts.Now,

@@ -92,6 +92,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return fmt.Errorf("serve takes no arguments, got %q", pos)
 	}
 	log := c.logger(m.Stderr)
+	if _, err := c.outputsConfig(); err != nil {
+		return err
+	}
 	db, err := m.open(ctx, c)
 	if err != nil {
 		return err
@@ -100,11 +103,32 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err := m.bootstrapAdmin(ctx, db); err != nil {
 		return err
 	}
+	svc, err := c.outputs(db, log)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Listen, err)
 	}
-	srv := web.NewServer(db, web.Options{Logger: log})
+	opts := web.Options{Logger: log}
+	if svc != nil {
+		// Committed changes mark the outputs dirty; the scheduler applies
+		// them until the server has shut down, finishing applies in flight.
+		db.OnCommit = svc.Changed
+		opts.Outputs = svc
+		actx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		done := make(chan error, 1)
+		go func() { done <- svc.Run(actx) }()
+		defer func() {
+			stop()
+			if err := <-done; err != nil {
+				log.Error("apply scheduler", "error", err)
+			}
+		}()
+		log.Info("config outputs", "outputs", strings.Join(svc.Names(), ", "))
+	}
+	srv := web.NewServer(db, opts)
 	log.Info("ipdesk listening", "addr", "http://"+ln.Addr().String(), "db", redact(c.DB))
 	if m.Ready != nil {
 		m.Ready(ln.Addr().String())
@@ -312,45 +336,7 @@ func (m *Main) importHosts(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	addrs, lines, more, err := importer.ToAddresses(ctx, db, hosts)
-	if err != nil {
-		return err
-	}
-	problems = append(problems, more...)
-	// Problems found while reading mean nothing is written; the store still
-	// checks the rest so that one run reports everything.
-	res, err := db.ImportAddresses(systemCtx(ctx, m.Getenv), addrs, dryRun || len(problems) > 0)
-	if err != nil {
-		return err
-	}
-	for _, p := range res.Problems {
-		h := lines[p.Row-1]
-		problems = append(problems, importer.LineError{Line: h, Field: p.Field, Err: p.Error})
-	}
-	for _, w := range res.Warnings {
-		fmt.Fprintf(m.Stderr, "line %d: warning: %s\n", lines[w.Row-1], w.Message)
-	}
-	if len(problems) > 0 {
-		sortLineErrors(problems)
-		for _, p := range problems {
-			fmt.Fprintln(m.Stderr, p.Error())
-		}
-		return fmt.Errorf("%d problems; nothing was imported", len(problems))
-	}
-	verb := "imported"
-	if dryRun {
-		verb = "would import"
-	}
-	fmt.Fprintf(m.Stdout, "%s %d hosts: %d created, %d updated, %d unchanged\n", verb, len(addrs), res.Created, res.Updated, len(addrs)-res.Created-res.Updated)
-	return nil
-}
-
-func sortLineErrors(p []importer.LineError) {
-	for i := 1; i < len(p); i++ {
-		for j := i; j > 0 && p[j].Line < p[j-1].Line; j-- {
-			p[j], p[j-1] = p[j-1], p[j]
-		}
-	}
+	return m.importAndReport(ctx, db, importSet{hosts: hosts, problems: problems, dryRun: dryRun})
 }
 
 func (m *Main) exportHosts(ctx context.Context, args []string) error {

@@ -5,14 +5,20 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
+	"time"
+
+	"ipdesk"
+	"ipdesk/outputs"
 )
 
 // Config is what the server's owner sets: on the command line, in
 // environment variables (IPDESK_DB, IPDESK_LISTEN) or in a JSON config file
 // (--config, IPDESK_CONFIG). A flag beats the environment, which beats the
-// file, which beats the default.
+// file, which beats the default. The config outputs (targets) come from the
+// file only: they name programs that ipdesk runs.
 type Config struct {
 	// DB is an SQLite file path or a postgres:// URL.
 	DB string `json:"db"`
@@ -20,6 +26,22 @@ type Config struct {
 	Listen string `json:"listen"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `json:"log_level"`
+	// Targets are the config files ipdesk writes for the DHCP servers and
+	// the proxy (see package outputs).
+	Targets []outputs.Spec `json:"targets"`
+	// Apply tunes when changes are applied to the targets.
+	Apply ApplyConfig `json:"apply"`
+}
+
+// ApplyConfig tunes the debouncing of applies after changes, as Go
+// durations ("2s"); "" takes the default.
+type ApplyConfig struct {
+	// Quiet is how long no change must come before an apply starts
+	// (default 2s).
+	Quiet string `json:"quiet"`
+	// MaxDelay is the longest an apply waits after the first change of a
+	// stream of changes (default 10s).
+	MaxDelay string `json:"max_delay"`
 }
 
 // Defaults.
@@ -73,3 +95,42 @@ func first(vals ...string) string {
 // errUsage reports a command line that could not be understood; the usage
 // has been printed already.
 var errUsage = errors.New("usage")
+
+// outputsConfig checks the targets and the apply settings and returns the
+// settings. Errors name the target and the field.
+func (c Config) outputsConfig() (outputs.Config, error) {
+	var cfg outputs.Config
+	for _, d := range []struct {
+		field string
+		value string
+		dst   *time.Duration
+	}{{"apply.quiet", c.Apply.Quiet, &cfg.Quiet}, {"apply.max_delay", c.Apply.MaxDelay, &cfg.MaxDelay}} {
+		if d.value == "" {
+			continue
+		}
+		v, err := time.ParseDuration(d.value)
+		if err != nil || v <= 0 {
+			return cfg, fmt.Errorf("config file: %s %q is not a positive duration such as \"2s\"", d.field, d.value)
+		}
+		*d.dst = v
+	}
+	if err := outputs.Check(c.Targets); err != nil {
+		return cfg, fmt.Errorf("config file: targets: %s", ipdesk.ErrorMessage(err))
+	}
+	return cfg, nil
+}
+
+// outputs returns the service that applies the targets with data from
+// store, or nil when no targets are configured.
+func (c Config) outputs(store outputs.Store, log *slog.Logger) (*outputs.Service, error) {
+	cfg, err := c.outputsConfig()
+	if err != nil || len(c.Targets) == 0 {
+		return nil, err
+	}
+	cfg.Logger = log
+	s, err := outputs.New(store, c.Targets, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("config file: targets: %s", ipdesk.ErrorMessage(err))
+	}
+	return s, nil
+}

@@ -6,7 +6,9 @@
 //	ipdesk user passwd NAME           set a user's password
 //	ipdesk token create --user NAME   print a new API token
 //	ipdesk import hosts FILE          import a hosts CSV or JSON file
+//	ipdesk import dhcpd|dnsmasq FILE  import the reservations of a DHCP server
 //	ipdesk export hosts               write all hosts as CSV or JSON
+//	ipdesk apply [TARGET]             apply the config outputs now (--dry-run: show the change)
 package main
 
 import (
@@ -61,7 +63,9 @@ commands:
   user passwd NAME            set a user's password (same sources)
   token create --user NAME    print a new API token for the user
   import hosts FILE           import hosts from a CSV or JSON file (--dry-run: only check)
+  import dhcpd|dnsmasq FILE   import a DHCP server's reservations (--space NAME; --levels proxy1=FILE,…; --dry-run)
   export hosts                write every host as CSV (--format json for JSON)
+  apply [TARGET]              write, check and reload the config outputs now (--dry-run: show the change)
 
 Every command takes --db, --config and --log-level; "ipdesk COMMAND -h" lists them.
 `
@@ -85,6 +89,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.serve(ctx, rest)
 	case "migrate":
 		return m.migrate(ctx, rest)
+	case "apply":
+		return m.applyOutputs(ctx, rest)
 	case "user":
 		s, r, err := sub()
 		if err != nil {
@@ -111,6 +117,12 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		}
 		if s == "hosts" {
 			return m.importHosts(ctx, r)
+		}
+		if s == "dhcpd" {
+			return m.importDHCPD(ctx, r)
+		}
+		if s == "dnsmasq" {
+			return m.importDnsmasq(ctx, r)
 		}
 	case "export":
 		s, r, err := sub()

@@ -1,0 +1,419 @@
+// Package outputs connects the stored address plan with the config files
+// ipdesk writes: for each target of the server's config file it reads the
+// hosts, subnets, locations and access levels of the target's scope from
+// the store, renders them with package render, and lets package apply put
+// the result into service, debounced after changes and on demand. Every
+// run is recorded in the store.
+//
+// It is the only package that knows the store, the renderers and apply
+// together; package apply knows neither the database nor the formats, and
+// package render does no I/O.
+package outputs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"ipdesk"
+	"ipdesk/apply"
+	"ipdesk/render"
+)
+
+// Store is what the outputs need of the storage.
+type Store interface {
+	ipdesk.Store
+	ipdesk.ApplyRunService
+	ipdesk.HostScanner
+}
+
+// Config tunes a Service. Zero fields take apply's defaults.
+type Config struct {
+	// Quiet and MaxDelay are the debouncing of apply.Config: an apply
+	// starts when no change came for Quiet, at the latest MaxDelay after
+	// the first change.
+	Quiet    time.Duration
+	MaxDelay time.Duration
+	// Logger receives one line per run; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Service renders and applies the configured targets. Create it with New.
+type Service struct {
+	store   Store
+	log     *slog.Logger
+	targets []*target          // in config order
+	byName  map[string]*target // by output name
+	groups  map[string][]*target
+	sched   *apply.Scheduler
+	rec     *recorder
+}
+
+// New checks specs and returns a service that applies their targets with
+// data from store. The error names the target and the field of the first
+// problem.
+func New(store Store, specs []Spec, cfg Config) (*Service, error) {
+	ts, err := expand(specs)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{
+		store:   store,
+		log:     cfg.Logger,
+		targets: ts,
+		byName:  make(map[string]*target, len(ts)),
+		groups:  make(map[string][]*target),
+		rec:     &recorder{store: store, last: map[string]recorded{}},
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	jobs := make([]apply.Job, 0, len(ts))
+	for _, t := range ts {
+		s.byName[t.Name] = t
+		s.groups[t.group] = append(s.groups[t.group], t)
+		jobs = append(jobs, apply.Job{Target: t.Target, Render: s.renderFunc(t)})
+	}
+	s.sched, err = apply.NewScheduler(nil, jobs, apply.Config{Quiet: cfg.Quiet, MaxDelay: cfg.MaxDelay, Recorder: s.rec, Logger: s.log})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Names returns the names of the outputs in config order.
+func (s *Service) Names() []string {
+	out := make([]string, len(s.targets))
+	for i, t := range s.targets {
+		out[i] = t.Name
+	}
+	return out
+}
+
+// Run marks every output dirty, so that changes made while ipdesk was not
+// running are applied soon after start, and then applies dirty outputs
+// until ctx ends (see apply.Scheduler.Run).
+func (s *Service) Run(ctx context.Context) error {
+	for _, t := range s.targets {
+		s.sched.MarkDirty(t.Name)
+	}
+	return s.sched.Run(ctx)
+}
+
+// affected maps the audited object types to the kinds of output they
+// feed: addresses, prefixes (DHCP flag, subnets) and spaces (scope) feed
+// all; locations only the comments of the DHCP files; access levels the
+// names in the squid lists.
+var affected = map[string][]string{
+	ipdesk.ObjectAddress:     Kinds,
+	ipdesk.ObjectPrefix:      Kinds,
+	ipdesk.ObjectSpace:       Kinds,
+	ipdesk.ObjectLocation:    {apply.KindISCDHCP, apply.KindISCDHCP6, apply.KindKea, apply.KindDnsmasq},
+	ipdesk.ObjectAccessLevel: {apply.KindSquidLevels},
+}
+
+// KindsAffectedBy returns the output kinds that changes to objects of the
+// given audit types can change.
+func KindsAffectedBy(objectTypes []string) []string {
+	var kinds []string
+	for _, ot := range objectTypes {
+		for _, k := range affected[ot] {
+			if !slices.Contains(kinds, k) {
+				kinds = append(kinds, k)
+			}
+		}
+	}
+	return kinds
+}
+
+// Changed marks the outputs dirty that a committed change to objects of
+// the given audit types can affect. It is quick and never blocks; it is
+// meant for sqldb.DB.OnCommit.
+func (s *Service) Changed(objectTypes []string) {
+	if kinds := KindsAffectedBy(objectTypes); len(kinds) > 0 {
+		s.sched.MarkDirtyKind(kinds...)
+	}
+}
+
+// resolve returns the outputs that name stands for: all for "", the
+// outputs of a target, or one output.
+func (s *Service) resolve(name string) ([]*target, error) {
+	if name == "" {
+		return s.targets, nil
+	}
+	if g := s.groups[name]; g != nil {
+		return g, nil
+	}
+	if t := s.byName[name]; t != nil {
+		return []*target{t}, nil
+	}
+	var names []string
+	for _, t := range s.targets {
+		if !slices.Contains(names, t.group) {
+			names = append(names, t.group)
+		}
+	}
+	return nil, ipdesk.FieldErrorf(ipdesk.ENOTFOUND, "target", "target %q is not configured; configured: %s", name, strings.Join(names, ", "))
+}
+
+// Resolve returns the names of the outputs that name stands for: all for
+// "", the outputs of a target, or one output; ENOTFOUND when there is
+// none.
+func (s *Service) Resolve(name string) ([]string, error) {
+	ts, err := s.resolve(name)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.Name
+	}
+	return out, nil
+}
+
+// ApplyNow applies the outputs that name stands for (all for "", every
+// level of a squid-levels target by its name) at once, in parallel, and
+// returns their runs in config order. Each run is recorded; a run that
+// could not be recorded is returned without ID. The error is ENOTFOUND for
+// an unknown name, or ctx's error when it ended before a run started.
+func (s *Service) ApplyNow(ctx context.Context, name string) ([]*ipdesk.ApplyRun, error) {
+	ts, err := s.resolve(name)
+	if err != nil {
+		return nil, err
+	}
+	runs := make([]*ipdesk.ApplyRun, len(ts))
+	errs := make([]error, len(ts))
+	var wg sync.WaitGroup
+	for i, t := range ts {
+		wg.Go(func() {
+			run, err := s.sched.ApplyNow(ctx, t.Name)
+			if run.Target == "" { // no run took place
+				errs[i] = err
+				return
+			}
+			runs[i] = s.rec.take(ctx, run)
+		})
+	}
+	wg.Wait()
+	out := runs[:0]
+	for _, r := range runs {
+		if r != nil {
+			out = append(out, r)
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// Status returns the state of every output in config order, each with its
+// latest recorded run. Diff is left nil; see Preview.
+func (s *Service) Status(ctx context.Context) ([]ipdesk.Output, error) {
+	st := s.sched.Status()
+	out := make([]ipdesk.Output, len(st))
+	for i, ts := range st {
+		o := ipdesk.Output{
+			Name:          ts.Name,
+			Group:         s.byName[ts.Name].group,
+			Kind:          ts.Kind,
+			Path:          ts.Path,
+			Dirty:         ts.Dirty,
+			Running:       ts.Running,
+			PendingReload: ts.PendingReload,
+		}
+		if ts.Dirty {
+			o.DirtySince = ptr(ts.DirtySince.UTC())
+		}
+		runs, _, err := s.store.FindApplyRuns(ctx, ipdesk.ApplyRunFilter{Target: &ts.Name, Page: ipdesk.Page{Limit: 1}})
+		if err != nil {
+			return nil, err
+		}
+		if len(runs) > 0 {
+			o.LastRun = runs[0]
+		}
+		if ts.LastRun != nil && (o.LastRun == nil || ts.LastRun.Start.Truncate(time.Microsecond).After(o.LastRun.Started)) {
+			// The latest run was not recorded (the database failed).
+			o.LastRun = convert(*ts.LastRun)
+		}
+		out[i] = o
+	}
+	return out, nil
+}
+
+// Preview renders output name now and compares it with its live file:
+// what the next apply would change. A failure to read the data or to
+// render is reported in the diff's Error; the error is ENOTFOUND for an
+// unknown output, or ctx's error.
+func (s *Service) Preview(ctx context.Context, name string) (*ipdesk.OutputDiff, error) {
+	t := s.byName[name]
+	if t == nil {
+		return nil, ipdesk.FieldErrorf(ipdesk.ENOTFOUND, "target", "output %q is not configured", name)
+	}
+	data, err := s.render(ctx, t)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return &ipdesk.OutputDiff{Error: "render failed: " + err.Error()}, nil
+	}
+	d := &ipdesk.OutputDiff{Bytes: len(data)}
+	live, err := os.ReadFile(t.Path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		d.Error = fmt.Sprintf("cannot read the live file: %v", err)
+		return d, nil
+	}
+	d.Text = apply.Diff(live, data)
+	d.Changed = d.Text != ""
+	d.Added, d.Removed = lineCounts(live, data)
+	return d, nil
+}
+
+// Render returns the file output name would get now, without writing it.
+func (s *Service) Render(ctx context.Context, name string) ([]byte, error) {
+	t := s.byName[name]
+	if t == nil {
+		return nil, ipdesk.FieldErrorf(ipdesk.ENOTFOUND, "target", "output %q is not configured", name)
+	}
+	return s.render(ctx, t)
+}
+
+// renderFunc returns the apply.RenderFunc of t.
+func (s *Service) renderFunc(t *target) apply.RenderFunc {
+	return func(ctx context.Context) ([]byte, error) { return s.render(ctx, t) }
+}
+
+// render reads t's data and renders its file. Any error, of the database
+// included, means no file: apply then writes nothing.
+func (s *Service) render(ctx context.Context, t *target) ([]byte, error) {
+	in, err := s.load(ctx, t)
+	if err != nil {
+		return nil, readable(err, "cannot read the data")
+	}
+	var data []byte
+	switch t.Kind {
+	case apply.KindISCDHCP:
+		data, err = render.ISCDHCP(in)
+	case apply.KindISCDHCP6:
+		data, err = render.ISCDHCP6(in)
+	case apply.KindKea:
+		data, err = render.KeaDHCP4(in)
+	case apply.KindDnsmasq:
+		data, err = render.Dnsmasq(in)
+	case apply.KindSquidLevels:
+		data = render.SquidLevel(in, t.level)
+	default:
+		err = fmt.Errorf("kind %q has no renderer", t.Kind)
+	}
+	if err != nil {
+		return nil, readable(err, "cannot render")
+	}
+	return data, nil
+}
+
+// readable returns err with the message of a coded error, or with what
+// as context for another (such as a database error).
+func readable(err error, what string) error {
+	if ipdesk.ErrorCode(err) != ipdesk.EINTERNAL {
+		return errors.New(ipdesk.ErrorMessage(err))
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// lineCounts returns the number of lines only b has and only a has,
+// counting repeated lines as often as they occur. For files whose common
+// lines are in the same order, such as the sorted files of the renderers,
+// these are the added and removed lines of a minimal diff.
+func lineCounts(a, b []byte) (added, removed int) {
+	count := make(map[string]int)
+	for _, l := range splitLines(a) {
+		count[l]++
+	}
+	for _, l := range splitLines(b) {
+		if count[l] > 0 {
+			count[l]--
+		} else {
+			added++
+		}
+	}
+	for _, n := range count {
+		removed += n
+	}
+	return added, removed
+}
+
+// splitLines splits data into lines, each with its newline.
+func splitLines(data []byte) []string {
+	var out []string
+	for len(data) > 0 {
+		i := slices.Index(data, '\n')
+		if i < 0 {
+			out = append(out, string(data))
+			break
+		}
+		out = append(out, string(data[:i+1]))
+		data = data[i+1:]
+	}
+	return out
+}
+
+// recorder stores the scheduler's runs in the store and remembers the
+// last stored run of each output, so that ApplyNow can answer with it.
+type recorder struct {
+	store ipdesk.ApplyRunService
+	mu    sync.Mutex
+	last  map[string]recorded
+}
+
+// recorded is a stored run with the start time of the apply.Run it came
+// from, which identifies it.
+type recorded struct {
+	start time.Time
+	run   *ipdesk.ApplyRun
+}
+
+// RecordRun implements apply.Recorder.
+func (r *recorder) RecordRun(ctx context.Context, run apply.Run) error {
+	ar := convert(run)
+	if err := r.store.RecordApplyRun(ctx, ar); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.last[run.Target] = recorded{start: run.Start, run: ar}
+	r.mu.Unlock()
+	return nil
+}
+
+// take returns the stored record of run, or, when it was not stored, run
+// converted with the actor of ctx.
+func (r *recorder) take(ctx context.Context, run apply.Run) *ipdesk.ApplyRun {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if rec, ok := r.last[run.Target]; ok && rec.start.Equal(run.Start) {
+		delete(r.last, run.Target)
+		return rec.run
+	}
+	ar := convert(run)
+	ar.Actor = ipdesk.ActorName(ctx)
+	return ar
+}
+
+// convert turns an apply.Run into the stored form, without ID and actor.
+func convert(run apply.Run) *ipdesk.ApplyRun {
+	return &ipdesk.ApplyRun{
+		Target:   run.Target,
+		Kind:     run.Kind,
+		Path:     run.Path,
+		Started:  run.Start.UTC(),
+		Duration: run.Duration,
+		Status:   ipdesk.ApplyStatus(run.Status),
+		Message:  run.Message,
+		Bytes:    run.Bytes,
+		Added:    run.Added,
+		Removed:  run.Removed,
+	}
+}

@@ -1,0 +1,225 @@
+package sqldb
+
+import (
+	"cmp"
+	"database/sql"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"ipdesk"
+	"ipdesk/ipam"
+)
+
+// addressWriter collects the checked address changes of a transaction and
+// writes them with few statements (see flush): CreateAddress and its kin
+// write one change through it, ImportAddresses all of its rows.
+type addressWriter struct {
+	tx      *Tx
+	updates []addressChange
+	creates []*newAddress
+	chunks  map[chunkRef]int
+	audit   []addressAudit
+}
+
+// addressChange is an update of a stored address.
+type addressChange struct{ before, after *ipdesk.Address }
+
+// newAddress is an address to insert. a is its final state; copies are
+// other values that stand for the same record (its earlier states within
+// an import, rows that repeat it) and get its id too.
+type newAddress struct {
+	a      *ipdesk.Address
+	copies []*ipdesk.Address
+}
+
+// addressAudit is an audit entry of an address, whose id may be known
+// only once it is inserted.
+type addressAudit struct {
+	action        string
+	before, after *ipdesk.Address
+}
+
+// chunkRef names a chunk (by its first address) of a subnet.
+type chunkRef struct {
+	prefixID int64
+	chunk    netip.Addr
+}
+
+func (tx *Tx) addressWriter() *addressWriter {
+	return &addressWriter{tx: tx, chunks: map[chunkRef]int{}}
+}
+
+// create records the insertion of the checked new address a into subnet p.
+func (w *addressWriter) create(a *ipdesk.Address, p *ipdesk.Prefix) *newAddress {
+	a.PrefixID = p.ID
+	a.Version = 1
+	a.CreatedAt, a.UpdatedAt = w.tx.now, w.tx.now
+	n := &newAddress{a: a}
+	w.creates = append(w.creates, n)
+	w.count(p.ID, a.Addr, 1)
+	w.audit = append(w.audit, addressAudit{ipdesk.ActionCreate, nil, a})
+	return n
+}
+
+// update records that the stored address before changes to the checked
+// state a, in subnet p.
+func (w *addressWriter) update(before, a *ipdesk.Address, p *ipdesk.Prefix) {
+	w.change(before, a, p)
+	w.updates = append(w.updates, addressChange{before, a})
+}
+
+// amend records that a later row of an import changes the new address n
+// to the checked state a, in subnet p: n is inserted in its final state
+// and audited as created and then updated, as if written row by row.
+func (w *addressWriter) amend(n *newAddress, a *ipdesk.Address, p *ipdesk.Prefix) {
+	w.change(n.a, a, p)
+	n.copies = append(n.copies, n.a)
+	n.a = a
+}
+
+// change sets the stored fields of a, the next state of before, and
+// records its chunk counts and audit entry.
+func (w *addressWriter) change(before, a *ipdesk.Address, p *ipdesk.Prefix) {
+	a.PrefixID = p.ID
+	a.Version = before.Version + 1
+	a.UpdatedAt = w.tx.now
+	if before.Addr != a.Addr || before.PrefixID != a.PrefixID {
+		w.count(before.PrefixID, before.Addr, -1)
+		w.count(a.PrefixID, a.Addr, 1)
+	}
+	w.audit = append(w.audit, addressAudit{ipdesk.ActionUpdate, before, a})
+}
+
+// count adds delta to the used count of addr's chunk in a subnet.
+func (w *addressWriter) count(prefixID int64, addr netip.Addr, delta int) {
+	w.chunks[chunkRef{prefixID, ipam.ChunkOf(addr)}] += delta
+}
+
+// flush writes the collected changes. The updates go first, one by one
+// in their order: each leaves a state that the changes before it also
+// left, less the new addresses, so that no unique index sees a MAC that
+// an earlier change gave up still held. The new addresses follow in
+// batches, then their search rows, the chunk counts and the audit entries.
+func (w *addressWriter) flush() error {
+	for _, c := range w.updates {
+		if err := w.tx.writeUpdate(c.before, c.after); err != nil {
+			return err
+		}
+	}
+	if err := w.insert(); err != nil {
+		return err
+	}
+	if err := w.tx.countChunks(w.chunks); err != nil {
+		return err
+	}
+	entries := make([]auditEntry, len(w.audit))
+	for i, e := range w.audit {
+		entries[i] = auditEntry{action: e.action, objectType: ipdesk.ObjectAddress, objectID: e.after.ID, after: e.after}
+		if e.before != nil {
+			entries[i].before = e.before
+		}
+	}
+	return w.tx.auditAll(entries)
+}
+
+// insert stores the new addresses and their search rows and gives them
+// (and their copies) their ids.
+func (w *addressWriter) insert() error {
+	if len(w.creates) == 0 {
+		return nil
+	}
+	type ref struct {
+		space int64
+		key   string
+	}
+	byRef := make(map[ref]*newAddress, len(w.creates))
+	search := make([]string, len(w.creates))
+	for i, n := range w.creates {
+		byRef[ref{n.a.SpaceID, string(ipam.Key(n.a.Addr))}] = n
+		search[i] = searchText(n.a)
+	}
+	// RETURNING gives the rows in no promised order: the ids are matched
+	// by space and address.
+	err := w.tx.insertMany(`INSERT INTO addresses (space_id, prefix_id, ip_key, address, status, mac, hostname, hostname_lc, description, owner, phone, phone_digits,
+		location_id, access_level, dhcp_reservation, search, version, created_at, updated_at)`, " RETURNING id, space_id, ip_key", 19, len(w.creates),
+		func(dst []any, i int) []any {
+			a := w.creates[i].a
+			return append(dst, a.SpaceID, a.PrefixID, ipam.Key(a.Addr), a.Addr.String(), string(a.Status), a.MAC.String(), a.Hostname, strings.ToLower(a.Hostname),
+				a.Description, a.Owner, a.Phone, digits(a.Phone), nullID(a.LocationID), a.AccessLevel, a.DHCPReservation, search[i], a.Version, micros(a.CreatedAt), micros(a.UpdatedAt))
+		},
+		func(rows *sql.Rows) error {
+			var id, space int64
+			var key []byte
+			if err := rows.Scan(&id, &space, &key); err != nil {
+				return err
+			}
+			n := byRef[ref{space, string(key)}]
+			if n == nil {
+				return fmt.Errorf("insert returned address %x of space %d, which was not inserted", key, space)
+			}
+			n.a.ID = id
+			for _, c := range n.copies {
+				c.ID = id
+			}
+			return nil
+		})
+	if err != nil || w.tx.db.pg {
+		return err
+	}
+	return w.tx.insertMany("INSERT INTO address_search (rowid, search)", "", 2, len(w.creates), func(dst []any, i int) []any {
+		return append(dst, w.creates[i].a.ID, search[i])
+	}, nil)
+}
+
+// writeUpdate writes the new state a of a stored address.
+func (tx *Tx) writeUpdate(before, a *ipdesk.Address) error {
+	_, err := tx.exec(`UPDATE addresses SET prefix_id = $1, ip_key = $2, address = $3, status = $4, mac = $5, hostname = $6, hostname_lc = $7, description = $8, owner = $9, phone = $10, phone_digits = $11,
+		location_id = $12, access_level = $13, dhcp_reservation = $14, search = $15, version = $16, updated_at = $17 WHERE id = $18`,
+		a.PrefixID, ipam.Key(a.Addr), a.Addr.String(), string(a.Status), a.MAC.String(), a.Hostname, strings.ToLower(a.Hostname), a.Description, a.Owner, a.Phone, digits(a.Phone),
+		nullID(a.LocationID), a.AccessLevel, a.DHCPReservation, searchText(a), a.Version, micros(a.UpdatedAt), a.ID)
+	if err != nil {
+		return err
+	}
+	if !tx.db.pg && searchText(a) != searchText(before) {
+		_, err = tx.exec("UPDATE address_search SET search = $1 WHERE rowid = $2", searchText(a), a.ID)
+	}
+	return err
+}
+
+// countChunks adds the deltas to the used counts of their chunks; a chunk
+// whose count drops to zero loses its row.
+func (tx *Tx) countChunks(deltas map[chunkRef]int) error {
+	refs := make([]chunkRef, 0, len(deltas))
+	for r, d := range deltas {
+		if d != 0 {
+			refs = append(refs, r)
+		}
+	}
+	slices.SortFunc(refs, func(x, y chunkRef) int {
+		if c := cmp.Compare(x.prefixID, y.prefixID); c != 0 {
+			return c
+		}
+		return x.chunk.Compare(y.chunk)
+	})
+	var adds []chunkRef
+	for _, r := range refs {
+		if deltas[r] > 0 {
+			adds = append(adds, r)
+			continue
+		}
+		ck := ipam.Key(r.chunk)
+		if _, err := tx.exec("UPDATE address_chunks SET used = used + $1 WHERE prefix_id = $2 AND chunk_key = $3", deltas[r], r.prefixID, ck); err != nil {
+			return err
+		}
+		if _, err := tx.exec("DELETE FROM address_chunks WHERE prefix_id = $1 AND chunk_key = $2 AND used <= 0", r.prefixID, ck); err != nil {
+			return err
+		}
+	}
+	return tx.insertMany("INSERT INTO address_chunks (prefix_id, chunk_key, used)",
+		" ON CONFLICT (prefix_id, chunk_key) DO UPDATE SET used = address_chunks.used + excluded.used", 3, len(adds),
+		func(dst []any, i int) []any {
+			return append(dst, adds[i].prefixID, ipam.Key(adds[i].chunk), deltas[adds[i]])
+		}, nil)
+}
