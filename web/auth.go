@@ -15,6 +15,8 @@ const (
 	actPublic action = iota // no credentials needed
 	actRead                 // look at objects
 	actWrite                // create, change or delete objects
+	actHelpdesk             // see and handle caller-ID calls: the helpdesk role
+	actOverride             // override the timetable of the room obj.ID: the room-override right
 )
 
 func (a action) String() string {
@@ -23,6 +25,10 @@ func (a action) String() string {
 		return "read"
 	case actWrite:
 		return "write"
+	case actHelpdesk:
+		return "helpdesk"
+	case actOverride:
+		return "override"
 	}
 	return "public"
 }

@@ -1,0 +1,1 @@
+-- ipdesk schema, version 4: groups, group members, grants, sessions (issue: web UI and accounts).

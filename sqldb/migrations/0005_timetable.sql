@@ -1,0 +1,1 @@
+-- ipdesk schema, version 5: bell schedule, lessons, overrides, room policies, logbook (issue: timetable blocking).

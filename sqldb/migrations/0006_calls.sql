@@ -1,0 +1,1 @@
+-- ipdesk schema, version 6: caller-ID calls and their events (issue: caller-ID).
