@@ -12,11 +12,11 @@ import (
 type action int
 
 const (
-	actPublic action = iota // no credentials needed
-	actRead                 // look at objects
-	actWrite                // create, change or delete objects
-	actHelpdesk             // see and handle caller-ID calls: the helpdesk role
-	actOverride             // override the timetable of the room obj.ID: the room-override right
+	actPublic   action = iota // no credentials needed
+	actRead                   // look at objects
+	actWrite                  // create, change or delete objects
+	actHelpdesk               // see and handle caller-ID calls: the helpdesk role
+	actOverride               // override the timetable of the room obj.ID: the room-override right
 )
 
 func (a action) String() string {
