@@ -91,6 +91,9 @@ type AddressFilter struct {
 	DHCP        *bool   // DHCP reservation on or off
 	// Within selects the addresses inside a prefix.
 	Within *netip.Prefix
+	// Scope, if set, keeps only the addresses inside it: what the user
+	// may see.
+	Scope *Scope
 	// Query matches the IP (or its beginning), a MAC in any accepted form,
 	// and substrings of the hostname, owner, phone and description.
 	Query string

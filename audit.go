@@ -22,6 +22,8 @@ const (
 	ObjectAccessLevel = "access_level"
 	ObjectUser        = "user"
 	ObjectToken       = "token"
+	ObjectGroup       = "group"
+	ObjectGrant       = "grant"
 )
 
 // AuditEntry records one change: who made it, when, to what, and the object

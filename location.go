@@ -81,6 +81,9 @@ type LocationFilter struct {
 	Kind     *LocationKind
 	Name     *string
 	Query    string
+	// Under, if set, keeps only these locations and the ones inside them:
+	// what the user may see.
+	Under *[]int64
 	Page
 }
 

@@ -139,6 +139,9 @@ type PrefixFilter struct {
 	Contains *netip.Addr
 	// Within selects prefixes equal to or inside this prefix.
 	Within *netip.Prefix
+	// Scope, if set, keeps only the prefixes inside it: what the user may
+	// see.
+	Scope *Scope
 	// Query matches the prefix text, description or VLAN.
 	Query string
 	Page

@@ -25,6 +25,9 @@ func (s *Space) Validate() error {
 type SpaceFilter struct {
 	ID   *int64
 	Name *string
+	// Scope, if set, keeps only the spaces it reaches into: what the user
+	// may know of.
+	Scope *Scope
 	Page
 }
 

@@ -10,4 +10,6 @@ type Store interface {
 	AccessLevelService
 	AuditService
 	UserService
+	GroupService
+	SessionService
 }

@@ -11,9 +11,12 @@ type User struct {
 	Name     string `json:"name"`
 	FullName string `json:"full_name"`
 	// Admin users may do everything.
-	Admin    bool  `json:"admin"`
-	Disabled bool  `json:"disabled"`
-	Version  int64 `json:"version"`
+	Admin    bool `json:"admin"`
+	Disabled bool `json:"disabled"`
+	// Language is the user's UI language ("en", "de", "ru"); "" follows
+	// the browser.
+	Language string `json:"language"`
+	Version  int64  `json:"version"`
 	Timestamps
 }
 
@@ -33,7 +36,26 @@ func (u *User) Validate() error {
 			return FieldErrorf(EINVALID, "name", "name %q contains %q; user names have no blanks, slashes or colons", clip(u.Name), string(r))
 		}
 	}
-	return ValidateText("full_name", u.FullName, MaxNameLen)
+	if err := ValidateText("full_name", u.FullName, MaxNameLen); err != nil {
+		return err
+	}
+	return ValidateLanguage(u.Language)
+}
+
+// Languages are the languages of the UI; the first is the default.
+var Languages = []string{"en", "de", "ru"}
+
+// ValidateLanguage checks a language choice: one of Languages, or "".
+func ValidateLanguage(lang string) error {
+	if lang == "" {
+		return nil
+	}
+	for _, l := range Languages {
+		if l == lang {
+			return nil
+		}
+	}
+	return FieldErrorf(EINVALID, "language", "language %q is not one of en, de, ru", clip(lang))
 }
 
 // ValidatePassword checks a new password's length.
@@ -62,6 +84,7 @@ type UserUpdate struct {
 	FullName *string `json:"full_name"`
 	Admin    *bool   `json:"admin"`
 	Disabled *bool   `json:"disabled"`
+	Language *string `json:"language"`
 	Version  *int64  `json:"-"`
 }
 

@@ -83,3 +83,13 @@ func HashToken(secret string) []byte {
 	h := sha256.Sum256([]byte(secret))
 	return h[:]
 }
+
+// NewSessionSecret returns a new random browser session secret (256 bits).
+// It is stored hashed with HashToken.
+func NewSessionSecret() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}

@@ -62,6 +62,9 @@ func (db *DB) addressWhere(f ipdesk.AddressFilter, a *args) (string, error) {
 		first, last := ipam.Bounds(*f.Within)
 		where = append(where, "ip_key >= "+a.add(ipam.Key(first))+" AND ip_key <= "+a.add(ipam.Key(last)))
 	}
+	if f.Scope != nil {
+		where = append(where, scopeCondition(*f.Scope, "ip_key", "ip_key", a))
+	}
 	if q := strings.TrimSpace(f.Query); q != "" {
 		if len(q) > 200 {
 			return "", ipdesk.FieldErrorf(ipdesk.EINVALID, "q", "the search text is %d bytes long; at most 200 are allowed", len(q))

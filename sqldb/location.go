@@ -89,6 +89,12 @@ func (db *DB) FindLocations(ctx context.Context, f ipdesk.LocationFilter) ([]*ip
 	if f.Name != nil {
 		where = append(where, "name = "+a.add(*f.Name))
 	}
+	if f.Under != nil {
+		// Locations nest at most three deep (site, building, room).
+		roots := idList("id", *f.Under, &a)
+		where = append(where, "("+roots+" OR parent_id IN (SELECT id FROM locations WHERE "+roots+
+			") OR parent_id IN (SELECT id FROM locations WHERE parent_id IN (SELECT id FROM locations WHERE "+roots+")))")
+	}
 	if q := strings.TrimSpace(f.Query); q != "" {
 		like := a.add("%" + likeEscape(strings.ToLower(q)) + "%")
 		where = append(where, "(search LIKE "+like+` ESCAPE '\' OR id IN (SELECT location_id FROM location_phones WHERE phone LIKE `+like+` ESCAPE '\'))`)
@@ -297,6 +303,9 @@ func (db *DB) DeleteLocation(ctx context.Context, id int64, opts ipdesk.DeleteOp
 			if err := tx.audit(ipdesk.ActionUpdate, ipdesk.ObjectAddress, h, before, &after); err != nil {
 				return err
 			}
+		}
+		if err := tx.deleteGrantsOn(ipdesk.ObjectLocation, []int64{id}); err != nil {
+			return err
 		}
 		if _, err := tx.exec("DELETE FROM location_phones WHERE location_id = $1", id); err != nil {
 			return err

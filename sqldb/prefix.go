@@ -79,6 +79,9 @@ func (db *DB) FindPrefixes(ctx context.Context, f ipdesk.PrefixFilter) ([]*ipdes
 		first, last := ipam.Bounds(*f.Within)
 		where = append(where, "first_key >= "+a.add(ipam.Key(first))+" AND last_key <= "+a.add(ipam.Key(last)))
 	}
+	if f.Scope != nil {
+		where = append(where, scopeCondition(*f.Scope, "first_key", "last_key", &a))
+	}
 	if q := strings.TrimSpace(f.Query); q != "" {
 		like := "%" + likeEscape(strings.ToLower(q)) + "%"
 		cond := "(search LIKE " + a.add(like) + ` ESCAPE '\'`
@@ -423,6 +426,13 @@ func (tx *Tx) deletePrefixTree(p *ipdesk.Prefix) error {
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
+		return err
+	}
+	ids := make([]int64, len(tree))
+	for i, q := range tree {
+		ids[i] = q.ID
+	}
+	if err := tx.deleteGrantsOn(ipdesk.ObjectPrefix, ids); err != nil {
 		return err
 	}
 	for _, q := range tree {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strings"
 
 	"ipdesk"
@@ -50,6 +51,13 @@ func (db *DB) FindSpaces(ctx context.Context, f ipdesk.SpaceFilter) ([]*ipdesk.S
 	if f.Name != nil {
 		where = append(where, "name = "+a.add(*f.Name))
 	}
+	if f.Scope != nil && !f.Scope.All {
+		ids := slices.Clone(f.Scope.Spaces)
+		for _, p := range f.Scope.Prefixes {
+			ids = append(ids, p.SpaceID)
+		}
+		where = append(where, idList("id", ids, &a))
+	}
 	cond := ""
 	if len(where) > 0 {
 		cond = " WHERE " + strings.Join(where, " AND ")
@@ -88,7 +96,9 @@ func (tx *Tx) checkSpaceName(name string, self int64) error {
 	return nil
 }
 
-// CreateSpace stores a new space.
+// CreateSpace stores a new space. A space made by a user who is not an
+// administrator is granted (edit) to that user's groups that may create
+// spaces, in the same transaction, so its creator can work in it.
 func (db *DB) CreateSpace(ctx context.Context, s *ipdesk.Space) error {
 	if err := s.Validate(); err != nil {
 		return err
@@ -102,7 +112,10 @@ func (db *DB) CreateSpace(ctx context.Context, s *ipdesk.Space) error {
 			s.Name, s.Description, micros(tx.now)).Scan(&s.ID); err != nil {
 			return err
 		}
-		return tx.audit(ipdesk.ActionCreate, ipdesk.ObjectSpace, s.ID, nil, s)
+		if err := tx.audit(ipdesk.ActionCreate, ipdesk.ObjectSpace, s.ID, nil, s); err != nil {
+			return err
+		}
+		return tx.grantToCreator(s.ID)
 	})
 }
 
@@ -186,10 +199,46 @@ func (db *DB) DeleteSpace(ctx context.Context, id int64, opts ipdesk.DeleteOptio
 				return err
 			}
 		}
+		if err := tx.deleteGrantsOn(ipdesk.ObjectSpace, []int64{id}); err != nil {
+			return err
+		}
 		if _, err := tx.exec("DELETE FROM spaces WHERE id = $1", id); err != nil {
 			return err
 		}
 		db.prefixCache.forget(id)
 		return tx.audit(ipdesk.ActionDelete, ipdesk.ObjectSpace, id, s, nil)
 	})
+}
+
+// grantToCreator grants edit on a new space to the groups of the acting
+// user that may create spaces, unless the user is an administrator (or
+// the change is ipdesk's own).
+func (tx *Tx) grantToCreator(spaceID int64) error {
+	u := ipdesk.ActorFromContext(tx.ctx)
+	if u == nil || u.Admin {
+		return nil
+	}
+	rows, err := tx.query("SELECT g.id FROM user_groups g JOIN group_members m ON m.group_id = g.id WHERE m.user_id = $1 AND g.create_spaces ORDER BY g.id", u.ID)
+	if err != nil {
+		return err
+	}
+	var groups []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		groups = append(groups, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, g := range groups {
+		if err := tx.putGrant(&ipdesk.Grant{GroupID: g, ObjectType: ipdesk.ObjectSpace, ObjectID: spaceID, Right: ipdesk.RightEdit}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

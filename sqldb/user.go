@@ -10,12 +10,12 @@ import (
 	"ipdesk/secret"
 )
 
-const userColumns = "id, name, full_name, admin, disabled, version, created_at, updated_at"
+const userColumns = "id, name, full_name, admin, disabled, language, version, created_at, updated_at"
 
 func scanUser(row interface{ Scan(...any) error }) (*ipdesk.User, error) {
 	var u ipdesk.User
 	var c, m int64
-	if err := row.Scan(&u.ID, &u.Name, &u.FullName, &u.Admin, &u.Disabled, &u.Version, &c, &m); err != nil {
+	if err := row.Scan(&u.ID, &u.Name, &u.FullName, &u.Admin, &u.Disabled, &u.Language, &u.Version, &c, &m); err != nil {
 		return nil, err
 	}
 	u.CreatedAt, u.UpdatedAt = fromMicros(c), fromMicros(m)
@@ -132,13 +132,22 @@ func (db *DB) UpdateUser(ctx context.Context, id int64, upd ipdesk.UserUpdate) (
 		if upd.Disabled != nil {
 			u.Disabled = *upd.Disabled
 		}
+		if upd.Language != nil {
+			u.Language = *upd.Language
+		}
 		if err := u.Validate(); err != nil {
 			return err
 		}
+		// A disabled user's sessions end at once.
+		if u.Disabled {
+			if err := tx.purgeSessions(id); err != nil {
+				return err
+			}
+		}
 		u.Version++
 		u.UpdatedAt = tx.now
-		if _, err := tx.exec("UPDATE users SET full_name = $1, admin = $2, disabled = $3, version = $4, updated_at = $5 WHERE id = $6",
-			u.FullName, u.Admin, u.Disabled, u.Version, micros(tx.now), id); err != nil {
+		if _, err := tx.exec("UPDATE users SET full_name = $1, admin = $2, disabled = $3, language = $4, version = $5, updated_at = $6 WHERE id = $7",
+			u.FullName, u.Admin, u.Disabled, u.Language, u.Version, micros(tx.now), id); err != nil {
 			return err
 		}
 		out = &u
@@ -183,7 +192,7 @@ func (db *DB) Authenticate(ctx context.Context, name, password string) (*ipdesk.
 	row := db.r.QueryRowContext(ctx, "SELECT "+userColumns+", password_hash FROM users WHERE name = $1", name)
 	var u ipdesk.User
 	var c, m int64
-	err := row.Scan(&u.ID, &u.Name, &u.FullName, &u.Admin, &u.Disabled, &u.Version, &c, &m, &hash)
+	err := row.Scan(&u.ID, &u.Name, &u.FullName, &u.Admin, &u.Disabled, &u.Language, &u.Version, &c, &m, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		secret.CheckPassword(dummyHash, password)
 		return nil, bad
@@ -236,8 +245,8 @@ func (db *DB) FindUserByToken(ctx context.Context, s string) (*ipdesk.User, erro
 	var tokenID int64
 	var u ipdesk.User
 	var c, m int64
-	err := db.r.QueryRowContext(ctx, "SELECT t.id, u.id, u.name, u.full_name, u.admin, u.disabled, u.version, u.created_at, u.updated_at FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
-		secret.HashToken(s)).Scan(&tokenID, &u.ID, &u.Name, &u.FullName, &u.Admin, &u.Disabled, &u.Version, &c, &m)
+	err := db.r.QueryRowContext(ctx, "SELECT t.id, "+prefixed("u.", userColumns)+" FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
+		secret.HashToken(s)).Scan(&tokenID, &u.ID, &u.Name, &u.FullName, &u.Admin, &u.Disabled, &u.Language, &u.Version, &c, &m)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, bad
 	} else if err != nil {

@@ -26,6 +26,11 @@ func (s *Server) listLocations(w http.ResponseWriter, r *http.Request) error {
 	if q := p.str("q"); q != nil {
 		f.Query = *q
 	}
+	under, err := s.locationScope(r.Context())
+	if err != nil {
+		return err
+	}
+	f.Under = under
 	locs, n, err := s.store.FindLocations(r.Context(), f)
 	if err != nil {
 		return err
@@ -41,6 +46,9 @@ func (s *Server) createLocation(w http.ResponseWriter, r *http.Request) error {
 	}
 	if l.Phones == nil {
 		l.Phones = []string{}
+	}
+	if err := s.mayPlaceLocation(r.Context(), l.ParentID); err != nil {
+		return err
 	}
 	if err := s.store.CreateLocation(r.Context(), &l); err != nil {
 		return err
@@ -68,6 +76,11 @@ func (s *Server) updateLocation(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	upd.Version = version
+	if upd.ParentID != nil {
+		if err := s.mayPlaceLocation(r.Context(), *upd.ParentID); err != nil {
+			return err
+		}
+	}
 	l, err := s.store.UpdateLocation(r.Context(), paramsOf(r).id("id"), upd)
 	if err != nil {
 		return err
@@ -81,4 +94,27 @@ func (s *Server) deleteLocation(w http.ResponseWriter, r *http.Request) error {
 	return deleteObject(w, r, false, func(ctx context.Context, opts ipdesk.DeleteOptions) error {
 		return s.store.DeleteLocation(ctx, id, opts)
 	})
+}
+
+// mayPlaceLocation checks that the actor of ctx may create or move a
+// location under parent: edit on the parent; top-level locations
+// (sites) are for administrators.
+func (s *Server) mayPlaceLocation(ctx context.Context, parent int64) error {
+	if parent == 0 {
+		p, err := s.permissions(ctx)
+		if err != nil {
+			return err
+		}
+		if !p.Admin {
+			return forbidden(ipdesk.ActorFromContext(ctx), actWrite, "top-level locations (administrators only)")
+		}
+		return nil
+	}
+	if err := s.mayLocationID(ctx, parent, ipdesk.RightEdit); err != nil {
+		if ipdesk.ErrorCode(err) == ipdesk.ENOTFOUND {
+			return ipdesk.FieldErrorf(ipdesk.EINVALID, "parent_id", "parent_id %d: no such location", parent)
+		}
+		return err
+	}
+	return nil
 }

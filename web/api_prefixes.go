@@ -59,6 +59,11 @@ func (s *Server) listPrefixes(w http.ResponseWriter, r *http.Request) error {
 	if q := p.str("q"); q != nil {
 		f.Query = *q
 	}
+	scope, err := s.scope(r.Context(), ipdesk.RightView)
+	if err != nil {
+		return err
+	}
+	f.Scope = scope
 	prefixes, n, err := s.store.FindPrefixes(r.Context(), f)
 	if err != nil {
 		return err
@@ -71,6 +76,11 @@ func (s *Server) createPrefix(w http.ResponseWriter, r *http.Request) error {
 	var pfx ipdesk.Prefix
 	if err := s.decodeBody(w, r, &pfx); err != nil {
 		return err
+	}
+	if pfx.Prefix.IsValid() {
+		if err := s.mayPrefix(r.Context(), pfx.SpaceID, pfx.Prefix.Masked(), ipdesk.RightEdit); err != nil {
+			return err
+		}
 	}
 	warnings, err := s.store.CreatePrefix(r.Context(), &pfx)
 	if err != nil {

@@ -18,7 +18,11 @@ func spaceURL(id int64) string { return "/api/v1/spaces/" + strconv.FormatInt(id
 
 func (s *Server) listSpaces(w http.ResponseWriter, r *http.Request) error {
 	p := paramsOf(r)
-	spaces, n, err := s.store.FindSpaces(r.Context(), ipdesk.SpaceFilter{Name: p.str("name"), Page: p.page})
+	scope, err := s.scope(r.Context(), ipdesk.RightView)
+	if err != nil {
+		return err
+	}
+	spaces, n, err := s.store.FindSpaces(r.Context(), ipdesk.SpaceFilter{Name: p.str("name"), Scope: scope, Page: p.page})
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"ipdesk"
@@ -33,6 +34,17 @@ func (a action) String() string {
 	return "public"
 }
 
+// right is the right on an object that an action needs.
+func (a action) right() ipdesk.Right {
+	switch a {
+	case actWrite:
+		return ipdesk.RightEdit
+	case actOverride:
+		return ipdesk.RightOverride
+	}
+	return ipdesk.RightView
+}
+
 // object names what a request acts on: an audit object type such as
 // ipdesk.ObjectPrefix, and the object's id when the request names one.
 type object struct {
@@ -40,40 +52,125 @@ type object struct {
 	ID   int64
 }
 
+// Object types handed to authorize that are not stored objects.
+const (
+	objectMe    = "me"    // the calling user
+	objectAudit = "audit" // the audit log
+)
+
 // maxTokenLen bounds the bearer token looked up in the store.
 const maxTokenLen = 512
 
-// authenticate returns the user of the request's bearer token. A missing,
-// malformed or unknown token gives EUNAUTHORIZED.
-func (s *Server) authenticate(r *http.Request) (*ipdesk.User, error) {
+// authKey keys the request's authState in its context.
+type authKey struct{}
+
+// authState is who a request comes from and, once asked for, what they
+// may do. It lives for one request.
+type authState struct {
+	user    *ipdesk.User
+	session *ipdesk.Session // nil for API tokens
+	perms   *ipdesk.Permissions
+}
+
+// withAuth returns ctx carrying the user (as the actor of changes) and the
+// request's auth state.
+func withAuth(ctx context.Context, u *ipdesk.User, sess *ipdesk.Session) context.Context {
+	ctx = ipdesk.NewContextWithActor(ctx, u)
+	setLogUser(ctx, u.Name)
+	return context.WithValue(ctx, authKey{}, &authState{user: u, session: sess})
+}
+
+// authOf returns the auth state of ctx, or nil.
+func authOf(ctx context.Context) *authState {
+	st, _ := ctx.Value(authKey{}).(*authState)
+	return st
+}
+
+// authenticate returns the user of the request: from its bearer token, or
+// else from its session cookie. A missing, malformed or unknown credential
+// gives EUNAUTHORIZED.
+func (s *Server) authenticate(r *http.Request) (*ipdesk.User, *ipdesk.Session, error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
-		return nil, ipdesk.Errorf(ipdesk.EUNAUTHORIZED, "authentication required: send the header \"Authorization: Bearer <token>\"")
+		if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+			sess, u, err := s.store.FindSession(r.Context(), c.Value, s.sessionLimits)
+			if err != nil {
+				return nil, nil, err
+			}
+			return u, sess, nil
+		}
+		return nil, nil, ipdesk.Errorf(ipdesk.EUNAUTHORIZED, "authentication required: send the header \"Authorization: Bearer <token>\"")
 	}
 	scheme, token, ok := strings.Cut(h, " ")
 	token = strings.TrimSpace(token)
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return nil, ipdesk.Errorf(ipdesk.EUNAUTHORIZED, "the Authorization header must have the form \"Bearer <token>\"")
+		return nil, nil, ipdesk.Errorf(ipdesk.EUNAUTHORIZED, "the Authorization header must have the form \"Bearer <token>\"")
 	}
 	if len(token) > maxTokenLen {
-		return nil, ipdesk.Errorf(ipdesk.EUNAUTHORIZED, "the bearer token is not valid")
+		return nil, nil, ipdesk.Errorf(ipdesk.EUNAUTHORIZED, "the bearer token is not valid")
 	}
 	u, err := s.store.FindUserByToken(r.Context(), token)
 	if err != nil {
 		if ipdesk.ErrorCode(err) == ipdesk.EUNAUTHORIZED {
-			return nil, ipdesk.Errorf(ipdesk.EUNAUTHORIZED, "the bearer token is not valid")
+			return nil, nil, ipdesk.Errorf(ipdesk.EUNAUTHORIZED, "the bearer token is not valid")
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	if u.Disabled {
-		return nil, ipdesk.Errorf(ipdesk.EUNAUTHORIZED, "the bearer token is not valid")
+		return nil, nil, ipdesk.Errorf(ipdesk.EUNAUTHORIZED, "the bearer token is not valid")
 	}
-	return u, nil
+	return u, nil, nil
+}
+
+// permissions returns what the actor of ctx may do, read once per request.
+func (s *Server) permissions(ctx context.Context) (*ipdesk.Permissions, error) {
+	st := authOf(ctx)
+	if st == nil {
+		u := ipdesk.ActorFromContext(ctx)
+		if u == nil {
+			return nil, ipdesk.Errorf(ipdesk.EUNAUTHORIZED, "authentication required")
+		}
+		return s.store.FindPermissions(ctx, u)
+	}
+	if st.perms == nil {
+		p, err := s.store.FindPermissions(ctx, st.user)
+		if err != nil {
+			return nil, err
+		}
+		st.perms = p
+	}
+	return st.perms, nil
+}
+
+// forbidden returns the EFORBIDDEN error of a user who may see an object
+// but not do act to it.
+func forbidden(u *ipdesk.User, act action, what string) error {
+	verb := "change"
+	switch act {
+	case actOverride:
+		verb = "override the timetable of"
+	case actHelpdesk:
+		verb = "handle"
+	case actRead:
+		verb = "see"
+	}
+	return ipdesk.Errorf(ipdesk.EFORBIDDEN, "user %q may not %s %s; ask an administrator for the right", u.Name, verb, what)
+}
+
+// hidden returns the ENOTFOUND error for an object the user may not know
+// of: the same answer as for one that does not exist.
+func hidden(objectType string, id int64) error {
+	return ipdesk.Errorf(ipdesk.ENOTFOUND, "%s %d does not exist", strings.ReplaceAll(objectType, "_", " "), id)
 }
 
 // authorize decides whether the actor of ctx may do act to obj. It is the
-// one place where rights are decided: today every authenticated user may
-// read and administrators may write; group grants will be checked here.
+// one place where rights are decided, for the API and the UI alike: no
+// right gives 403, or 404 for an object the user may not know of; view
+// rights allow reading, edit rights changing. For a list (obj.ID 0 with
+// actRead) it only checks that the user may list that kind at all; the
+// handler narrows the list with scope. A create (obj.ID 0 with actWrite)
+// of an object that lives inside another is checked by the handler with
+// mayAddress, mayPrefix or mayLocation once the body names where.
 func (s *Server) authorize(ctx context.Context, act action, obj object) error {
 	if act == actPublic {
 		return nil
@@ -82,11 +179,203 @@ func (s *Server) authorize(ctx context.Context, act action, obj object) error {
 	if u == nil {
 		return ipdesk.Errorf(ipdesk.EUNAUTHORIZED, "authentication required")
 	}
-	switch {
-	case u.Disabled:
+	if u.Disabled {
 		return ipdesk.Errorf(ipdesk.EFORBIDDEN, "user %q is disabled", u.Name)
-	case act == actRead, u.Admin:
+	}
+	p, err := s.permissions(ctx)
+	if err != nil {
+		return err
+	}
+	if p.Admin {
 		return nil
 	}
-	return ipdesk.Errorf(ipdesk.EFORBIDDEN, "user %q may read but not change %s objects; changes need an administrator", u.Name, obj.Type)
+	switch act {
+	case actHelpdesk:
+		if p.Helpdesk {
+			return nil
+		}
+		return forbidden(u, act, "caller-ID calls (the helpdesk role)")
+	case actOverride:
+		return s.mayLocationID(ctx, obj.ID, ipdesk.RightOverride)
+	}
+	want := act.right()
+	switch obj.Type {
+	case ipdesk.ObjectSpace:
+		switch {
+		case obj.ID != 0 && !p.KnowsSpace(obj.ID):
+			return hidden(obj.Type, obj.ID)
+		case obj.ID != 0 && act == actWrite && !p.CanSpace(obj.ID, ipdesk.RightEdit):
+			return forbidden(u, act, "this address space")
+		case obj.ID == 0 && act == actWrite && !p.CreateSpaces:
+			return forbidden(u, act, "address spaces (creating them needs a group that may create spaces)")
+		}
+		return nil
+	case ipdesk.ObjectPrefix:
+		if obj.ID == 0 {
+			return nil // lists are scoped, creates checked by the handler
+		}
+		pfx, err := s.store.FindPrefixByID(ctx, obj.ID)
+		if err != nil {
+			return err
+		}
+		return s.mayPrefix(ctx, pfx.SpaceID, pfx.Prefix, want)
+	case ipdesk.ObjectAddress:
+		if obj.ID == 0 {
+			return nil
+		}
+		a, err := s.store.FindAddressByID(ctx, obj.ID)
+		if err != nil {
+			return err
+		}
+		return s.mayAddress(ctx, a.SpaceID, a.Addr, want)
+	case ipdesk.ObjectLocation:
+		if obj.ID == 0 {
+			return nil
+		}
+		return s.mayLocationID(ctx, obj.ID, want)
+	case ipdesk.ObjectAccessLevel:
+		if act == actRead {
+			return nil // every user sees the level names
+		}
+		return forbidden(u, act, "access levels (administrators only)")
+	case objectMe:
+		return nil
+	case objectAudit:
+		if act == actRead {
+			return nil // listAuditEntries narrows it to what the user may see
+		}
+		return forbidden(u, act, "the audit log")
+	case ipdesk.ObjectUser, ipdesk.ObjectToken:
+		// Users manage themselves through /me; others are for admins.
+		if obj.ID == u.ID && act == actRead {
+			return nil
+		}
+		return forbidden(u, act, "users (administrators only)")
+	case objectOutput, objectApplyRun:
+		if act == actRead && p.ViewAll {
+			return nil
+		}
+		return forbidden(u, act, strings.ReplaceAll(obj.Type, "_", " ")+"s (administrators, and for reading groups that see everything)")
+	}
+	// Groups, grants and every other kind of object: administrators only.
+	return forbidden(u, act, strings.ReplaceAll(obj.Type, "_", " ")+"s (administrators only)")
+}
+
+// mayPrefix checks that the actor of ctx has want on a prefix of a space
+// (for a new prefix: on the space, or on a prefix that will contain it).
+func (s *Server) mayPrefix(ctx context.Context, spaceID int64, prefix netip.Prefix, want ipdesk.Right) error {
+	p, err := s.permissions(ctx)
+	if err != nil {
+		return err
+	}
+	r := p.PrefixRightOf(spaceID, prefix)
+	switch {
+	case r.Allows(want):
+		return nil
+	case r.Allows(ipdesk.RightView) || p.KnowsSpace(spaceID):
+		return forbidden(ipdesk.ActorFromContext(ctx), actWrite, "prefix "+prefix.String())
+	}
+	return ipdesk.Errorf(ipdesk.ENOTFOUND, "prefix %s does not exist in space %d", prefix, spaceID)
+}
+
+// mayAddress checks that the actor of ctx has want on the address record
+// at addr in a space (for a new record: where it will be).
+func (s *Server) mayAddress(ctx context.Context, spaceID int64, addr netip.Addr, want ipdesk.Right) error {
+	p, err := s.permissions(ctx)
+	if err != nil {
+		return err
+	}
+	r := p.AddressRightOf(spaceID, addr)
+	switch {
+	case r.Allows(want):
+		return nil
+	case r.Allows(ipdesk.RightView) || p.KnowsSpace(spaceID):
+		return forbidden(ipdesk.ActorFromContext(ctx), actWrite, "address "+addr.String())
+	}
+	return ipdesk.Errorf(ipdesk.ENOTFOUND, "address %s does not exist in space %d", addr, spaceID)
+}
+
+// locationAncestors returns the parents of a location, the nearest first.
+func (s *Server) locationAncestors(ctx context.Context, l *ipdesk.Location) ([]int64, error) {
+	var out []int64
+	for parent := l.ParentID; parent != 0 && len(out) < 8; {
+		out = append(out, parent)
+		pl, err := s.store.FindLocationByID(ctx, parent)
+		if err != nil {
+			return nil, err
+		}
+		parent = pl.ParentID
+	}
+	return out, nil
+}
+
+// mayLocationID checks that the actor of ctx has want on the location id.
+func (s *Server) mayLocationID(ctx context.Context, id int64, want ipdesk.Right) error {
+	l, err := s.store.FindLocationByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	return s.mayLocation(ctx, l, want)
+}
+
+// mayLocation checks that the actor of ctx has want on l (for a new
+// location: on its parent).
+func (s *Server) mayLocation(ctx context.Context, l *ipdesk.Location, want ipdesk.Right) error {
+	p, err := s.permissions(ctx)
+	if err != nil {
+		return err
+	}
+	if p.Admin {
+		return nil
+	}
+	anc, err := s.locationAncestors(ctx, l)
+	if err != nil {
+		return err
+	}
+	r := p.LocationRightOf(l.ID, anc)
+	switch {
+	case r.Allows(want):
+		return nil
+	case r.Allows(ipdesk.RightView):
+		act := actWrite
+		if want == ipdesk.RightOverride {
+			act = actOverride
+		}
+		return forbidden(ipdesk.ActorFromContext(ctx), act, "location "+strconvQuote(l.Name))
+	}
+	return hidden("location", l.ID)
+}
+
+// strconvQuote quotes a name for a message.
+func strconvQuote(s string) string { return "\"" + strings.ReplaceAll(s, "\"", "'") + "\"" }
+
+// scope returns the part of the address plan the actor of ctx may see,
+// for narrowing lists; nil when it is everything.
+func (s *Server) scope(ctx context.Context, want ipdesk.Right) (*ipdesk.Scope, error) {
+	p, err := s.permissions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sc := p.ScopeFor(want)
+	if sc.All {
+		return nil, nil
+	}
+	return &sc, nil
+}
+
+// locationScope returns the locations the actor of ctx may see, for
+// narrowing lists; nil when it is every location.
+func (s *Server) locationScope(ctx context.Context) (*[]int64, error) {
+	p, err := s.permissions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	roots, all := p.LocationScope(ipdesk.RightView)
+	if all {
+		return nil, nil
+	}
+	if roots == nil {
+		roots = []int64{}
+	}
+	return &roots, nil
 }

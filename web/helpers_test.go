@@ -86,6 +86,15 @@ func newEnvWith(t testing.TB, dsn string, outputs func(db *sqldb.DB) Outputs) *t
 	e := &testEnv{t: t, db: db, logs: &syncBuffer{}}
 	e.admin = e.makeUser("admin", true)
 	e.user = e.makeUser("reader", false)
+	// The reader sees everything and may change nothing: a member of a
+	// group with view_all and no grants.
+	reader, err := db.FindUserByName(ctx, "reader")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateGroup(ctx, &ipdesk.Group{Name: "readers", ViewAll: true, Members: []int64{reader.ID}}); err != nil {
+		t.Fatal(err)
+	}
 	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	opts := Options{Logger: logger}
 	if outputs != nil {

@@ -175,7 +175,7 @@ func (s *Server) routeTable() []*route {
 		{method: "GET", path: "/api/v1/openapi.json", op: "getOpenAPI", tag: "system", summary: "This API's OpenAPI 3.1 document",
 			act: actPublic, reply: replySpec{kind: replyDocument, status: http.StatusOK}, h: s.getOpenAPI},
 		{method: "GET", path: "/api/v1/me", op: "getMe", tag: "system", summary: "The calling user",
-			act: actRead, object: ipdesk.ObjectUser, reply: one[ipdesk.User](http.StatusOK), h: s.getMe},
+			act: actRead, object: objectMe, reply: one[ipdesk.User](http.StatusOK), h: s.getMe},
 
 		// Spaces.
 		{method: "GET", path: "/api/v1/spaces", op: "listSpaces", tag: "spaces", summary: "List address spaces",
@@ -314,7 +314,7 @@ func (s *Server) routeTable() []*route {
 
 		// Audit log.
 		{method: "GET", path: "/api/v1/audit", op: "listAuditEntries", tag: "audit", summary: "Read the audit log, newest first",
-			act: actRead, object: "audit", paged: true,
+			act: actRead, object: objectAudit, paged: true,
 			params: []param{
 				qp("actor", ptString, "user name"),
 				qEnum("object_type", "object type", ipdesk.ObjectSpace, ipdesk.ObjectPrefix, ipdesk.ObjectAddress,
@@ -362,13 +362,12 @@ func (s *Server) apiHandler(rt *route) http.Handler {
 		defer cancel()
 		r = r.WithContext(ctx)
 		if rt.act != actPublic {
-			u, err := s.authenticate(r)
+			u, sess, err := s.authenticate(r)
 			if err != nil {
 				s.writeError(w, r, err)
 				return
 			}
-			ctx = ipdesk.NewContextWithActor(ctx, u)
-			setLogUser(ctx, u.Name)
+			ctx = withAuth(ctx, u, sess)
 		}
 		p, err := parseParams(r, rt)
 		if err != nil {

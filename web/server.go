@@ -48,6 +48,17 @@ type Options struct {
 	// Outputs applies the config outputs of the server's config file;
 	// nil when none are configured.
 	Outputs Outputs
+	// SessionIdle and SessionAbsolute end browser sessions that were not
+	// used for so long, or began so long ago; 0 means DefaultSessionIdle
+	// and DefaultSessionAbsolute.
+	SessionIdle     time.Duration
+	SessionAbsolute time.Duration
+	// SecureCookies marks the session cookie Secure even for plain HTTP
+	// requests: set it when a TLS proxy sits in front of ipdesk.
+	SecureCookies bool
+	// Location is the time zone dates and times are shown in; nil means
+	// time.Local.
+	Location *time.Location
 }
 
 // Server serves ipdesk over HTTP. Create it with NewServer; use Handler in
@@ -58,6 +69,11 @@ type Server struct {
 	log     *slog.Logger
 	maxBody int64
 	now     func() time.Time
+	loc     *time.Location
+
+	sessionLimits ipdesk.SessionLimits
+	secureCookies bool
+	throttle      loginThrottle
 
 	mux      *http.ServeMux
 	handler  http.Handler
@@ -90,6 +106,18 @@ func NewServer(store ipdesk.Store, opts Options) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.loc = opts.Location
+	if s.loc == nil {
+		s.loc = time.Local
+	}
+	s.sessionLimits = ipdesk.SessionLimits{Idle: opts.SessionIdle, Absolute: opts.SessionAbsolute}
+	if s.sessionLimits.Idle <= 0 {
+		s.sessionLimits.Idle = DefaultSessionIdle
+	}
+	if s.sessionLimits.Absolute <= 0 {
+		s.sessionLimits.Absolute = DefaultSessionAbsolute
+	}
+	s.secureCookies = opts.SecureCookies
 	s.routes = s.apiRoutes()
 	for _, rt := range s.routes {
 		s.handle(rt.pattern(), s.apiHandler(rt))
