@@ -218,6 +218,9 @@ func (s *Server) authorize(ctx context.Context, act action, obj object) error {
 		if err != nil {
 			return err
 		}
+		if err := s.mayPrefix(ctx, pfx.SpaceID, pfx.Prefix, ipdesk.RightView); err != nil {
+			return hidden(obj.Type, obj.ID)
+		}
 		return s.mayPrefix(ctx, pfx.SpaceID, pfx.Prefix, want)
 	case ipdesk.ObjectAddress:
 		if obj.ID == 0 {
@@ -226,6 +229,9 @@ func (s *Server) authorize(ctx context.Context, act action, obj object) error {
 		a, err := s.store.FindAddressByID(ctx, obj.ID)
 		if err != nil {
 			return err
+		}
+		if err := s.mayAddress(ctx, a.SpaceID, a.Addr, ipdesk.RightView); err != nil {
+			return hidden(obj.Type, obj.ID)
 		}
 		return s.mayAddress(ctx, a.SpaceID, a.Addr, want)
 	case ipdesk.ObjectLocation:
@@ -263,6 +269,8 @@ func (s *Server) authorize(ctx context.Context, act action, obj object) error {
 
 // mayPrefix checks that the actor of ctx has want on a prefix of a space
 // (for a new prefix: on the space, or on a prefix that will contain it).
+// Without the right the answer is 403 where the user knows the space,
+// 404 elsewhere; authorize hides existing objects the user cannot see.
 func (s *Server) mayPrefix(ctx context.Context, spaceID int64, prefix netip.Prefix, want ipdesk.Right) error {
 	p, err := s.permissions(ctx)
 	if err != nil {

@@ -184,6 +184,7 @@ func TestOpenAPIMatchesAnswers(t *testing.T) {
 	e.must(http.StatusCreated, "POST", path("/api/v1/prefixes/%d/available-addresses", subnet.ID), e.admin, map[string]any{"hostname": "pc1"}, nil)
 	e.must(http.StatusCreated, "POST", "/api/v1/locations", e.admin, map[string]any{"kind": "site", "name": "Main"}, nil)
 	e.must(http.StatusOK, "POST", "/api/v1/apply", e.admin, nil, nil)
+	e.must(http.StatusCreated, "POST", "/api/v1/grants", e.admin, map[string]any{"group_id": 1, "object_type": "space", "object_id": sp, "right": "view"}, nil)
 	doc, _ := fetchOpenAPI(t, e)
 
 	for _, rt := range e.srv.routes {

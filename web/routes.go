@@ -157,7 +157,7 @@ func addressSorts() []string {
 
 // apiRoutes returns the route table.
 func (s *Server) apiRoutes() []*route {
-	routes := s.routeTable()
+	routes := append(s.routeTable(), s.accountRoutes()...)
 	for _, rt := range routes {
 		if rt.paged {
 			rt.params = append(rt.params[:len(rt.params):len(rt.params)], pagingParams...)
@@ -225,7 +225,7 @@ func (s *Server) routeTable() []*route {
 			reply: window[freeAddress](), h: s.listAvailableAddresses},
 		{method: "POST", path: "/api/v1/prefixes/{id}/available-addresses", op: "allocateAddress", tag: "prefixes",
 			summary: "Take the first free address of a subnet (at or after \"from\") and store a host there",
-			act:     actWrite, object: ipdesk.ObjectAddress,
+			act:     actWrite, object: ipdesk.ObjectPrefix,
 			body:  optionalBody[allocateAddressRequest]("AddressAllocate", append([]string{"from"}, hostFields...)...),
 			reply: one[addressResult](http.StatusCreated), h: s.allocateAddress},
 		{method: "GET", path: "/api/v1/prefixes/{id}/free-ranges", op: "listFreeRanges", tag: "prefixes",
@@ -318,7 +318,8 @@ func (s *Server) routeTable() []*route {
 			params: []param{
 				qp("actor", ptString, "user name"),
 				qEnum("object_type", "object type", ipdesk.ObjectSpace, ipdesk.ObjectPrefix, ipdesk.ObjectAddress,
-					ipdesk.ObjectLocation, ipdesk.ObjectAccessLevel, ipdesk.ObjectUser, ipdesk.ObjectToken),
+					ipdesk.ObjectLocation, ipdesk.ObjectAccessLevel, ipdesk.ObjectUser, ipdesk.ObjectToken,
+					ipdesk.ObjectGroup, ipdesk.ObjectGrant),
 				qp("object_id", ptInt, "object id"),
 				qp("since", ptTime, "entries at or after this time (RFC 3339)"),
 				qp("until", ptTime, "entries before this time (RFC 3339)"),
