@@ -21,16 +21,16 @@ import (
 // R), helper (helpdesk), creator (may create spaces), outsider (no group).
 type permWorld struct {
 	*testEnv
-	tokens                                   map[string]string
-	spaceA, spaceB                           int64
-	container, subnetA1, subnetA2, subnetB   int64
-	a1, a2, b1                               int64
-	site, room                               int64
-	groupViewer, groupEditor, groupTeacher   int64
-	groupHelper, groupCreator                int64
-	userViewer, userEditor, userOutsider     int64
-	userTeacher, userHelper, userCreator     int64
-	ipA1, ipA2                               string
+	tokens                                 map[string]string
+	spaceA, spaceB                         int64
+	container, subnetA1, subnetA2, subnetB int64
+	a1, a2, b1                             int64
+	site, room                             int64
+	groupViewer, groupEditor, groupTeacher int64
+	groupHelper, groupCreator              int64
+	userViewer, userEditor, userOutsider   int64
+	userTeacher, userHelper, userCreator   int64
+	ipA1, ipA2                             string
 }
 
 func newPermWorld(t *testing.T, e *testEnv) *permWorld {
