@@ -54,7 +54,7 @@ func TestStatusCodes(t *testing.T) {
 			{name: "unknown access level", method: "GET", path: "/api/v1/access-levels/77", token: e.user, status: 404, code: ipdesk.ENOTFOUND},
 			{name: "access level past the range", method: "GET", path: "/api/v1/access-levels/99999999999", token: e.user, status: 404, code: ipdesk.ENOTFOUND},
 			{name: "unknown path", method: "GET", path: "/api/v1/nothing", token: e.user, status: 404, code: ipdesk.ENOTFOUND},
-			{name: "unknown path without token", method: "GET", path: "/nothing", status: 404, code: ipdesk.ENOTFOUND},
+			{name: "unknown path without token", method: "GET", path: "/api/nothing", status: 404, code: ipdesk.ENOTFOUND},
 
 			// 405.
 			{name: "put on space", method: "PUT", path: spacePath, token: e.admin, body: map[string]any{}, status: 405, code: eMethodNotAllowed},

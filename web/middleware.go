@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 
 	"ipdesk"
 )
@@ -126,6 +127,10 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	}
 	probe := &headerProbe{header: http.Header{}}
 	h.ServeHTTP(probe, r)
+	if !strings.HasPrefix(r.URL.Path, "/api/") && probe.status != http.StatusMethodNotAllowed {
+		s.renderError(w, r, ipdesk.Errorf(ipdesk.ENOTFOUND, "there is no page %s", r.URL.Path))
+		return
+	}
 	if probe.status == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", probe.header.Get("Allow"))
 		s.writeError(w, r, ipdesk.Errorf(eMethodNotAllowed, "%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, probe.header.Get("Allow")))

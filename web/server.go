@@ -80,6 +80,9 @@ type Server struct {
 	routes   []*route
 	patterns []string // every pattern registered on mux, in order
 
+	assets *assets
+	pages  pages
+
 	openapiOnce sync.Once
 	openapiDoc  []byte
 	openapiErr  error
@@ -122,7 +125,15 @@ func NewServer(store ipdesk.Store, opts Options) *Server {
 	for _, rt := range s.routes {
 		s.handle(rt.pattern(), s.apiHandler(rt))
 	}
-	s.handler = s.recoverPanics(s.accessLog(http.HandlerFunc(s.dispatch)))
+	s.assets = loadAssets()
+	s.pages = s.mustPages()
+	s.uiRoutes()
+	// Browsers may send changes (POST, PATCH, DELETE) only from ipdesk's
+	// own pages: cross-site requests are refused by their Sec-Fetch-Site
+	// or Origin header. Programs (the PBX, scripts with API tokens) send
+	// neither and are not affected.
+	csrf := http.NewCrossOriginProtection()
+	s.handler = s.recoverPanics(s.accessLog(securityHeaders(csrf.Handler(http.HandlerFunc(s.dispatch)))))
 	s.httpServer = &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: DefaultReadHeaderTimeout,

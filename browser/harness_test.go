@@ -1,0 +1,205 @@
+// Package browser holds ipdesk's browser tests: the real server on a
+// temporary database, driven through headless Chromium (Debian's package)
+// with chromedp. Under CI=true a missing Chromium fails the tests; elsewhere
+// they are skipped with a message.
+package browser
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"ipdesk"
+	"ipdesk/sqldb"
+	"ipdesk/web"
+)
+
+// chromiumPath finds the browser, or fails (CI) or skips the test.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{os.Getenv("IPDESK_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"} {
+		if p == "" {
+			continue
+		}
+		if _, err := exec.LookPath(p); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("Chromium is not installed (apt-get install chromium); browser tests cannot run under CI without it")
+	}
+	t.Skip("Chromium is not installed; browser tests skipped (they fail under CI=true)")
+	return ""
+}
+
+// site is a running ipdesk with its database.
+type site struct {
+	t   *testing.T
+	db  *sqldb.DB
+	srv *web.Server
+	url string
+}
+
+// password is every test user's password.
+const password = "correct horse battery"
+
+// newSite starts ipdesk on 127.0.0.1:0 with an SQLite database and the
+// administrator "admin".
+func newSite(t *testing.T, opts web.Options) *site {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqldb.Open(ctx, filepath.Join(t.TempDir(), "b.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	srv := web.NewServer(db, opts)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	})
+	s := &site{t: t, db: db, srv: srv, url: "http://" + ln.Addr().String()}
+	s.user("admin", true)
+	return s
+}
+
+// user creates a user with the test password.
+func (s *site) user(name string, admin bool) *ipdesk.User {
+	s.t.Helper()
+	u := &ipdesk.User{Name: name, Admin: admin}
+	if err := s.db.CreateUser(context.Background(), u, password); err != nil {
+		s.t.Fatal(err)
+	}
+	return u
+}
+
+// browser starts a headless Chromium with a fresh profile and returns a
+// tab's context; each call is a separate browser (its own cookies).
+func (s *site) browser(timeout time.Duration) context.Context {
+	t := s.t
+	t.Helper()
+	path := chromiumPath(t)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("lang", "en-US"),
+		chromedp.WindowSize(1280, 900),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelTab := chromedp.NewContext(actx)
+	ctx, cancelTime := context.WithTimeout(ctx, timeout)
+	t.Cleanup(func() { cancelTime(); cancelTab(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	return ctx
+}
+
+// login signs in through the sign-in page.
+func (s *site) login(ctx context.Context, name string) {
+	s.t.Helper()
+	s.run(ctx, "sign in as "+name,
+		chromedp.Navigate(s.url+"/login"),
+		chromedp.WaitVisible(chromedp.CSS(`#name`)),
+		chromedp.SendKeys(chromedp.CSS(`#name`), name),
+		chromedp.SendKeys(chromedp.CSS(`#password`), password),
+		chromedp.Submit(chromedp.CSS(`#password`)),
+		chromedp.WaitVisible(chromedp.CSS(`header.top nav`)),
+	)
+}
+
+// run runs browser actions and fails the test with what on error.
+func (s *site) run(ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	s.t.Helper()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		s.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// screenshot saves a full-page PNG of the current page as name.png in
+// the screenshot folder ($IPDESK_SCREENSHOTS, else a temporary folder)
+// and logs where.
+func (s *site) screenshot(ctx context.Context, name string) {
+	s.t.Helper()
+	dir := os.Getenv("IPDESK_SCREENSHOTS")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "ipdesk-screenshots")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		s.t.Fatal(err)
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		s.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	file := filepath.Join(dir, strings.ReplaceAll(name, "/", "_")+".png")
+	if err := os.WriteFile(file, png, 0o644); err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Logf("screenshot %s: %s (%d bytes)", name, file, len(png))
+}
+
+// text returns the text of the first element matching a CSS selector.
+func (s *site) text(ctx context.Context, sel string) string {
+	s.t.Helper()
+	out, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		s.t.Fatalf("read %s: %v", sel, err)
+	}
+	return out
+}
+
+// get fetches a page without a browser, for checks of the server alone.
+func (s *site) get(path string, cookies ...*http.Cookie) (*http.Response, string) {
+	s.t.Helper()
+	req, _ := http.NewRequest("GET", s.url+path, nil)
+	for _, c := range cookies {
+		req.AddCookie(c)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, string(b)
+}
+
+// eval runs JavaScript in the page and returns its value.
+func eval[T any](s *site, ctx context.Context, js string) T {
+	s.t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
+	if err != nil {
+		s.t.Fatalf("evaluate %s: %v", js, err)
+	}
+	return v
+}
+
+var _ = fmt.Sprint

@@ -1,0 +1,562 @@
+package web
+
+// The HTML user interface: server-rendered pages (html/template, embedded
+// templates and assets), readable without JavaScript; small scripts make
+// the work faster (search as you type, inline edit). Every page goes
+// through the same authorization layer as the API.
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	pathpkg "path"
+	"strconv"
+	"strings"
+	"time"
+
+	"ipdesk"
+	"ipdesk/i18n"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+// langCookie remembers the language chosen before signing in.
+const langCookie = "ipdesk_lang"
+
+// flashCookie carries a message key (and an argument) to the page after a
+// redirect.
+const flashCookie = "ipdesk_flash"
+
+// contentSecurityPolicy allows only the server's own scripts, styles and
+// images: no inline script or style can run, whatever a stored text holds.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+	"font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// assets are the embedded static files with their content hashes.
+type assets struct {
+	byName map[string]asset // by plain name, e.g. "app.css"
+	byPath map[string]asset // by served path, e.g. "/static/app.1a2b3c4d.css"
+}
+
+type asset struct {
+	path  string
+	data  []byte
+	ctype string
+}
+
+// loadAssets reads the embedded static files and names each by its hash,
+// so that it can be cached for good and a new build is fetched anew.
+func loadAssets() *assets {
+	a := &assets{byName: map[string]asset{}, byPath: map[string]asset{}}
+	fs.WalkDir(staticFiles, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := staticFiles.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(data)
+		name := strings.TrimPrefix(p, "static/")
+		ext := pathpkg.Ext(name)
+		served := "/static/" + strings.TrimSuffix(name, ext) + "." + hex.EncodeToString(sum[:4]) + ext
+		ctype := mime.TypeByExtension(ext)
+		if ctype == "" {
+			ctype = "application/octet-stream"
+		}
+		as := asset{path: served, data: data, ctype: ctype}
+		a.byName[name] = as
+		a.byPath[served] = as
+		return nil
+	})
+	return a
+}
+
+// serveStatic answers a hashed asset, cached for a year.
+func (s *Server) serveStatic(w http.ResponseWriter, r *http.Request) {
+	as, ok := s.assets.byPath[r.URL.Path]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", as.ctype)
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.Write(as.data)
+}
+
+// pages are the parsed page templates of every language, by language and
+// page name.
+type pages map[string]map[string]*template.Template
+
+// parsePages parses each page template with the layout and partials, once
+// per language, with the language's texts bound to the t functions.
+func (s *Server) parsePages() (pages, error) {
+	names, err := fs.Glob(templateFiles, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	var shared, pageFiles []string
+	for _, n := range names {
+		if strings.HasPrefix(pathpkg.Base(n), "_") {
+			shared = append(shared, n)
+		} else {
+			pageFiles = append(pageFiles, n)
+		}
+	}
+	out := pages{}
+	for _, lang := range i18n.Languages {
+		base, err := template.New("").Funcs(s.templateFuncs(i18n.For(lang))).ParseFS(templateFiles, shared...)
+		if err != nil {
+			return nil, err
+		}
+		out[lang] = map[string]*template.Template{}
+		for _, pf := range pageFiles {
+			t, err := base.Clone()
+			if err != nil {
+				return nil, err
+			}
+			if t, err = t.ParseFS(templateFiles, pf); err != nil {
+				return nil, err
+			}
+			out[lang][strings.TrimSuffix(pathpkg.Base(pf), ".html")] = t
+		}
+	}
+	return out, nil
+}
+
+// templateFuncs returns the functions templates may call, with the texts
+// of catalog c.
+func (s *Server) templateFuncs(c *i18n.Catalog) template.FuncMap {
+	return template.FuncMap{
+		"t":      c.T,
+		"tn":     c.Plural,
+		"asset":  func(name string) string { return s.assets.byName[name].path },
+		"time":   func(t time.Time) string { return s.fmtTime(c.Lang, t) },
+		"date":   func(t time.Time) string { return s.fmtDate(c.Lang, t) },
+		"ago":    func(t time.Time) string { return s.fmtAgo(c, t) },
+		"pct":    func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) + " %" },
+		"ratio":  func(f float64) string { return strconv.FormatFloat(f/100, 'f', 4, 64) },
+		"join":   strings.Join,
+		"add":    func(a, b int) int { return a + b },
+		"sub":    func(a, b int) int { return a - b },
+		"query":  queryWith,
+		"lang":   func() string { return c.Lang },
+		"langs":  func() []string { return i18n.Languages },
+		"langName": func(l string) string {
+			return i18n.Names[l]
+		},
+		"levelName": func(levels []*ipdesk.AccessLevel, n int) string {
+			for _, l := range levels {
+				if l.Level == n {
+					return l.Name
+				}
+			}
+			return strconv.Itoa(n)
+		},
+		"id": func(id int64) string { return strconv.FormatInt(id, 10) },
+	}
+}
+
+// queryWith returns the query string of base with the given key, value
+// pairs set ("" removes a key), for links that change one parameter.
+func queryWith(base url.Values, kv ...string) string {
+	q := url.Values{}
+	for k, v := range base {
+		q[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == "" {
+			q.Del(kv[i])
+		} else {
+			q.Set(kv[i], kv[i+1])
+		}
+	}
+	if len(q) == 0 {
+		return "?"
+	}
+	return "?" + q.Encode()
+}
+
+// Time formats per language, shown in the server's time zone.
+var timeLayouts = map[string][2]string{
+	"en": {"2006-01-02 15:04", "2006-01-02"},
+	"de": {"02.01.2006 15:04", "02.01.2006"},
+	"ru": {"02.01.2006 15:04", "02.01.2006"},
+}
+
+func (s *Server) fmtTime(lang string, t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(s.loc).Format(timeLayouts[lang][0])
+}
+
+func (s *Server) fmtDate(lang string, t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(s.loc).Format(timeLayouts[lang][1])
+}
+
+// fmtAgo tells how long ago t was, roughly.
+func (s *Server) fmtAgo(c *i18n.Catalog, t time.Time) string {
+	d := s.now().Sub(t)
+	switch {
+	case d < time.Minute:
+		return c.T("time.just_now")
+	case d < time.Hour:
+		return c.Plural("time.minutes_ago", int(d/time.Minute))
+	case d < 24*time.Hour:
+		return c.Plural("time.hours_ago", int(d/time.Hour))
+	}
+	return s.fmtTime(c.Lang, t)
+}
+
+// page is what every page template gets: the signed-in user and what they
+// may do, the language, the navigation and a message from the last
+// action. Page handlers embed it in their own data type.
+type page struct {
+	Title string
+	Nav   string
+	Lang  string
+	User  *ipdesk.User
+	Perms *ipdesk.Permissions
+	Flash string
+	// Path is the page's path with its query, for the language switch to
+	// come back to.
+	Path string
+	// Query is the page's query, for links that change one parameter.
+	Query url.Values
+	// Features tell which optional parts are configured.
+	Outputs bool
+}
+
+// Can tells the layout which menu entries to show.
+func (p page) CanAdmin() bool    { return p.Perms != nil && p.Perms.Admin }
+func (p page) CanViewAll() bool  { return p.Perms != nil && (p.Perms.Admin || p.Perms.ViewAll) }
+func (p page) CanHelpdesk() bool { return p.Perms != nil && (p.Perms.Admin || p.Perms.Helpdesk) }
+
+// base returns the page data shared by every page of request r.
+func (s *Server) base(w http.ResponseWriter, r *http.Request, title, nav string) page {
+	p := page{Title: title, Nav: nav, Lang: s.lang(r), Path: r.URL.RequestURI(), Query: r.URL.Query(), Outputs: s.outputs != nil}
+	if st := authOf(r.Context()); st != nil {
+		p.User = st.user
+		p.Perms, _ = s.permissions(r.Context())
+	}
+	p.Flash = s.takeFlash(w, r)
+	return p
+}
+
+// lang returns the UI language of r: the user's choice, else the one
+// chosen before signing in, else the browser's, else English.
+func (s *Server) lang(r *http.Request) string {
+	if st := authOf(r.Context()); st != nil && i18n.Supported(st.user.Language) {
+		return st.user.Language
+	}
+	if c, err := r.Cookie(langCookie); err == nil && i18n.Supported(c.Value) {
+		return c.Value
+	}
+	if l := i18n.Match(r.Header.Get("Accept-Language")); l != "" {
+		return l
+	}
+	return i18n.Languages[0]
+}
+
+// catalog returns the texts of r's language.
+func (s *Server) catalog(r *http.Request) *i18n.Catalog { return i18n.For(s.lang(r)) }
+
+// setFlash leaves a message (a catalogue key and its argument) for the
+// next page.
+func (s *Server) setFlash(w http.ResponseWriter, r *http.Request, key string, arg string) {
+	v := url.Values{"k": {key}}
+	if arg != "" {
+		v.Set("a", arg)
+	}
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: v.Encode(), Path: "/", HttpOnly: true,
+		Secure: s.secureCookies || r.TLS != nil, SameSite: http.SameSiteLaxMode, MaxAge: 60})
+}
+
+// takeFlash returns the message left for this page, translated, and
+// clears it.
+func (s *Server) takeFlash(w http.ResponseWriter, r *http.Request) string {
+	c, err := r.Cookie(flashCookie)
+	if err != nil || c.Value == "" {
+		return ""
+	}
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+		Secure: s.secureCookies || r.TLS != nil, SameSite: http.SameSiteLaxMode})
+	v, err := url.ParseQuery(c.Value)
+	cat := s.catalog(r)
+	key := v.Get("k")
+	if err != nil || !strings.HasPrefix(key, "flash.") || !cat.Has(key) {
+		return ""
+	}
+	if a := v.Get("a"); a != "" {
+		return cat.T(key, a)
+	}
+	return cat.T(key)
+}
+
+// render writes page name with data. A template error is logged and
+// answered with a plain 500, never half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
+	s.renderTemplate(w, r, status, name, "layout", data)
+}
+
+// renderTemplate writes the template tmpl of page name.
+func (s *Server) renderTemplate(w http.ResponseWriter, r *http.Request, status int, name, tmpl string, data any) {
+	t := s.pages[s.lang(r)][name]
+	if t == nil {
+		panic("web: no page template " + name)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, tmpl, data); err != nil {
+		s.log.LogAttrs(r.Context(), slog.LevelError, "template", slog.String("page", name), slog.String("error", err.Error()))
+		http.Error(w, "Internal error; the details are in the server log.", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// errorPage is the data of the error page.
+type errorPage struct {
+	page
+	Status  int
+	Message string
+}
+
+// renderError answers err as an HTML page: 404, 403, 400 … with the
+// error's message; internal errors are logged and not shown.
+func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
+	code := ipdesk.ErrorCode(err)
+	status := errorStatus(code)
+	msg := ipdesk.ErrorMessage(err)
+	if code == ipdesk.EINTERNAL {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+			status = http.StatusServiceUnavailable
+		} else {
+			s.log.LogAttrs(r.Context(), slog.LevelError, "internal error", slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+		}
+		msg = s.catalog(r).T("error.internal")
+	}
+	cat := s.catalog(r)
+	title := cat.T("error.title", status)
+	switch status {
+	case http.StatusNotFound:
+		title = cat.T("error.not_found")
+	case http.StatusForbidden:
+		title = cat.T("error.forbidden")
+	}
+	s.render(w, r, status, "error", errorPage{page: s.base(w, r, title, ""), Status: status, Message: msg})
+}
+
+// uiHandler is a page handler; its error is answered as an HTML page.
+type uiHandler func(w http.ResponseWriter, r *http.Request) error
+
+// uiPage wraps a page that needs a signed-in user: without a valid
+// session the browser is sent to the sign-in page and back afterwards.
+func (s *Server) uiPage(h uiHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+		defer cancel()
+		r = r.WithContext(ctx)
+		c, err := r.Cookie(sessionCookie)
+		if err != nil || c.Value == "" {
+			s.toLogin(w, r)
+			return
+		}
+		sess, u, err := s.store.FindSession(ctx, c.Value, s.sessionLimits)
+		if err != nil {
+			if ipdesk.ErrorCode(err) == ipdesk.EUNAUTHORIZED {
+				s.toLogin(w, r)
+				return
+			}
+			s.renderError(w, r, err)
+			return
+		}
+		r = r.WithContext(withAuth(ctx, u, sess))
+		if err := h(w, r); err != nil {
+			s.renderError(w, r, err)
+		}
+	})
+}
+
+// uiPublic wraps a page that needs no session (the sign-in page).
+func (s *Server) uiPublic(h uiHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.renderError(w, r, err)
+		}
+	})
+}
+
+// toLogin sends the browser to the sign-in page, to come back to the page
+// it asked for (only GET requests come back).
+func (s *Server) toLogin(w http.ResponseWriter, r *http.Request) {
+	target := "/login"
+	if r.Method == http.MethodGet && r.URL.RequestURI() != "/" {
+		target += "?next=" + url.QueryEscape(r.URL.RequestURI())
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// localPath returns p if it is a path on this server, else "/": a
+// redirect target from a form must not lead elsewhere.
+func localPath(p string) string {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n\t") {
+		return "/"
+	}
+	if u, err := url.Parse(p); err != nil || u.Host != "" || u.Scheme != "" {
+		return "/"
+	}
+	return p
+}
+
+// redirect sends the browser to a page of this server after a change.
+func redirect(w http.ResponseWriter, r *http.Request, p string) {
+	http.Redirect(w, r, localPath(p), http.StatusSeeOther)
+}
+
+// securityHeaders sets the headers every answer carries.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// fieldErrors maps form fields to the message of the error about them.
+type fieldErrors map[string]string
+
+// formError returns the field errors of err, and the message of an error
+// that names no field (or "").
+func formError(err error) (fieldErrors, string) {
+	fe := fieldErrors{}
+	if err == nil {
+		return fe, ""
+	}
+	if f := ipdesk.ErrorField(err); f != "" && ipdesk.ErrorCode(err) == ipdesk.EINVALID {
+		fe[f] = ipdesk.ErrorMessage(err)
+		return fe, ""
+	}
+	return fe, ipdesk.ErrorMessage(err)
+}
+
+// isFormError tells errors shown beside the form (bad input, conflicts,
+// stale versions) from those that end the page.
+func isFormError(err error) bool {
+	switch ipdesk.ErrorCode(err) {
+	case ipdesk.EINVALID, ipdesk.ECONFLICT, ipdesk.EPRECONDITION, ipdesk.ETOOMANY:
+		return true
+	}
+	return false
+}
+
+// formStatus is the status of a form shown again with its errors.
+func formStatus(err error) int {
+	if s := errorStatus(ipdesk.ErrorCode(err)); s >= 400 && s < 500 {
+		return s
+	}
+	return http.StatusBadRequest
+}
+
+// pathID returns the integer path parameter name, or an ENOTFOUND error.
+func pathID(r *http.Request, name string) (int64, error) {
+	v := r.PathValue(name)
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, ipdesk.Errorf(ipdesk.ENOTFOUND, "no such page: %s", r.URL.Path)
+	}
+	return id, nil
+}
+
+// formValue returns a form field, trimmed of surrounding blanks.
+func formValue(r *http.Request, name string) string {
+	return strings.TrimSpace(r.PostFormValue(name))
+}
+
+// parseForm reads a POSTed form within the body limit.
+func (s *Server) parseForm(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
+	if err := r.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return ipdesk.Errorf(eTooLarge, "the form is larger than %d bytes", s.maxBody)
+		}
+		return ipdesk.Errorf(ipdesk.EINVALID, "the form could not be read: %v", err)
+	}
+	return nil
+}
+
+// optionalInt parses an optional integer form field: nil for "".
+func optionalInt(field, v string) (*int64, error) {
+	if v == "" {
+		return nil, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, field, "%s %q is not a whole number", field, clipValue(v))
+	}
+	return &n, nil
+}
+
+// clipValue shortens a value for a message.
+func clipValue(v string) string {
+	if r := []rune(v); len(r) > 60 {
+		return string(r[:60]) + "…"
+	}
+	return v
+}
+
+// uiRoutes registers the pages.
+func (s *Server) uiRoutes() {
+	s.handle("GET /static/", http.HandlerFunc(s.serveStatic))
+	s.handle("GET /login", s.uiPublic(s.loginPage))
+	s.handle("POST /login", s.uiPublic(s.loginSubmit))
+	s.handle("POST /logout", s.uiPublic(s.logout))
+	s.handle("POST /language", s.uiPublic(s.setLanguage))
+	s.handle("GET /{$}", s.uiPage(s.dashboard))
+	for _, p := range s.pageRoutes() {
+		s.handle(p.pattern, s.uiPage(p.h))
+	}
+}
+
+// pageRoute is one page of the UI.
+type pageRoute struct {
+	pattern string
+	h       uiHandler
+}
+
+// mustPages parses the templates or panics: they are embedded, so an
+// error is a bug that every test finds.
+func (s *Server) mustPages() pages {
+	p, err := s.parsePages()
+	if err != nil {
+		panic(fmt.Sprintf("web: templates: %v", err))
+	}
+	return p
+}

@@ -1,0 +1,110 @@
+package web
+
+import (
+	"context"
+	"net/http"
+
+	"ipdesk"
+)
+
+// dashboardData is the data of the start page.
+type dashboardData struct {
+	page
+	Spaces  []spaceSummary
+	Changes []*ipdesk.AuditEntry
+	// AllChanges tells whether Changes are everybody's or the user's own.
+	AllChanges bool
+	Outputs    []ipdesk.Output
+}
+
+// spaceSummary is a space with the use of its top-level prefixes.
+type spaceSummary struct {
+	Space *ipdesk.Space
+	Top   []prefixUse
+	More  int
+}
+
+// prefixUse is a prefix with its usage.
+type prefixUse struct {
+	Prefix *ipdesk.Prefix
+	Usage  ipdesk.Usage
+}
+
+// Percent is the used share in percent.
+func (p prefixUse) Percent() float64 { return p.Usage.Percent() }
+
+// Dashboard limits.
+const (
+	dashboardSpaces   = 20
+	dashboardPrefixes = 8
+	dashboardChanges  = 10
+)
+
+func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	d := dashboardData{page: s.base(w, r, s.catalog(r).T("nav.dashboard"), "dashboard")}
+	scope, err := s.scope(ctx, ipdesk.RightView)
+	if err != nil {
+		return err
+	}
+	spaces, _, err := s.store.FindSpaces(ctx, ipdesk.SpaceFilter{Scope: scope, Page: ipdesk.Page{Limit: dashboardSpaces}})
+	if err != nil {
+		return err
+	}
+	for _, sp := range spaces {
+		sum, err := s.spaceSummary(ctx, sp, scope)
+		if err != nil {
+			return err
+		}
+		d.Spaces = append(d.Spaces, sum)
+	}
+	f := ipdesk.AuditFilter{Page: ipdesk.Page{Limit: dashboardChanges}}
+	d.AllChanges = d.CanViewAll()
+	if !d.AllChanges {
+		f.Actor = &d.User.Name
+	}
+	if d.Changes, _, err = s.store.FindAuditEntries(ctx, f); err != nil {
+		return err
+	}
+	if s.outputs != nil && d.CanViewAll() {
+		if d.Outputs, err = s.outputs.Status(ctx); err != nil {
+			return err
+		}
+	}
+	s.render(w, r, http.StatusOK, "dashboard", d)
+	return nil
+}
+
+// spaceSummary returns the top prefixes the user may see of a space, with
+// their use: the space's top level, or for a user with rights on some
+// prefixes only, those prefixes.
+func (s *Server) spaceSummary(ctx context.Context, sp *ipdesk.Space, scope *ipdesk.Scope) (spaceSummary, error) {
+	sum := spaceSummary{Space: sp}
+	f := ipdesk.PrefixFilter{SpaceID: &sp.ID, Scope: scope, Page: ipdesk.Page{Limit: dashboardPrefixes}}
+	var top int64
+	if scope == nil || containsInt(scope.Spaces, sp.ID) {
+		f.ParentID = &top
+	}
+	prefixes, n, err := s.store.FindPrefixes(ctx, f)
+	if err != nil {
+		return sum, err
+	}
+	sum.More = n - len(prefixes)
+	for _, p := range prefixes {
+		u, err := s.store.PrefixUsage(ctx, p.ID)
+		if err != nil {
+			return sum, err
+		}
+		sum.Top = append(sum.Top, prefixUse{Prefix: p, Usage: u})
+	}
+	return sum, nil
+}
+
+func containsInt(ids []int64, id int64) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
