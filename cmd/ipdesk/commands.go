@@ -95,6 +95,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if _, err := c.outputsConfig(); err != nil {
 		return err
 	}
+	opts, err := c.webOptions()
+	if err != nil {
+		return err
+	}
+	opts.Logger = log
 	db, err := m.open(ctx, c)
 	if err != nil {
 		return err
@@ -111,7 +116,6 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Listen, err)
 	}
-	opts := web.Options{Logger: log}
 	if svc != nil {
 		// Committed changes mark the outputs dirty; the scheduler applies
 		// them until the server has shut down, finishing applies in flight.

@@ -12,6 +12,7 @@ import (
 
 	"ipdesk"
 	"ipdesk/outputs"
+	"ipdesk/web"
 )
 
 // Config is what the server's owner sets: on the command line, in
@@ -31,6 +32,48 @@ type Config struct {
 	Targets []outputs.Spec `json:"targets"`
 	// Apply tunes when changes are applied to the targets.
 	Apply ApplyConfig `json:"apply"`
+	// TimeZone is the IANA time zone ("Europe/Berlin") dates and times are
+	// shown in; "" is the machine's.
+	TimeZone string `json:"time_zone"`
+	// Web tunes the sign-in sessions of the web UI.
+	Web WebConfig `json:"web"`
+}
+
+// WebConfig tunes the web UI's sessions; durations as Go durations ("2h").
+type WebConfig struct {
+	// SessionIdle ends a session unused for this long (default 2h).
+	SessionIdle string `json:"session_idle"`
+	// SessionAbsolute ends a session this long after sign-in (default 12h).
+	SessionAbsolute string `json:"session_absolute"`
+	// SecureCookies marks the session cookie Secure although ipdesk itself
+	// speaks plain HTTP: set it when a TLS proxy sits in front.
+	SecureCookies bool `json:"secure_cookies"`
+}
+
+// webOptions checks the web settings and the time zone and returns them
+// as web.Options. Errors name the key and the value.
+func (c Config) webOptions() (web.Options, error) {
+	var o web.Options
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		return o, fmt.Errorf("config file: time_zone %q is not a known time zone such as \"Europe/Berlin\"", c.TimeZone)
+	}
+	o.Location = loc
+	for _, d := range []struct {
+		field, value string
+		dst          *time.Duration
+	}{{"web.session_idle", c.Web.SessionIdle, &o.SessionIdle}, {"web.session_absolute", c.Web.SessionAbsolute, &o.SessionAbsolute}} {
+		if d.value == "" {
+			continue
+		}
+		v, err := time.ParseDuration(d.value)
+		if err != nil || v < time.Minute {
+			return o, fmt.Errorf("config file: %s %q is not a duration of at least a minute such as \"2h\"", d.field, d.value)
+		}
+		*d.dst = v
+	}
+	o.SecureCookies = c.Web.SecureCookies
+	return o, nil
 }
 
 // ApplyConfig tunes the debouncing of applies after changes, as Go
