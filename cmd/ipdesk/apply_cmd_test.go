@@ -183,6 +183,7 @@ func TestApplyConfigErrors(t *testing.T) {
 		{"bad level", `{"db": "` + db + `", "targets": [{"name": "proxy", "kind": "squid-levels", "level_files": {"x": "/tmp/p"}}]}`,
 			`config file: targets: target "proxy": level_files key "x" is not an access level number 0..99`},
 		{"bad quiet", `{"db": "` + db + `", "apply": {"quiet": "often"}, "targets": []}`, `config file: apply.quiet "often" is not a positive duration`},
+		{"bad poll", `{"db": "` + db + `", "apply": {"poll": "-1s"}, "targets": []}`, `config file: apply.poll "-1s" is not a positive duration`},
 		{"unknown key", `{"db": "` + db + `", "targets": [{"name": "dhcpd", "kind": "isc-dhcp", "path": "/x", "reload_cmd": ["x"]}]}`, `unknown field "reload_cmd"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
