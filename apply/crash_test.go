@@ -100,6 +100,16 @@ func kill(t *testing.T, cmd *exec.Cmd) {
 	cmd.Wait()
 }
 
+// crashWhileHanging starts the child in mode, waits until its hanging
+// command runs, and kills both.
+func crashWhileHanging(t *testing.T, mode, dir string) {
+	t.Helper()
+	cmd := startCrashChild(t, mode, dir)
+	pid := waitHanging(t, dir)
+	kill(t, cmd)
+	syscall.Kill(pid, syscall.SIGKILL)
+}
+
 // waitHanging waits until the hanging command has started and returns
 // its pid, which it wrote to the file "hanging".
 func waitHanging(t *testing.T, dir string) int {
@@ -154,10 +164,7 @@ func TestCrashLeavesWholeFile(t *testing.T) {
 
 	t.Run("during the check", func(t *testing.T) {
 		dir, live := setup(t)
-		cmd := startCrashChild(t, "validate", dir)
-		pid := waitHanging(t, dir)
-		kill(t, cmd)
-		syscall.Kill(pid, syscall.SIGKILL)
+		crashWhileHanging(t, "validate", dir)
 		if got := readFile(t, live); got != string(crashContents[0]) {
 			t.Fatalf("after a crash during the check the live file is not the whole old one (%d bytes)", len(got))
 		}
@@ -182,10 +189,7 @@ func TestCrashLeavesWholeFile(t *testing.T) {
 
 	t.Run("during the reload", func(t *testing.T) {
 		dir, live := setup(t)
-		cmd := startCrashChild(t, "reload", dir)
-		pid := waitHanging(t, dir)
-		kill(t, cmd)
-		syscall.Kill(pid, syscall.SIGKILL)
+		crashWhileHanging(t, "reload", dir)
 		if got := readFile(t, live); got != string(crashContents[1]) {
 			t.Fatalf("after a crash during the reload the live file is not the whole new one (%d bytes)", len(got))
 		}
