@@ -345,8 +345,26 @@ func TestEndToEnd(t *testing.T) {
 	anna.call("POST", "/api/v1/apply", map[string]any{}, http.StatusForbidden)
 
 	// 3. Host A moves.
+	lastRuns := map[string]int64{}
+	for _, sd := range sides {
+		lastRuns[sd.target.Name] = newestRun(admin, sd.target.Name).ID
+	}
 	edited := time.Now()
 	admin.call("PATCH", fmt.Sprintf("/api/v1/addresses/%d", hostA), map[string]any{"address": addrAEdit.String()}, http.StatusOK)
+	for _, sd := range sides {
+		var r ipdesk.ApplyRun
+		err := waitFor(changeTimeout, sd.target.Name+" applied", func() (bool, error) {
+			r = newestRun(admin, sd.target.Name)
+			return r.ID != lastRuns[sd.target.Name], nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Status != ipdesk.ApplyApplied {
+			t.Fatalf("%s: %s:\n%s", sd.target.Name, r.Status, r.Message)
+		}
+		t.Logf("%s applied (checked and reloaded) %s after the PATCH", sd.target.Name, time.Since(edited).Round(time.Millisecond))
+	}
 	for _, sd := range sides {
 		sd.l.waitLease(t, macA, addrAEdit, addrA)
 		t.Logf("%s gives %s its new address %s after the PATCH", sd.c.name, macA, time.Since(edited).Round(time.Millisecond))
