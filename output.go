@@ -117,11 +117,12 @@ type HostScanner interface {
 // a server learns so of changes committed by other processes (the command
 // line, other instances on the same database).
 type ChangeLog interface {
-	// ChangesSince returns the distinct object types of the audit entries
-	// newer than the entry with ID after, and the ID of the newest entry
-	// (after itself when there is none newer). With after < 0 it returns
-	// only the ID of the newest entry (0 for an empty log).
-	ChangesSince(ctx context.Context, after int64) (objectTypes []string, newest int64, err error)
+	// ChangesSince returns, for each object type of the audit entries
+	// newer than the entry with ID after, the ID of its newest entry, and
+	// the ID of the newest entry of all (after itself when there is none
+	// newer). With after < 0 it returns only the ID of the newest entry (0
+	// for an empty log).
+	ChangesSince(ctx context.Context, after int64) (newestByType map[string]int64, newest int64, err error)
 }
 
 // Output is one config output, as the UI and the API show it.

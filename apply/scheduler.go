@@ -164,6 +164,21 @@ func (s *Scheduler) MarkDirty(name string) {
 	}
 }
 
+// MarkDirtyIfClean marks target name dirty unless an apply of it is
+// already due. Unlike MarkDirty it does not postpone a due apply: that
+// apply renders after the change anyway. It is for changes noticed late,
+// such as those another process committed, which may be changes this
+// process has marked already. Unknown names are ignored.
+func (s *Scheduler) MarkDirtyIfClean(name string) {
+	s.mu.Lock()
+	j := s.jobs[name]
+	woke := j != nil && !j.dirty && s.mark(j)
+	s.mu.Unlock()
+	if woke {
+		s.signal()
+	}
+}
+
 // MarkDirtyKind calls MarkDirty for every target of the given kinds.
 func (s *Scheduler) MarkDirtyKind(kinds ...string) {
 	woke := false

@@ -140,6 +140,59 @@ func TestDebounce(t *testing.T) {
 	}
 }
 
+// TestMarkDirtyIfClean: a late notice of a change marks a clean target,
+// which is then applied once, and leaves the due time of a dirty one alone.
+func TestMarkDirtyIfClean(t *testing.T) {
+	dir := t.TempDir()
+	var renders atomic.Int64
+	jobs := []Job{{Target: Target{Name: "dhcpd", Kind: KindISCDHCP, Path: filepath.Join(dir, "h")}, Render: counting(&renders)}}
+	rec := newMemRecorder()
+	s, err := NewScheduler(nil, jobs, Config{Quiet: time.Hour, MaxDelay: time.Hour, Recorder: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := s.jobs["dhcpd"]
+	s.MarkDirtyIfClean("dhcpd")
+	s.MarkDirtyIfClean("not-configured") // ignored
+	s.mu.Lock()
+	dirty, first, last := j.dirty, j.first, j.last
+	s.mu.Unlock()
+	if !dirty || first.IsZero() || !last.Equal(first) {
+		t.Fatalf("a clean target was not marked: dirty %v, first %v, last %v", dirty, first, last)
+	}
+	time.Sleep(10 * time.Millisecond)
+	s.MarkDirtyIfClean("dhcpd")
+	s.mu.Lock()
+	later := j.last
+	s.mu.Unlock()
+	if !later.Equal(last) {
+		t.Errorf("the due time of a dirty target moved from %v to %v", last, later)
+	}
+	s.MarkDirty("dhcpd")
+	s.mu.Lock()
+	later = j.last
+	s.mu.Unlock()
+	if !later.After(last) {
+		t.Errorf("MarkDirty did not postpone the apply (last %v, then %v)", last, later)
+	}
+
+	// With a short quiet period the marked target is applied once.
+	s2, err := NewScheduler(nil, jobs, Config{Quiet: 50 * time.Millisecond, Recorder: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	startScheduler(t, s2)
+	s2.MarkDirtyIfClean("dhcpd")
+	s2.MarkDirtyIfClean("dhcpd")
+	if run := rec.wait(t, 10*time.Second); run.Status != StatusApplied {
+		t.Fatalf("run %+v", run)
+	}
+	time.Sleep(250 * time.Millisecond)
+	if n := renders.Load(); n != 1 {
+		t.Errorf("%d renders, want 1", n)
+	}
+}
+
 func TestMaxDelay(t *testing.T) {
 	dir := t.TempDir()
 	var renders atomic.Int64

@@ -244,8 +244,8 @@ type dhcpCase struct {
 	// configuration) into l.dir and returns the target of the file the
 	// daemon reads, with the daemon's own check and no reload yet.
 	setup func(t *testing.T, l *dhcpLab) apply.Target
-	// start starts the daemon on the applied file.
-	start func(t *testing.T, l *dhcpLab) dhcpDaemon
+	// start starts the daemon on the target's file, which must exist.
+	start func(t *testing.T, l *dhcpLab, target apply.Target) dhcpDaemon
 	// corrupt turns the rendered file with host A at addrAWrong into one
 	// that the daemon's check must refuse.
 	corrupt func(good []byte) ([]byte, error)
@@ -339,7 +339,7 @@ func testDHCP(t *testing.T, c dhcpCase) {
 	if got := readFile(t, target.Path); !bytes.Equal(got, want) {
 		t.Fatalf("the live file is not the rendered one:\n%s", got)
 	}
-	d := c.start(t, l)
+	d := c.start(t, l, target)
 	target.Reload = d.reload
 	if err := target.Check(); err != nil {
 		t.Fatal(err)
@@ -405,18 +405,20 @@ func cutAfter(b []byte, s string) ([]byte, error) {
 // dhcpdStarted is the line dhcpd logs when it serves.
 const dhcpdStarted = "Server starting service."
 
-// TestISCDHCP runs the DHCP scenario (see testDHCP) against ISC dhcpd:
-// the reservations are an include file of host declarations, checked with
-// "dhcpd -t" on the operator's dhcpd.conf pointing at the candidate.
-// dhcpd cannot reload, so the reload command restarts it.
-func TestISCDHCP(t *testing.T) {
-	var main string
-	testDHCP(t, dhcpCase{
+// TestISCDHCP runs the DHCP scenario (see testDHCP) against ISC dhcpd.
+func TestISCDHCP(t *testing.T) { testDHCP(t, iscDHCP()) }
+
+// iscDHCP is ISC dhcpd: the reservations are an include file of host
+// declarations, checked with "dhcpd -t" on the operator's dhcpd.conf
+// pointing at the candidate. dhcpd cannot reload, so the reload command
+// restarts it.
+func iscDHCP() dhcpCase {
+	return dhcpCase{
 		name:     "dhcpd",
 		programs: []string{dhcpdPath},
 		render:   render.ISCDHCP,
 		setup: func(t *testing.T, l *dhcpLab) apply.Target {
-			main = filepath.Join(l.dir, "dhcpd.conf")
+			main := filepath.Join(l.dir, "dhcpd.conf")
 			hosts := filepath.Join(l.dir, "dhcpd.hosts")
 			writeFile(t, main, `# The operator's dhcpd.conf: a subnet without a range (no dynamic
 # pool) and the reservations that ipdesk writes.
@@ -434,13 +436,13 @@ include "`+hosts+`";
 				Validate: l.server.command(dhcpdPath, "-4", "-t", "-cf", apply.PlaceholderMain),
 			}
 		},
-		start: func(t *testing.T, l *dhcpLab) dhcpDaemon {
+		start: func(t *testing.T, l *dhcpLab, target apply.Target) dhcpDaemon {
 			leases := filepath.Join(l.dir, "dhcpd.leases")
 			pidFile := filepath.Join(l.dir, "dhcpd.pid")
 			writeFile(t, leases, "", 0o644)
 			svc := newService(t, "dhcpd", l.dir, func() (*process, error) {
 				p, err := startProcess("dhcpd", childEnv(), l.server.command(dhcpdPath, "-4", "-f", "-d",
-					"-cf", main, "-lf", leases, "-pf", pidFile, serverIf)...)
+					"-cf", target.MainConfig, "-lf", leases, "-pf", pidFile, serverIf)...)
 				if err != nil {
 					return nil, err
 				}
@@ -457,21 +459,22 @@ include "`+hosts+`";
 			return cutAfter(good, "fixed-address "+addrAWrong.String())
 		},
 		refusal: "semicolon expected",
-	})
+	}
 }
 
-// TestKea runs the DHCP scenario (see testDHCP) against Kea: the rendered
-// "subnet4" fragment (the subnet with its reservations and no pool) is
-// included into the operator's kea.conf with <?include?>, checked with
-// "kea-dhcp4 -t", and loaded by SIGHUP.
-func TestKea(t *testing.T) {
-	var main string
-	testDHCP(t, dhcpCase{
+// TestKea runs the DHCP scenario (see testDHCP) against Kea.
+func TestKea(t *testing.T) { testDHCP(t, keaDHCP()) }
+
+// keaDHCP is Kea: the rendered "subnet4" fragment (the subnet with its
+// reservations and no pool) is included into the operator's kea.conf with
+// <?include?>, checked with "kea-dhcp4 -t", and loaded by SIGHUP.
+func keaDHCP() dhcpCase {
+	return dhcpCase{
 		name:     "kea",
 		programs: []string{keaPath},
 		render:   render.KeaDHCP4,
 		setup: func(t *testing.T, l *dhcpLab) apply.Target {
-			main = filepath.Join(l.dir, "kea-dhcp4.conf")
+			main := filepath.Join(l.dir, "kea-dhcp4.conf")
 			subnets := filepath.Join(l.dir, "kea-subnet4.json")
 			// Kea 2.2 needs a lease file and writes a pid file and a
 			// logger lock file (their directories come from the
@@ -499,9 +502,9 @@ func TestKea(t *testing.T) {
 				Validate: l.server.command(keaPath, "-t", apply.PlaceholderMain),
 			}
 		},
-		start: func(t *testing.T, l *dhcpLab) dhcpDaemon {
+		start: func(t *testing.T, l *dhcpLab, target apply.Target) dhcpDaemon {
 			env := childEnv("KEA_PIDFILE_DIR="+l.dir, "KEA_LOCKFILE_DIR="+l.dir)
-			p := startDaemon(t, "kea-dhcp4", env, l.server.command(keaPath, "-c", main)...)
+			p := startDaemon(t, "kea-dhcp4", env, l.server.command(keaPath, "-c", target.MainConfig)...)
 			if err := p.waitOutput("DHCP4_STARTED", 1, startTimeout); err != nil {
 				t.Fatal(err)
 			}
@@ -514,42 +517,43 @@ func TestKea(t *testing.T) {
 			return cutAfter(good, `"ip-address":"`+addrAWrong.String()+`"`)
 		},
 		refusal: "syntax error",
-	})
+	}
 }
 
-// TestDnsmasq runs the DHCP scenario (see testDHCP) against dnsmasq: the
-// reservations are a dhcp-hostsfile, which dnsmasq reads again on
-// SIGHUP. The check loads the candidate into a throwaway dnsmasq (see
-// helperDnsmasqCheck), since "dnsmasq --test" does not read hosts files.
-func TestDnsmasq(t *testing.T) {
-	var hosts string
-	testDHCP(t, dhcpCase{
+// TestDnsmasq runs the DHCP scenario (see testDHCP) against dnsmasq.
+func TestDnsmasq(t *testing.T) { testDHCP(t, dnsmasqDHCP()) }
+
+// dnsmasqDHCP is dnsmasq: the reservations are a dhcp-hostsfile, which
+// dnsmasq reads again on SIGHUP. The check loads the candidate into a
+// throwaway dnsmasq (see helperDnsmasqCheck), since "dnsmasq --test" does
+// not read hosts files.
+func dnsmasqDHCP() dhcpCase {
+	return dhcpCase{
 		name:     "dnsmasq",
 		programs: []string{dnsmasqPath},
 		render:   render.Dnsmasq,
 		setup: func(t *testing.T, l *dhcpLab) apply.Target {
-			hosts = filepath.Join(l.dir, "dnsmasq.hosts")
 			return apply.Target{
-				Name: "dnsmasq", Kind: apply.KindDnsmasq, Path: hosts,
+				Name: "dnsmasq", Kind: apply.KindDnsmasq, Path: filepath.Join(l.dir, "dnsmasq.hosts"),
 				Validate: append([]string{selfPath, helperFlag, "dnsmasq-check", apply.PlaceholderCandidate},
 					l.server.command(dnsmasqPath)...),
 			}
 		},
-		start: func(t *testing.T, l *dhcpLab) dhcpDaemon {
+		start: func(t *testing.T, l *dhcpLab, target apply.Target) dhcpDaemon {
 			// --dhcp-range=…,static: reserved hosts only, no pool.
 			// --user=root: dnsmasq reads the hosts file again on SIGHUP
 			// and must still be allowed to, in the test's directory.
 			p := startDaemon(t, "dnsmasq", childEnv(), l.server.command(dnsmasqPath,
 				"--no-daemon", "--conf-file=/dev/null", "--port=0",
 				"--dhcp-range=10.77.0.0,static", "--dhcp-authoritative",
-				"--dhcp-hostsfile="+hosts, "--interface="+serverIf, "--bind-interfaces",
+				"--dhcp-hostsfile="+target.Path, "--interface="+serverIf, "--bind-interfaces",
 				"--dhcp-leasefile="+filepath.Join(l.dir, "dnsmasq.leases"),
 				"--pid-file=", "--log-facility=-", "--log-dhcp", "--user=root")...)
-			if err := p.waitOutput("read "+hosts, 1, startTimeout); err != nil {
+			if err := p.waitOutput("read "+target.Path, 1, startTimeout); err != nil {
 				t.Fatal(err)
 			}
 			// dnsmasq logs "read FILE" at the start and after each SIGHUP.
-			return dhcpDaemon{reload: []string{killPath, "-HUP", strconv.Itoa(p.pid())}, log: p.out.String, loadMark: "read " + hosts}
+			return dhcpDaemon{reload: []string{killPath, "-HUP", strconv.Itoa(p.pid())}, log: p.out.String, loadMark: "read " + target.Path}
 		},
 		corrupt: func(good []byte) ([]byte, error) {
 			// A line dnsmasq cannot use; it would skip it and serve the
@@ -557,5 +561,5 @@ func TestDnsmasq(t *testing.T) {
 			return append(good, "02:1d:e5:77:00:0d,10.77.0.71,bad host name\n"...), nil
 		},
 		refusal: "bad DHCP host name",
-	})
+	}
 }

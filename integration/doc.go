@@ -12,6 +12,14 @@
 //
 // What the tests show:
 //
+//   - End to end (TestEndToEnd): "ipdesk serve", built from this source,
+//     with a config file naming the files of a running dhcpd, Kea,
+//     dnsmasq and squid, applies what an administrator does through the
+//     API within seconds: hosts created, a host's new address (every DHCP
+//     server gives the MAC the new address), a host's new access level
+//     (squid lets it through); a plain user cannot edit; "ipdesk import
+//     hosts" of 151 rows beside the server causes one run per output,
+//     counted through the API.
 //   - ISC dhcpd, Kea and dnsmasq give a client with a reserved MAC exactly
 //     its reserved address and host name, give a MAC without a reservation
 //     nothing (their subnets have no dynamic pool), and hand out the new
@@ -30,7 +38,8 @@
 //     nothing.
 //
 // The tests need root, iproute2 with network namespace support, the
-// daemons, busybox (udhcpc) and curl. Without them they are skipped, except
+// daemons, busybox (udhcpc), curl, and the go command (TestEndToEnd builds
+// ipdesk). Without them they are skipped, except
 // when the environment variable CI is "true", where they fail.
 //
 // dnsmasq's own check (dnsmasq --test) does not read dhcp-hostsfile files,

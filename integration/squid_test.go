@@ -85,6 +85,156 @@ func fetch(ns *netns) (proxyReply, error) {
 	return proxyReply{status: resp.StatusCode, squidError: resp.Header.Get("X-Squid-Error"), body: string(body)}, nil
 }
 
+// squidLab is the squid laboratory of one test: the namespaces, the
+// origin server, and the operator's squid.conf, which reads one list per
+// level of squidLevels. Until start, squid does not run.
+type squidLab struct {
+	dir, lists, logs, conf string
+	proxy, origin          *netns
+	client0, client2       *netns
+	body                   string   // what the origin answers
+	originServer           *process // the HTTP server in origin
+	// targets are the lists by level, with squid's check and no reload.
+	targets map[int]apply.Target
+	// reload makes squid read its configuration again.
+	reload []string
+	squid  *process
+}
+
+// newSquidLab builds the laboratory: squid's directories, the namespaces
+// and their links, the origin server, squid.conf, and empty lists, which
+// the operator creates, readable by squid, before the first apply (each
+// apply keeps their mode and owner).
+func newSquidLab(t *testing.T) *squidLab {
+	t.Helper()
+	requireDaemon(t, squidPath)
+	requireDaemon(t, curlPath)
+	proxyUser, err := user.Lookup("proxy")
+	if err != nil {
+		skipOrFail(t, "squid's user \"proxy\" does not exist: %v", err)
+	}
+	uid, _ := strconv.Atoi(proxyUser.Uid)
+	gid, _ := strconv.Atoi(proxyUser.Gid)
+
+	// squid drops root for the user proxy, which must be able to read
+	// squid.conf and the lists and to write its logs.
+	l := &squidLab{dir: t.TempDir(), targets: make(map[int]apply.Target)}
+	for _, d := range []string{filepath.Dir(l.dir), l.dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.lists, l.logs = filepath.Join(l.dir, "lists"), filepath.Join(l.dir, "logs")
+	for _, d := range []string{l.lists, l.logs} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chown(l.logs, uid, gid); err != nil {
+		t.Fatal(err)
+	}
+
+	l.proxy = newNetns(t, "proxy")
+	l.origin = newNetns(t, "origin")
+	l.client0 = newNetns(t, "client0")
+	l.client2 = newNetns(t, "client2")
+	l.proxy.ip(t, "link", "add", "br0", "type", "bridge")
+	l.proxy.addr(t, "10.77.0.1/24", "br0")
+	l.proxy.ip(t, "link", "set", "br0", "up")
+	for _, c := range []struct {
+		ns   *netns
+		port string
+		ip   string
+	}{{l.client0, "c0", client0IP}, {l.client2, "c2", client2IP}} {
+		veth(t, l.proxy, c.port, c.ns, "eth0")
+		l.proxy.ip(t, "link", "set", c.port, "master", "br0")
+		c.ns.addr(t, c.ip+"/24", "eth0")
+	}
+	veth(t, l.proxy, "up0", l.origin, "eth0")
+	l.proxy.addr(t, "10.78.0.1/24", "up0")
+	l.origin.addr(t, "10.78.0.2/24", "eth0")
+
+	l.body = "ipdesk origin " + randomHex(8) + "\n"
+	l.originServer = startDaemon(t, "origin", childEnv(), l.origin.command(selfPath, helperFlag, "origin", "10.78.0.2:8080", l.body)...)
+	if err := l.originServer.waitOutput("origin listening", 1, startTimeout); err != nil {
+		t.Fatal(err)
+	}
+
+	// squid.conf as the operator writes it, with the lines from the
+	// render.SquidLevel documentation.
+	l.conf = filepath.Join(l.dir, "squid.conf")
+	var b strings.Builder
+	fmt.Fprintf(&b, `# The operator's squid.conf for the test: no cache, logs in the test's
+# directory, no DNS or ICMP helpers.
+http_port 10.77.0.1:3128
+visible_hostname ipdesk-test-proxy
+cache_effective_user proxy
+pid_filename %[1]s/squid.pid
+cache_log %[1]s/logs/cache.log
+access_log stdio:%[1]s/logs/access.log
+coredump_dir %[1]s/logs
+cache deny all
+cache_mem 8 MB
+pinger_enable off
+dns_nameservers 127.0.0.1
+netdb_filename none
+max_filedescriptors 1024
+shutdown_lifetime 0 seconds
+`, l.dir)
+	for _, level := range squidLevels {
+		path := filepath.Join(l.lists, fmt.Sprintf("level%d.txt", level))
+		fmt.Fprintf(&b, "acl ipdesk_level%d src %q\n", level, path)
+		writeFile(t, path, "", 0o644)
+		// The check and the reload run where squid runs: squid resolves
+		// a list entry that is not an address by DNS, which must not
+		// leave the test's namespaces.
+		l.targets[level] = apply.Target{
+			Name: fmt.Sprintf("squid-level%d", level), Kind: apply.KindSquidLevels,
+			Path: path, MainConfig: l.conf, Timeout: targetTimeout,
+			Validate: l.proxy.command(squidPath, "-k", "parse", "-f", apply.PlaceholderMain),
+		}
+	}
+	for _, level := range squidLevels {
+		fmt.Fprintf(&b, "http_access allow ipdesk_level%d\n", level)
+	}
+	b.WriteString("http_access deny all\n")
+	writeFile(t, l.conf, b.String(), 0o644)
+	l.reload = l.proxy.command(squidPath, "-k", "reconfigure", "-f", l.conf)
+	return l
+}
+
+// start starts squid on the lists as they are and waits until it answers
+// the client at level 2 (whatever the answer).
+func (l *squidLab) start(t *testing.T) {
+	t.Helper()
+	l.squid = startDaemon(t, "squid", childEnv(), l.proxy.command(squidPath, "-N", "-f", l.conf)...)
+	t.Cleanup(func() {
+		if t.Failed() {
+			if log, err := os.ReadFile(filepath.Join(l.logs, "cache.log")); err == nil {
+				t.Logf("squid's cache.log:\n%s", log)
+			}
+		}
+	})
+	start := time.Now()
+	err := waitFor(startTimeout, "squid answering", func() (bool, error) {
+		if l.squid.exited() {
+			t.Fatalf("squid ended: %v\n%s", l.squid.err, l.squid.out.String())
+		}
+		_, err := fetch(l.client2)
+		return err == nil, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("squid answers (%s)", time.Since(start).Round(time.Millisecond))
+}
+
+// reconfigures counts how often squid has read its configuration again.
+func (l *squidLab) reconfigures(t *testing.T) int {
+	t.Helper()
+	return strings.Count(readLog(t, l.logs), "Reconfiguring Squid Cache")
+}
+
 // TestSquid proves the access level lists with the real squid:
 //
 //  1. the lists of levels 1 to 3 are applied (checked with "squid -k
@@ -103,105 +253,9 @@ func fetch(ns *netns) (proxyReply, error) {
 //     configuration again, still lets the client through.
 func TestSquid(t *testing.T) {
 	requireRoot(t)
-	requireDaemon(t, squidPath)
-	requireDaemon(t, curlPath)
-	proxyUser, err := user.Lookup("proxy")
-	if err != nil {
-		skipOrFail(t, "squid's user \"proxy\" does not exist: %v", err)
-	}
-	uid, _ := strconv.Atoi(proxyUser.Uid)
-	gid, _ := strconv.Atoi(proxyUser.Gid)
 	t.Parallel()
 	began := time.Now()
-
-	// squid drops root for the user proxy, which must be able to read
-	// squid.conf and the lists and to write its logs.
-	dir := t.TempDir()
-	for _, d := range []string{filepath.Dir(dir), dir} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	lists, logs := filepath.Join(dir, "lists"), filepath.Join(dir, "logs")
-	for _, d := range []string{lists, logs} {
-		if err := os.Mkdir(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.Chown(logs, uid, gid); err != nil {
-		t.Fatal(err)
-	}
-
-	proxy := newNetns(t, "proxy")
-	origin := newNetns(t, "origin")
-	client0 := newNetns(t, "client0")
-	client2 := newNetns(t, "client2")
-	proxy.ip(t, "link", "add", "br0", "type", "bridge")
-	proxy.addr(t, "10.77.0.1/24", "br0")
-	proxy.ip(t, "link", "set", "br0", "up")
-	for _, c := range []struct {
-		ns   *netns
-		port string
-		ip   string
-	}{{client0, "c0", client0IP}, {client2, "c2", client2IP}} {
-		veth(t, proxy, c.port, c.ns, "eth0")
-		proxy.ip(t, "link", "set", c.port, "master", "br0")
-		c.ns.addr(t, c.ip+"/24", "eth0")
-	}
-	veth(t, proxy, "up0", origin, "eth0")
-	proxy.addr(t, "10.78.0.1/24", "up0")
-	origin.addr(t, "10.78.0.2/24", "eth0")
-
-	body := "ipdesk origin " + randomHex(8) + "\n"
-	orig := startDaemon(t, "origin", childEnv(), origin.command(selfPath, helperFlag, "origin", "10.78.0.2:8080", body)...)
-	if err := orig.waitOutput("origin listening", 1, startTimeout); err != nil {
-		t.Fatal(err)
-	}
-
-	// squid.conf as the operator writes it, with the lines from the
-	// render.SquidLevel documentation.
-	conf := filepath.Join(dir, "squid.conf")
-	var b strings.Builder
-	fmt.Fprintf(&b, `# The operator's squid.conf for the test: no cache, logs in the test's
-# directory, no DNS or ICMP helpers.
-http_port 10.77.0.1:3128
-visible_hostname ipdesk-test-proxy
-cache_effective_user proxy
-pid_filename %[1]s/squid.pid
-cache_log %[1]s/logs/cache.log
-access_log stdio:%[1]s/logs/access.log
-coredump_dir %[1]s/logs
-cache deny all
-cache_mem 8 MB
-pinger_enable off
-dns_nameservers 127.0.0.1
-netdb_filename none
-max_filedescriptors 1024
-shutdown_lifetime 0 seconds
-`, dir)
-	targets := make(map[int]apply.Target)
-	for _, level := range squidLevels {
-		path := filepath.Join(lists, fmt.Sprintf("level%d.txt", level))
-		fmt.Fprintf(&b, "acl ipdesk_level%d src %q\n", level, path)
-		// The operator creates the lists, readable by squid, before the
-		// first apply; each apply keeps their mode and owner.
-		writeFile(t, path, "", 0o644)
-		// The check and the reload run where squid runs: squid resolves
-		// a list entry that is not an address by DNS, which must not
-		// leave the test's namespaces.
-		targets[level] = apply.Target{
-			Name: fmt.Sprintf("squid-level%d", level), Kind: apply.KindSquidLevels,
-			Path: path, MainConfig: conf, Timeout: targetTimeout,
-			Validate: proxy.command(squidPath, "-k", "parse", "-f", apply.PlaceholderMain),
-		}
-	}
-	for _, level := range squidLevels {
-		fmt.Fprintf(&b, "http_access allow ipdesk_level%d\n", level)
-	}
-	b.WriteString("http_access deny all\n")
-	writeFile(t, conf, b.String(), 0o644)
-	reload := proxy.command(squidPath, "-k", "reconfigure", "-f", conf)
-
+	l := newSquidLab(t)
 	levelRender := func(in *render.Input, level int) apply.RenderFunc {
 		return func(context.Context) ([]byte, error) { return render.SquidLevel(in, level), nil }
 	}
@@ -210,97 +264,81 @@ shutdown_lifetime 0 seconds
 	// 1. The lists go live before squid starts.
 	in := squidInput(0)
 	for _, level := range squidLevels {
-		applyExpect(t, &a, targets[level], levelRender(in, level), apply.StatusApplied)
-		if got, want := readFile(t, targets[level].Path), render.SquidLevel(in, level); !bytes.Equal(got, want) {
+		applyExpect(t, &a, l.targets[level], levelRender(in, level), apply.StatusApplied)
+		if got, want := readFile(t, l.targets[level].Path), render.SquidLevel(in, level); !bytes.Equal(got, want) {
 			t.Fatalf("level %d: the live list is not the rendered one:\n%s", level, got)
 		}
 	}
-	squid := startDaemon(t, "squid", childEnv(), proxy.command(squidPath, "-N", "-f", conf)...)
-	t.Cleanup(func() {
-		if t.Failed() {
-			if log, err := os.ReadFile(filepath.Join(logs, "cache.log")); err == nil {
-				t.Logf("squid's cache.log:\n%s", log)
-			}
-		}
-	})
+	l.start(t)
 
 	// 2. Level 2 gets through, level 0 is refused by squid.
-	start := time.Now()
-	var reply proxyReply
-	err = waitFor(startTimeout, "squid serving the level-2 client", func() (bool, error) {
-		if squid.exited() {
-			t.Fatalf("squid ended: %v\n%s", squid.err, squid.out.String())
-		}
-		var err error
-		reply, err = fetch(client2)
-		return err == nil, err
-	})
+	reply, err := fetch(l.client2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if reply.status != http.StatusOK || reply.body != body {
+	if reply.status != http.StatusOK || reply.body != l.body {
 		t.Fatalf("level-2 client: %d %q, want 200 with the origin's body", reply.status, reply.body)
 	}
-	t.Logf("squid serves; the level-2 client got the origin's page (%s)", time.Since(start).Round(time.Millisecond))
+	t.Log("the level-2 client got the origin's page")
 	// The origin logs each request before it answers, through a pipe
 	// that the test reads in the background.
-	if err := orig.waitOutput("origin request from 10.78.0.1:", 1, cmdTimeout); err != nil {
-		t.Errorf("the origin did not see a request from the proxy: %v\n%s", err, orig.out.String())
+	if err := l.originServer.waitOutput("origin request from 10.78.0.1:", 1, cmdTimeout); err != nil {
+		t.Errorf("the origin did not see a request from the proxy: %v\n%s", err, l.originServer.out.String())
 	}
-	if out, err := run(client2.command(curlPath, "-sS", "--max-time", "5", "--noproxy", "*", originURL)...); err == nil {
+	if out, err := run(l.client2.command(curlPath, "-sS", "--max-time", "5", "--noproxy", "*", originURL)...); err == nil {
 		t.Fatalf("the level-2 client reached the origin without the proxy:\n%s", out)
 	}
-	expectDenied(t, client0)
+	expectDenied(t, l.client0)
 
 	// 3. The level-0 host moves to level 1.
 	in = squidInput(1)
 	for _, level := range squidLevels {
-		tg := targets[level]
-		tg.Reload = reload
-		targets[level] = tg
+		tg := l.targets[level]
+		tg.Reload = l.reload
+		l.targets[level] = tg
 		want := apply.StatusUnchanged
 		if level == 1 {
 			want = apply.StatusApplied
 		}
 		applyExpect(t, &a, tg, levelRender(in, level), want)
 	}
-	waitAllowed(t, client0, body)
-	if reply, err := fetch(client2); err != nil || reply.status != http.StatusOK {
+	waitAllowed(t, l.client0, l.body)
+	if reply, err := fetch(l.client2); err != nil || reply.status != http.StatusOK {
 		t.Fatalf("level-2 client after the change: %+v, %v", reply, err)
 	}
 
 	// 4. A list squid refuses never goes live.
-	live := readFile(t, targets[1].Path)
+	live := readFile(t, l.targets[1].Path)
 	bad := func(context.Context) ([]byte, error) {
 		return []byte("# level 1, with an entry that is no address\n10.77.0.300\n"), nil
 	}
-	reconfigures := strings.Count(readLog(t, logs), "Reconfiguring Squid Cache")
-	run := applyExpect(t, &a, targets[1], bad, apply.StatusInvalid)
+	reconfigures := l.reconfigures(t)
+	run := applyExpect(t, &a, l.targets[1], bad, apply.StatusInvalid)
 	t.Logf("squid's check refused the list:\n%s", run.Message)
-	if n := strings.Count(readLog(t, logs), "Reconfiguring Squid Cache"); n != reconfigures {
+	if n := l.reconfigures(t); n != reconfigures {
 		t.Errorf("squid was reconfigured although its check refused the list")
 	}
 	if !strings.Contains(run.Message, "Bad host/IP: '10.77.0.300'") {
 		t.Errorf("the message of the refused apply does not have squid's complaint:\n%s", run.Message)
 	}
-	if got := readFile(t, targets[1].Path); !bytes.Equal(got, live) {
+	if got := readFile(t, l.targets[1].Path); !bytes.Equal(got, live) {
 		t.Fatalf("the live list changed although squid refused the new one:\n%s", got)
 	}
-	if left := tempFiles(t, lists); len(left) > 0 {
+	if left := tempFiles(t, l.lists); len(left) > 0 {
 		t.Errorf("the refused apply left %q behind", left)
 	}
-	if left := tempFiles(t, dir); len(left) > 0 {
+	if left := tempFiles(t, l.dir); len(left) > 0 {
 		t.Errorf("the refused apply left %q behind", left)
 	}
-	mustRun(t, reload...)
+	mustRun(t, l.reload...)
 	if err := waitFor(changeTimeout, "squid reconfigured again", func() (bool, error) {
-		return strings.Count(readLog(t, logs), "Reconfiguring Squid Cache") > reconfigures, nil
+		return l.reconfigures(t) > reconfigures, nil
 	}); err != nil {
 		t.Fatal(err)
 	}
-	waitAllowed(t, client0, body)
-	if squid.exited() {
-		t.Fatalf("squid ended: %v", squid.err)
+	waitAllowed(t, l.client0, l.body)
+	if l.squid.exited() {
+		t.Fatalf("squid ended: %v", l.squid.err)
 	}
 	t.Logf("squid: whole scenario in %s", time.Since(began).Round(time.Millisecond))
 }

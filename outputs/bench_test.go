@@ -163,3 +163,26 @@ func BenchmarkApplyUnchanged100k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkScanHosts100k is the database part of an apply: reading the
+// 100,000 hosts of the plan with one ScanHosts, as a DHCP output does.
+func BenchmarkScanHosts100k(b *testing.B) {
+	for _, db := range []string{"sqlite", "postgres"} {
+		b.Run(db, func(b *testing.B) {
+			p := makeBenchPlan(b, db)
+			ctx := context.Background()
+			f := ipdesk.HostFilter{Statuses: hostStatuses, DHCP: true}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				n := 0
+				if err := p.db.ScanHosts(ctx, f, func(*ipdesk.Address) error { n++; return nil }); err != nil {
+					b.Fatal(err)
+				}
+				if n != benchHosts {
+					b.Fatalf("%d hosts, want %d", n, benchHosts)
+				}
+			}
+		})
+	}
+}

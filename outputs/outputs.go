@@ -32,15 +32,24 @@ type Store interface {
 	ipdesk.Store
 	ipdesk.ApplyRunService
 	ipdesk.HostScanner
+	ipdesk.ChangeLog
 }
 
-// Config tunes a Service. Zero fields take apply's defaults.
+// DefaultPoll is how often Run looks in the audit log for changes that
+// other processes committed, when Config.Poll is 0.
+const DefaultPoll = 2 * time.Second
+
+// Config tunes a Service. Zero fields take the defaults.
 type Config struct {
 	// Quiet and MaxDelay are the debouncing of apply.Config: an apply
 	// starts when no change came for Quiet, at the latest MaxDelay after
 	// the first change.
 	Quiet    time.Duration
 	MaxDelay time.Duration
+	// Poll is how often Run reads the audit log for changes committed by
+	// other processes (the command line, other instances); default
+	// DefaultPoll. Changes of this process arrive through Changed at once.
+	Poll time.Duration
 	// Logger receives one line per run; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -54,6 +63,7 @@ type Service struct {
 	groups  map[string][]*target
 	sched   *apply.Scheduler
 	rec     *recorder
+	poll    time.Duration
 }
 
 // New checks specs and returns a service that applies their targets with
@@ -71,6 +81,13 @@ func New(store Store, specs []Spec, cfg Config) (*Service, error) {
 		byName:  make(map[string]*target, len(ts)),
 		groups:  make(map[string][]*target),
 		rec:     &recorder{store: store, last: map[string]recorded{}},
+		poll:    cfg.Poll,
+	}
+	if s.poll < 0 {
+		return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, "poll", "poll interval %s is negative", s.poll)
+	}
+	if s.poll == 0 {
+		s.poll = DefaultPoll
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -99,12 +116,73 @@ func (s *Service) Names() []string {
 
 // Run marks every output dirty, so that changes made while ipdesk was not
 // running are applied soon after start, and then applies dirty outputs
-// until ctx ends (see apply.Scheduler.Run).
+// until ctx ends (see apply.Scheduler.Run). Meanwhile it reads the audit
+// log every poll interval and marks the outputs that changes of other
+// processes affect, such as an "ipdesk import" beside the server.
 func (s *Service) Run(ctx context.Context) error {
+	// The position in the audit log comes first: every change after it is
+	// seen by the watcher, and the renders at start cover those before.
+	_, last, err := s.store.ChangesSince(ctx, -1)
+	if err != nil {
+		s.log.Warn("outputs: cannot read the audit log; watching it from its start", "error", err)
+		last = 0
+	}
 	for _, t := range s.targets {
 		s.sched.MarkDirty(t.Name)
 	}
-	return s.sched.Run(ctx)
+	wctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { s.watch(wctx, last) })
+	err = s.sched.Run(ctx)
+	stop()
+	wg.Wait()
+	return err
+}
+
+// watch reads the audit log after the entry last every poll interval until
+// ctx ends, and marks the outputs its new entries affect.
+func (s *Service) watch(ctx context.Context, last int64) {
+	tick := time.NewTicker(s.poll)
+	defer tick.Stop()
+	failing := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		changes, newest, err := s.store.ChangesSince(ctx, last)
+		if err != nil {
+			if !failing && ctx.Err() == nil {
+				s.log.Warn("outputs: cannot read the audit log for changes of other processes; trying again", "error", err)
+			}
+			failing = true
+			continue
+		}
+		if failing {
+			s.log.Info("outputs: reading the audit log again")
+			failing = false
+		}
+		s.noteChanges(changes)
+		last = newest
+	}
+}
+
+// noteChanges marks the outputs that changes (object type → its newest
+// audit entry) affect, unless their latest render started after those
+// entries: a change of this process, marked through Changed and applied
+// already, is not applied twice. An output with an apply due is left as
+// it is: that apply renders after the change.
+func (s *Service) noteChanges(changes map[string]int64) {
+	for _, t := range s.targets {
+		covered := t.covered.Load()
+		for typ, id := range changes {
+			if id > covered && slices.Contains(affected[typ], t.Kind) {
+				s.sched.MarkDirtyIfClean(t.Name)
+				break
+			}
+		}
+	}
 }
 
 // affected maps the audited object types to the kinds of output they
@@ -282,9 +360,16 @@ func (s *Service) Render(ctx context.Context, name string) ([]byte, error) {
 	return s.render(ctx, t)
 }
 
-// renderFunc returns the apply.RenderFunc of t.
+// renderFunc returns the apply.RenderFunc of t. It notes the newest audit
+// entry before it reads: the changes up to that entry are in the render,
+// and the watcher need not mark t for them.
 func (s *Service) renderFunc(t *target) apply.RenderFunc {
-	return func(ctx context.Context) ([]byte, error) { return s.render(ctx, t) }
+	return func(ctx context.Context) ([]byte, error) {
+		if _, newest, err := s.store.ChangesSince(ctx, -1); err == nil {
+			t.covered.Store(newest)
+		}
+		return s.render(ctx, t)
+	}
 }
 
 // render reads t's data and renders its file. Any error, of the database

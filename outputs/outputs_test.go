@@ -486,3 +486,91 @@ func TestRealDhcpd(t *testing.T) {
 		t.Errorf("%d reloads, want 1", n)
 	}
 }
+
+// TestChangesOfOtherProcesses: a change that another process commits
+// (here a second handle on the same database, as "ipdesk import" beside
+// the server) reaches the live file through the audit log, an import of
+// many rows with one apply; a change of the server's own, marked through
+// OnCommit, is applied once, not again when the watcher reads it.
+func TestChangesOfOtherProcesses(t *testing.T) {
+	dsns := map[string]string{"sqlite": filepath.Join(t.TempDir(), "ipdesk.db")}
+	if pg := sqldbtest.PostgresDSN(t); pg != "" {
+		dsns["postgres"] = pg
+	}
+	for name, dsn := range dsns {
+		t.Run(name, func(t *testing.T) {
+			open := func() *sqldb.DB {
+				db, err := sqldb.Open(context.Background(), dsn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { db.Close() })
+				return db
+			}
+			server, cli := open(), open()
+			p := newPlan(t, server)
+			pc := p.host(t, p.school, "10.0.0.10", "02:00:00:00:00:10", "pc10", nil)
+			f := newFakes(t)
+			// The poll interval is longer than the quiet period, so the
+			// watcher reads the server's own edit after its apply.
+			const poll, quiet = 300 * time.Millisecond, 50 * time.Millisecond
+			s, live := newService(t, server, f, Config{Quiet: quiet, MaxDelay: 5 * time.Second, Poll: poll})
+			server.OnCommit = s.Changed
+			run(t, s)
+			runs := func() int {
+				_, n, err := server.FindApplyRuns(context.Background(), ipdesk.ApplyRunFilter{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			settle := func() { time.Sleep(3*poll + 4*quiet) }
+			waitFor(t, 10*time.Second, "the first apply", func() bool { return f.reloads() == 1 && runs() == 1 })
+
+			// An import of 200 rows by another process: one apply.
+			var rows []*ipdesk.Address
+			for i := range 200 {
+				rows = append(rows, &ipdesk.Address{SpaceID: p.school, Addr: netip.AddrFrom4([4]byte{10, 0, 0, byte(20 + i)}),
+					MAC: ipdesk.MAC{2, 0, 0, 0, 1, byte(i)}, Hostname: fmt.Sprintf("imported%d", i), DHCPReservation: true})
+			}
+			res, err := cli.ImportAddresses(admin, rows, false)
+			if err != nil || len(res.Problems) > 0 || res.Created != 200 {
+				t.Fatalf("import: %v %+v", err, res)
+			}
+			start := time.Now()
+			waitFor(t, 10*time.Second, "the import in the live file", func() bool {
+				return strings.Contains(readFile(t, live), "fixed-address 10.0.0.219;")
+			})
+			applied := time.Now() // a quiet period after a poll
+			t.Logf("an import by another process applied after %v", applied.Sub(start).Round(time.Millisecond))
+			settle()
+			if n, r := runs(), f.reloads(); n != 2 || r != 2 {
+				t.Errorf("after an import of 200 rows: %d runs and %d reloads, want 2 and 2 in all", n, r)
+			}
+
+			// An edit of the server's own: OnCommit marks it, the watcher
+			// sees it too, after its apply (the edit comes half a poll
+			// interval after a poll), and leaves it.
+			time.Sleep(time.Until(applied.Add(5*poll + poll/2 - quiet)))
+			owner := "Anna"
+			if _, _, err := server.UpdateAddress(admin, pc.ID, ipdesk.AddressUpdate{Owner: &owner}); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, 10*time.Second, "the edit in the live file", func() bool { return strings.Contains(readFile(t, live), "owner: Anna;") })
+			settle()
+			if n, r := runs(), f.reloads(); n != 3 || r != 3 {
+				t.Errorf("after an edit of the server's own: %d runs and %d reloads, want 3 and 3 in all", n, r)
+			}
+
+			// A change of the other process that feeds no output marks
+			// nothing.
+			if err := cli.CreateUser(admin, &ipdesk.User{Name: "bob"}, "password123"); err != nil {
+				t.Fatal(err)
+			}
+			settle()
+			if n := runs(); n != 3 {
+				t.Errorf("a new user caused an apply: %d runs", n)
+			}
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"ipdesk"
@@ -70,6 +71,9 @@ type target struct {
 	group string // the Spec's name
 	level int    // the access level of a squid-levels output
 	scope scope
+	// covered is the newest audit entry before the latest render of an
+	// apply began: the changes up to it are in that render.
+	covered atomic.Int64
 }
 
 // specError returns an EINVALID error about a field of the target named

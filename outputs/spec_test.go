@@ -87,10 +87,10 @@ func TestSpecs(t *testing.T) {
 	}
 	d := ts[0]
 	if d.Timeout != 45*time.Second || d.MainConfig != "/etc/dhcp/dhcpd.conf" || len(d.scope.prefixes) != 2 || d.scope.spaces[0] != "school" {
-		t.Errorf("dhcpd target %+v", *d)
+		t.Errorf("dhcpd target %+v", d.Target)
 	}
 	if ts[2].level != 2 || !slices.Equal(ts[2].Reload, squid.Reload) || ts[2].MainConfig != squid.MainConfig {
-		t.Errorf("level 2 target %+v", *ts[2])
+		t.Errorf("level 2 target %+v", ts[2].Target)
 	}
 	// The specs are not shared with the targets.
 	specs := good(nil)

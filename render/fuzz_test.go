@@ -183,6 +183,9 @@ func FuzzKea(f *testing.F) {
 			if err != nil {
 				t.Fatalf("%v\n%s", err, out)
 			}
+			if err := checkKeaCanonical(out); err != nil {
+				t.Fatal(err)
+			}
 			rs := w.list(doc)
 			n := 1
 			if want {

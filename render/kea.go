@@ -1,10 +1,12 @@
 package render
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"net/netip"
 	"slices"
+	"strconv"
 
 	"ipdesk"
 )
@@ -29,24 +31,6 @@ type keaSubnetHead struct {
 type keaOption struct {
 	Name string `json:"name"`
 	Data string `json:"data"`
-}
-
-// keaReservation4 is one DHCPv4 host reservation. The comment in its user
-// context points into a scratch buffer that is reused for every host (see
-// keaText).
-type keaReservation4 struct {
-	HWAddress   string     `json:"hw-address"`
-	IPAddress   string     `json:"ip-address"`
-	Hostname    string     `json:"hostname,omitempty"`
-	UserContext keaContext `json:"user-context,omitzero"`
-}
-
-// keaReservation6 is one DHCPv6 host reservation.
-type keaReservation6 struct {
-	HWAddress   string     `json:"hw-address"`
-	IPAddresses [1]string  `json:"ip-addresses"`
-	Hostname    string     `json:"hostname,omitempty"`
-	UserContext keaContext `json:"user-context,omitzero"`
 }
 
 // keaText is text that encoding/json writes as a JSON string, escaped like
@@ -89,8 +73,8 @@ func (c *keaContext) IsZero() bool { return len(c.Comment) == 0 && c.IPDeskAddre
 //
 // Kea pastes the file's text where the directive stands, so the fragment is
 // a bare member ("subnet4": [...]) without braces, and the directive takes
-// the place of a member, commas included. The file is JSON, written with
-// encoding/json, one reservation per line so that a change to one host is
+// the place of a member, commas included. The file is JSON, byte for byte what
+// encoding/json writes (see keaWriter), one reservation per line so that a change to one host is
 // a change to one line. The subnets have no pools: Kea gives their
 // addresses to reserved hosts only. To serve a pool as well, write the
 // subnet in kea-dhcp4.conf and include KeaReservations4 in it.
@@ -231,20 +215,26 @@ func keaReservations(in *Input, f family) ([]byte, error) {
 	return w.bytes()
 }
 
-// keaWriter writes a Kea fragment. Every key and value goes through
-// encoding/json; the writer adds only the punctuation between them and the
-// line breaks. HTML escaping is off: Kea's parser reads only \u00XX
-// escapes, and the text was cleaned of what encoding/json would escape
-// otherwise (control characters, U+2028, U+2029, invalid UTF-8), so the
-// only escapes left are \" and \\.
+// keaWriter writes a Kea fragment. Every text that users typed (comments,
+// subnet descriptions) and every value of a subnet goes through
+// encoding/json. A reservation's other members have a fixed form that
+// needs no escaping (a MAC in hex, an IP address, a host name of letters,
+// digits, '-' and '.', a number), so the writer appends them itself,
+// without reflection, which makes 100,000 reservations fit in the time a
+// render may take; TestKeaReservationsAsEncodingJSON and FuzzKea check that
+// every reservation equals what encoding/json makes of it.
+//
+// HTML escaping is off: Kea's parser reads only \u00XX escapes, and the
+// text was cleaned of what encoding/json would escape otherwise (control
+// characters, U+2028, U+2029, invalid UTF-8), so the only escapes left are
+// \" and \\.
 type keaWriter struct {
 	b       []byte
 	enc     *json.Encoder
 	err     error
 	d       *describer
-	scratch []byte          // the text of the current reservation
-	r4      keaReservation4 // the current reservation, reused
-	r6      keaReservation6
+	scratch []byte  // the comment of the current reservation
+	text    keaText // what encoding/json is handed, a view of scratch
 }
 
 func newKeaWriter(d *describer, hs []host) *keaWriter {
@@ -313,25 +303,78 @@ func (w *keaWriter) reservations(hs []host, f family, where, indent string) erro
 			note = hostnameNote(h.a.Hostname)
 		}
 		w.scratch = w.d.appendDescription(w.scratch[:0], h.a, note)
-		mac, addr, ctx := h.a.MAC.String(), h.addr.String(), keaContext{Comment: keaText(w.scratch), IPDeskAddressID: h.a.ID}
-
 		if i > 0 {
 			w.raw(",")
 		}
 		w.raw(sep)
-		if f == v4 {
-			w.r4 = keaReservation4{HWAddress: mac, IPAddress: addr, Hostname: hostname, UserContext: ctx}
-			w.value(&w.r4)
-		} else {
-			w.r6 = keaReservation6{HWAddress: mac, IPAddresses: [1]string{addr}, Hostname: hostname, UserContext: ctx}
-			w.value(&w.r6)
-		}
+		w.reservation(h, f, hostname)
 	}
 	if len(hs) > 0 {
 		w.raw("\n" + indent[:len(indent)-2])
 	}
 	w.raw("]")
 	return w.err
+}
+
+// reservation writes one reservation object of h, with the host name
+// hostname (valid or "") and the comment in w.scratch, in the member order
+// and form of encoding/json:
+//
+//	{"hw-address":"…","ip-address":"…","hostname":"…","user-context":{"comment":"…","ipdesk-address-id":N}}
+//
+// An IPv6 reservation has "ip-addresses":["…"] instead of "ip-address".
+// Empty members are left out, and "user-context" when both of its are.
+func (w *keaWriter) reservation(h host, f family, hostname string) {
+	b := append(w.b, `{"hw-address":"`...)
+	b = appendMAC(b, h.a.MAC)
+	if f == v4 {
+		b = append(b, `","ip-address":"`...)
+		b = h.addr.AppendTo(b)
+		b = append(b, '"')
+	} else {
+		b = append(b, `","ip-addresses":["`...)
+		b = h.addr.AppendTo(b)
+		b = append(b, `"]`...)
+	}
+	if hostname != "" {
+		b = append(b, `,"hostname":"`...)
+		b = append(b, hostname...)
+		b = append(b, '"')
+	}
+	comment, id := len(w.scratch) > 0, h.a.ID != 0
+	if comment || id {
+		b = append(b, `,"user-context":{`...)
+		if comment {
+			b = append(b, `"comment":`...)
+			w.b = b
+			w.string(w.scratch)
+			b = w.b
+			if id {
+				b = append(b, ',')
+			}
+		}
+		if id {
+			b = append(b, `"ipdesk-address-id":`...)
+			b = strconv.AppendInt(b, h.a.ID, 10)
+		}
+		b = append(b, '}')
+	}
+	w.b = append(b, '}')
+}
+
+// string writes the cleaned text s as a JSON string with encoding/json.
+// Cleaned text has nothing that encoding/json escapes but '"' and '\\', so
+// text without these two is its own JSON string between quotes, and is
+// copied as it is.
+func (w *keaWriter) string(s []byte) {
+	if bytes.IndexByte(s, '"') < 0 && bytes.IndexByte(s, '\\') < 0 {
+		w.b = append(w.b, '"')
+		w.b = append(w.b, s...)
+		w.b = append(w.b, '"')
+		return
+	}
+	w.text = keaText(s)
+	w.value(&w.text) // a pointer: boxing it allocates nothing
 }
 
 func (w *keaWriter) bytes() ([]byte, error) {

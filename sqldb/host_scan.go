@@ -109,8 +109,11 @@ func parseHost(row string, h *ipdesk.Address) error {
 	}
 	h.Status = ipdesk.AddressStatus(fs[4])
 	if fs[5] != "" {
-		if h.MAC, err = ipdesk.ParseMAC(fs[5]); err != nil {
-			return fmt.Errorf("address %d: stored mac %q: %w", h.ID, fs[5], err)
+		var ok bool
+		if h.MAC, ok = parseStoredMAC(fs[5]); !ok {
+			if h.MAC, err = ipdesk.ParseMAC(fs[5]); err != nil {
+				return fmt.Errorf("address %d: stored mac %q: %w", h.ID, fs[5], err)
+			}
 		}
 	}
 	if h.LocationID, err = strconv.ParseInt(fs[6], 10, 64); err != nil {
@@ -122,4 +125,36 @@ func parseHost(row string, h *ipdesk.Address) error {
 	h.DHCPReservation = fs[8] == "1"
 	h.Hostname, h.Owner, h.Description = fs[9], fs[10], fs[11]
 	return nil
+}
+
+// parseStoredMAC parses a MAC in the form the store writes it,
+// aa:bb:cc:dd:ee:ff in lower case, without allocating; ok is false for any
+// other text, which ipdesk.ParseMAC then reads (or refuses).
+func parseStoredMAC(s string) (m ipdesk.MAC, ok bool) {
+	if len(s) != 17 {
+		return m, false
+	}
+	for i := range m {
+		if i > 0 && s[3*i-1] != ':' {
+			return m, false
+		}
+		hi, ok1 := lowerHex(s[3*i])
+		lo, ok2 := lowerHex(s[3*i+1])
+		if !ok1 || !ok2 {
+			return m, false
+		}
+		m[i] = hi<<4 | lo
+	}
+	return m, !m.IsZero() && m != ipdesk.MAC{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+}
+
+// lowerHex returns the value of a lower-case hexadecimal digit.
+func lowerHex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	}
+	return 0, false
 }

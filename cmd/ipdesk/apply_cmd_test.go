@@ -44,7 +44,7 @@ func newOutputsSetup(t *testing.T, dsn string) *outputsSetup {
 	write(reload, fmt.Sprintf("#!/bin/sh\necho reload >> %q\n", s.reloads), 0o755)
 	cfg := map[string]any{
 		"db":    dsn,
-		"apply": map[string]any{"quiet": "100ms", "max_delay": "2s"},
+		"apply": map[string]any{"quiet": "100ms", "max_delay": "2s", "poll": "200ms"},
 		"targets": []map[string]any{
 			{"name": "dnsmasq", "kind": "dnsmasq", "path": s.live, "validate": []string{check, "{candidate}"}, "reload": []string{reload}, "timeout": "10s", "spaces": []string{"school"}},
 			{"name": "proxy", "kind": "squid-levels", "level_files": map[string]string{"1": filepath.Join(dir, "proxy1"), "2": filepath.Join(dir, "proxy2")}},
@@ -183,6 +183,7 @@ func TestApplyConfigErrors(t *testing.T) {
 		{"bad level", `{"db": "` + db + `", "targets": [{"name": "proxy", "kind": "squid-levels", "level_files": {"x": "/tmp/p"}}]}`,
 			`config file: targets: target "proxy": level_files key "x" is not an access level number 0..99`},
 		{"bad quiet", `{"db": "` + db + `", "apply": {"quiet": "often"}, "targets": []}`, `config file: apply.quiet "often" is not a positive duration`},
+		{"bad poll", `{"db": "` + db + `", "apply": {"poll": "-1s"}, "targets": []}`, `config file: apply.poll "-1s" is not a positive duration`},
 		{"unknown key", `{"db": "` + db + `", "targets": [{"name": "dhcpd", "kind": "isc-dhcp", "path": "/x", "reload_cmd": ["x"]}]}`, `unknown field "reload_cmd"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -306,6 +307,17 @@ func TestServeAppliesEdits(t *testing.T) {
 				data, _ := os.ReadFile(filepath.Join(s.dir, "proxy1"))
 				return strings.Contains(string(data), "\n10.0.0.50\n")
 			})
+
+			// An import on the command line, beside the server, is applied
+			// by the server.
+			csv := filepath.Join(s.dir, "hosts.csv")
+			if err := os.WriteFile(csv, []byte("space,address,mac,hostname,access_level,dhcp_reservation\nschool,10.0.0.77,02:00:00:00:00:77,pc77,2,true\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if out, errOut, err := run(t, s.vars, "", "import", "hosts", csv); err != nil {
+				t.Fatalf("import: %v\n%s%s", err, out, errOut)
+			}
+			waitUntil("the import in the live file", liveHas("02:00:00:00:00:77,10.0.0.77,pc77"))
 
 			req, _ = http.NewRequest("GET", "http://"+addr+"/api/v1/outputs?diff=false", nil)
 			req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(token))

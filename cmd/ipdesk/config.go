@@ -85,6 +85,9 @@ type ApplyConfig struct {
 	// MaxDelay is the longest an apply waits after the first change of a
 	// stream of changes (default 10s).
 	MaxDelay string `json:"max_delay"`
+	// Poll is how often the server reads the audit log for changes that
+	// other processes committed, such as "ipdesk import" (default 2s).
+	Poll string `json:"poll"`
 }
 
 // Defaults.
@@ -147,7 +150,7 @@ func (c Config) outputsConfig() (outputs.Config, error) {
 		field string
 		value string
 		dst   *time.Duration
-	}{{"apply.quiet", c.Apply.Quiet, &cfg.Quiet}, {"apply.max_delay", c.Apply.MaxDelay, &cfg.MaxDelay}} {
+	}{{"apply.quiet", c.Apply.Quiet, &cfg.Quiet}, {"apply.max_delay", c.Apply.MaxDelay, &cfg.MaxDelay}, {"apply.poll", c.Apply.Poll, &cfg.Poll}} {
 		if d.value == "" {
 			continue
 		}
