@@ -22,6 +22,13 @@ const (
 	ObjectAccessLevel = "access_level"
 	ObjectUser        = "user"
 	ObjectToken       = "token"
+	// The timetable (see timetable.go).
+	ObjectPeriod      = "period"
+	ObjectHoliday     = "holiday"
+	ObjectLesson      = "lesson"
+	ObjectOverride    = "override"
+	ObjectNowOverride = "now_override"
+	ObjectRoomPolicy  = "room_policy"
 )
 
 // AuditEntry records one change: who made it, when, to what, and the object

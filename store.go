@@ -10,4 +10,8 @@ type Store interface {
 	AccessLevelService
 	AuditService
 	UserService
+	TimetableService
+	LessonService
+	OverrideService
+	LogbookService
 }

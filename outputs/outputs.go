@@ -43,6 +43,9 @@ type Config struct {
 	MaxDelay time.Duration
 	// Logger receives one line per run; nil means slog.Default().
 	Logger *slog.Logger
+	// Rooms tells the squid-rooms outputs which rooms are blocked; nil
+	// makes their renders fail.
+	Rooms RoomSource
 }
 
 // Service renders and applies the configured targets. Create it with New.
@@ -54,6 +57,7 @@ type Service struct {
 	groups  map[string][]*target
 	sched   *apply.Scheduler
 	rec     *recorder
+	rooms   RoomSource
 }
 
 // New checks specs and returns a service that applies their targets with
@@ -71,6 +75,7 @@ func New(store Store, specs []Spec, cfg Config) (*Service, error) {
 		byName:  make(map[string]*target, len(ts)),
 		groups:  make(map[string][]*target),
 		rec:     &recorder{store: store, last: map[string]recorded{}},
+		rooms:   cfg.Rooms,
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -109,13 +114,15 @@ func (s *Service) Run(ctx context.Context) error {
 
 // affected maps the audited object types to the kinds of output they
 // feed: addresses, prefixes (DHCP flag, subnets) and spaces (scope) feed
-// all; locations only the comments of the DHCP files; access levels the
-// names in the squid lists.
+// all; locations the comments of the DHCP files and the rooms of the
+// blocked-room lists; access levels the names in the squid lists. The
+// blocked set itself changes with the timetable, whose switcher applies
+// the squid-rooms outputs by itself (ApplyRooms).
 var affected = map[string][]string{
 	ipdesk.ObjectAddress:     Kinds,
 	ipdesk.ObjectPrefix:      Kinds,
 	ipdesk.ObjectSpace:       Kinds,
-	ipdesk.ObjectLocation:    {apply.KindISCDHCP, apply.KindISCDHCP6, apply.KindKea, apply.KindDnsmasq},
+	ipdesk.ObjectLocation:    {apply.KindISCDHCP, apply.KindISCDHCP6, apply.KindKea, apply.KindDnsmasq, apply.KindSquidRooms},
 	ipdesk.ObjectAccessLevel: {apply.KindSquidLevels},
 }
 
@@ -306,6 +313,8 @@ func (s *Service) render(ctx context.Context, t *target) ([]byte, error) {
 		data, err = render.Dnsmasq(in)
 	case apply.KindSquidLevels:
 		data = render.SquidLevel(in, t.level)
+	case apply.KindSquidRooms:
+		data, err = s.renderRooms(ctx, t, in)
 	default:
 		err = fmt.Errorf("kind %q has no renderer", t.Kind)
 	}

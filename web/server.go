@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"ipdesk"
+	"ipdesk/schedule"
 )
 
 // Default limits of the HTTP server. A slow or stalled client cannot hold a
@@ -48,16 +49,20 @@ type Options struct {
 	// Outputs applies the config outputs of the server's config file;
 	// nil when none are configured.
 	Outputs Outputs
+	// Timetable computes the rooms' states; nil means one on the store
+	// with the default settings (local time zone, Monday to Friday).
+	Timetable *schedule.Planner
 }
 
 // Server serves ipdesk over HTTP. Create it with NewServer; use Handler in
 // tests and ListenAndServe or Serve in production.
 type Server struct {
-	store   ipdesk.Store
-	outputs Outputs // nil without configured outputs
-	log     *slog.Logger
-	maxBody int64
-	now     func() time.Time
+	store     ipdesk.Store
+	outputs   Outputs // nil without configured outputs
+	timetable *schedule.Planner
+	log       *slog.Logger
+	maxBody   int64
+	now       func() time.Time
 
 	mux      *http.ServeMux
 	handler  http.Handler
@@ -89,6 +94,9 @@ func NewServer(store ipdesk.Store, opts Options) *Server {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.timetable = opts.Timetable; s.timetable == nil {
+		s.timetable = schedule.NewPlanner(store, schedule.Settings{}, nil)
 	}
 	s.routes = s.apiRoutes()
 	for _, rt := range s.routes {
