@@ -92,6 +92,7 @@ type Switcher struct {
 	force     bool             // apply even when the set looks unchanged
 	failing   bool             // the last apply failed; retry
 	lastError string           // the error last logged
+	failedSet []int64          // the set whose failure was last logged
 	backoff   time.Duration
 	seen      int64 // newest audit entry looked at
 }
@@ -191,7 +192,11 @@ func (s *Switcher) start(ctx context.Context) {
 			s.names[r.ID] = r.Name
 		}
 		slices.Sort(s.live)
-		s.lastError = entries[0].Error
+		if e := entries[0]; e.Error != "" {
+			s.lastError = e.Error
+			s.failedSet = slices.Concat(minus(s.live, sortedIDs(e.Opened)), sortedIDs(e.Blocked))
+			slices.Sort(s.failedSet)
+		}
 	}
 	if _, s.seen, err = s.store.ChangeActorsSince(ctx, -1, nil); err != nil {
 		s.log.Error("timetable: cannot read the audit log", "error", err)
@@ -282,7 +287,7 @@ func (s *Switcher) switchTo(ctx context.Context, now time.Time, actor string, de
 	}
 	ok := msg == ""
 	setChanged := !slices.Equal(desired, s.live)
-	if setChanged || !ok && msg != s.lastError {
+	if ok && setChanged || !ok && (msg != s.lastError || !slices.Equal(desired, s.failedSet)) {
 		e := &ipdesk.LogEntry{Time: now, Actor: actor, Error: clipError(msg),
 			Blocked: logRooms(minus(desired, s.live), names), Opened: logRooms(minus(s.live, desired), names)}
 		if ok {
@@ -293,7 +298,10 @@ func (s *Switcher) switchTo(ctx context.Context, now time.Time, actor string, de
 		if err := s.store.RecordLogEntry(context.WithoutCancel(ctx), e); err != nil {
 			s.log.Error("timetable: cannot write the logbook", "error", err)
 		}
-		s.lastError = msg
+		s.lastError, s.failedSet = msg, nil
+		if !ok {
+			s.failedSet = desired
+		}
 	}
 	attrs := []any{"actor", actor, "blocked", len(desired), "duration", time.Since(began).Round(time.Millisecond)}
 	if !ok {
@@ -301,6 +309,7 @@ func (s *Switcher) switchTo(ctx context.Context, now time.Time, actor string, de
 		s.log.Error("timetable: switch failed", append(attrs, "error", msg, "retry_in", s.nextBackoff())...)
 		return
 	}
+	s.failedSet = nil
 	if setChanged {
 		s.log.Info("timetable: switched", append(attrs, "rooms", joinNames(desired, names))...)
 	}
@@ -355,6 +364,16 @@ func minus(a, b []int64) []int64 {
 			out = append(out, id)
 		}
 	}
+	return out
+}
+
+// sortedIDs returns the ids of rs, sorted.
+func sortedIDs(rs []ipdesk.LogRoom) []int64 {
+	out := make([]int64, len(rs))
+	for i, r := range rs {
+		out[i] = r.ID
+	}
+	slices.Sort(out)
 	return out
 }
 
