@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"ipdesk"
@@ -401,10 +402,10 @@ func (db *DB) ImportLessons(ctx context.Context, rows []*ipdesk.Lesson, opts ipd
 				stored[k] = append(stored[k], l)
 			case match.Course != l.Course || match.Teacher != l.Teacher:
 				res.Updated++
-				after := *match
-				after.Course, after.Teacher = l.Course, l.Teacher
-				updates = append(updates, match, &after)
-				*l = after
+				course, teacher := l.Course, l.Teacher
+				*l = *match
+				l.Course, l.Teacher = course, teacher
+				updates = append(updates, match, l)
 				// A second row for the same periods clashes with this one.
 				stored[k] = append(stored[k], &ipdesk.Lesson{RoomID: l.RoomID, Date: l.Date, Period: l.Period, LastPeriod: l.LastPeriod, Course: l.Course})
 			default:
@@ -439,6 +440,7 @@ func (db *DB) ImportLessons(ctx context.Context, rows []*ipdesk.Lesson, opts ipd
 	if errors.Is(err, errRollback) {
 		err = nil
 	}
+	slices.SortStableFunc(res.Problems, func(a, b ipdesk.RowError) int { return a.Row - b.Row })
 	if len(res.Problems) > 0 {
 		res.Created, res.Updated, res.Deleted = 0, 0, 0
 	}
