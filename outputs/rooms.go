@@ -41,6 +41,12 @@ type RoomSource interface {
 	BlockedRooms(ctx context.Context) ([]int64, error)
 }
 
+// RoomSourceFunc adapts a function to a RoomSource.
+type RoomSourceFunc func(ctx context.Context) ([]int64, error)
+
+// BlockedRooms calls f.
+func (f RoomSourceFunc) BlockedRooms(ctx context.Context) ([]int64, error) { return f(ctx) }
+
 // roomTargets checks a squid-rooms spec and returns its outputs.
 func (sp *Spec) roomTargets(base apply.Target, sc scope) ([]*target, error) {
 	name := sp.Name

@@ -95,6 +95,17 @@ func (p *Planner) States(ctx context.Context) (ipdesk.RoomStates, error) {
 	return plan.States(now), nil
 }
 
+// BlockedRooms returns the ids of the rooms blocked now, sorted (the
+// outputs' RoomSource when no switcher runs, as in "ipdesk apply").
+func (p *Planner) BlockedRooms(ctx context.Context) ([]int64, error) {
+	now := p.clock.Now()
+	plan, err := p.Current(ctx, now)
+	if err != nil {
+		return nil, err
+	}
+	return plan.Blocked(now), nil
+}
+
 // RoomState returns the state of one room now; ENOTFOUND when there is
 // no such room.
 func (p *Planner) RoomState(ctx context.Context, id int64) (ipdesk.RoomState, error) {

@@ -147,12 +147,7 @@ func (s *Switcher) BlockedRooms(ctx context.Context) ([]int64, error) {
 		return out, nil
 	}
 	s.mu.Unlock()
-	now := s.clock.Now()
-	plan, err := s.planner.Current(ctx, now)
-	if err != nil {
-		return nil, err
-	}
-	return plan.Blocked(now), nil
+	return s.planner.BlockedRooms(ctx)
 }
 
 // Run looks at the plan at once (applying the blocked set even if the

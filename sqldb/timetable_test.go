@@ -235,7 +235,7 @@ func TestImportLessons(t *testing.T) {
 		}
 		rows := func() []*ipdesk.Lesson {
 			return []*ipdesk.Lesson{
-				{RoomID: r303.ID, Date: mon, Period: 1, Course: "Maths"},                 // updates old
+				{RoomID: r303.ID, Date: mon, Period: 1, Course: "Maths"},                  // updates old
 				{RoomID: r303.ID, Date: mon, Period: 3, LastPeriod: 4, Course: "Physics"}, // unchanged
 				{RoomID: r316.ID, Date: mon, Period: 1, LastPeriod: 2, Course: "Latin"},   // new
 				{RoomID: r316.ID, Date: tue, Period: 4, Course: "Art"},                    // new

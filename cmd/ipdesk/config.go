@@ -31,6 +31,8 @@ type Config struct {
 	Targets []outputs.Spec `json:"targets"`
 	// Apply tunes when changes are applied to the targets.
 	Apply ApplyConfig `json:"apply"`
+	// Timetable is the school calendar of the room blocking.
+	Timetable TimetableConfig `json:"timetable"`
 }
 
 // ApplyConfig tunes the debouncing of applies after changes, as Go
@@ -121,13 +123,15 @@ func (c Config) outputsConfig() (outputs.Config, error) {
 }
 
 // outputs returns the service that applies the targets with data from
-// store, or nil when no targets are configured.
-func (c Config) outputs(store outputs.Store, log *slog.Logger) (*outputs.Service, error) {
+// store, or nil when no targets are configured; rooms tells the
+// squid-rooms targets which rooms are blocked.
+func (c Config) outputs(store outputs.Store, log *slog.Logger, rooms outputs.RoomSource) (*outputs.Service, error) {
 	cfg, err := c.outputsConfig()
 	if err != nil || len(c.Targets) == 0 {
 		return nil, err
 	}
 	cfg.Logger = log
+	cfg.Rooms = rooms
 	s, err := outputs.New(store, c.Targets, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("config file: targets: %s", ipdesk.ErrorMessage(err))
