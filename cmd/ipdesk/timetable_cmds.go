@@ -155,20 +155,28 @@ func (m *Main) importLessons(ctx context.Context, args []string) error {
 		}
 		return fmt.Errorf("%d problems; nothing was imported", len(problems))
 	}
-	verb := "imported"
+	verb, removed := "imported", "removed first"
 	if dryRun {
-		verb = "would import"
+		verb, removed = "would import", "to be removed first"
 	}
 	n := len(res.Lessons)
-	fmt.Fprintf(m.Stdout, "%s %d lessons: %d created, %d updated, %d unchanged", verb, n, out.Created, out.Updated, n-out.Created-out.Updated)
+	fmt.Fprintf(m.Stdout, "%s %s: %d created, %d updated, %d unchanged", verb, lessons(n), out.Created, out.Updated, n-out.Created-out.Updated)
 	if replace {
-		fmt.Fprintf(m.Stdout, ", %d removed first", out.Deleted)
+		fmt.Fprintf(m.Stdout, "; %s of the file's rooms and days %s", lessons(out.Deleted), removed)
 	}
 	if res.Skipped > 0 {
-		fmt.Fprintf(m.Stdout, "; %d lessons of unknown rooms left out (%s)", res.Skipped, strings.Join(res.SkippedRooms, ", "))
+		fmt.Fprintf(m.Stdout, "; %s of unknown rooms left out (%s)", lessons(res.Skipped), strings.Join(res.SkippedRooms, ", "))
 	}
 	fmt.Fprintln(m.Stdout)
 	return nil
+}
+
+// lessons returns "1 lesson" or "N lessons".
+func lessons(n int) string {
+	if n == 1 {
+		return "1 lesson"
+	}
+	return fmt.Sprintf("%d lessons", n)
 }
 
 // periods runs "ipdesk periods" (list the bell schedule) and "ipdesk

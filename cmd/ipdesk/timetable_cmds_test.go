@@ -108,7 +108,7 @@ func TestTimetableCLI(t *testing.T) {
 				"Aula,2026-03-02,1,Chor,\n"+
 				"Campus > 316,2026-03-02,2-3,Latein,\n")
 			out = mustRun("import", "lessons", good, "--ignore-unknown-rooms", "--dry-run")
-			if want := "would import 2 lessons: 2 created, 0 updated, 0 unchanged; 1 lessons of unknown rooms left out (Aula)\n"; out != want {
+			if want := "would import 2 lessons: 2 created, 0 updated, 0 unchanged; 1 lesson of unknown rooms left out (Aula)\n"; out != want {
 				t.Errorf("dry run: %q", out)
 			}
 			out = mustRun("import", "lessons", good, "--ignore-unknown-rooms")
@@ -132,7 +132,7 @@ func TestTimetableCLI(t *testing.T) {
 				t.Fatalf("broken ics: %v\n%s", err, errOut)
 			}
 			out = mustRun("import", "lessons", file("plan.ics", ics), "--replace")
-			if want := "imported 2 lessons: 2 created, 0 updated, 0 unchanged, 1 removed first\n"; out != want {
+			if want := "imported 2 lessons: 2 created, 0 updated, 0 unchanged; 1 lesson of the file's rooms and days removed first\n"; out != want {
 				t.Errorf("ics import: %q", out)
 			}
 
