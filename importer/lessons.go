@@ -2,8 +2,6 @@ package importer
 
 import (
 	"context"
-	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -36,64 +34,20 @@ type LessonRow struct {
 // period is a number or a span "3-4". It returns the good rows and a
 // LineError for every bad one.
 func ReadLessonsCSV(r io.Reader) ([]LessonRow, []LineError, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
-	header, err := cr.Read()
-	if errors.Is(err, io.EOF) {
-		return nil, nil, nil
-	} else if err != nil {
-		return nil, nil, fmt.Errorf("read the header row: %w", err)
-	}
-	col := map[string]int{}
-	for i, h := range header {
-		name := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
-		if !slices.Contains(LessonColumns, name) {
-			return nil, nil, fmt.Errorf("line 1: unknown column %q (known: %s)", h, strings.Join(LessonColumns, ", "))
-		}
-		if _, dup := col[name]; dup {
-			return nil, nil, fmt.Errorf("line 1: column %q appears twice", name)
-		}
-		col[name] = i
-	}
-	for _, req := range []string{"room", "date", "period"} {
-		if _, ok := col[req]; !ok {
-			return nil, nil, fmt.Errorf("line 1: the column %q is required", req)
-		}
-	}
 	var rows []LessonRow
-	var problems []LineError
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
+	problems, err := readCSV(r, LessonColumns, []string{"room", "date", "period"}, func(line int, get func(string) string) *LineError {
+		cell := func(name string) string { return strings.TrimSpace(get(name)) }
+		if cell("room")+cell("date")+cell("period")+cell("course")+cell("teacher") == "" {
+			return nil // a line of empty cells
 		}
-		line, _ := cr.FieldPos(0)
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			problems = append(problems, LineError{Line: pe.Line, Err: pe.Err.Error()})
-			if errors.Is(pe.Err, csv.ErrFieldCount) {
-				continue
-			}
-			return rows, problems, nil // the rest of the file cannot be read reliably
-		} else if err != nil {
-			return nil, nil, err
+		row, lerr := parseLessonRow(line, cell)
+		if lerr == nil {
+			rows = append(rows, row)
 		}
-		get := func(name string) string {
-			if i, ok := col[name]; ok && i < len(rec) {
-				return strings.TrimSpace(unescapeCell(rec[i]))
-			}
-			return ""
-		}
-		if strings.Join(rec, "") == "" {
-			continue // an empty line
-		}
-		row, lerr := parseLessonRow(line, get)
-		if lerr != nil {
-			problems = append(problems, *lerr)
-			continue
-		}
-		rows = append(rows, row)
+		return lerr
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	return rows, problems, nil
 }

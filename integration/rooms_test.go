@@ -10,9 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -51,33 +49,9 @@ const (
 //  5. every switch is in the logbook, by the timetable or by the user who
 //     made the change.
 func TestSquidRooms(t *testing.T) {
-	requireRoot(t)
-	requireDaemon(t, squidPath)
-	requireDaemon(t, curlPath)
-	proxyUser, err := user.Lookup("proxy")
-	if err != nil {
-		skipOrFail(t, "squid's user \"proxy\" does not exist: %v", err)
-	}
-	uid, _ := strconv.Atoi(proxyUser.Uid)
-	gid, _ := strconv.Atoi(proxyUser.Gid)
-	t.Parallel()
+	lab := newSquidLab(t)
 	began := time.Now()
-
-	dir := t.TempDir()
-	for _, d := range []string{filepath.Dir(dir), dir} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	lists, logs := filepath.Join(dir, "lists"), filepath.Join(dir, "logs")
-	for _, d := range []string{lists, logs} {
-		if err := os.Mkdir(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.Chown(logs, uid, gid); err != nil {
-		t.Fatal(err)
-	}
+	dir, lists := lab.dir, lab.lists
 
 	// The proxy's bridge with the computer of room 303, and the origin
 	// behind the proxy.
@@ -109,21 +83,7 @@ func TestSquidRooms(t *testing.T) {
 	hostsFile, namesFile := filepath.Join(lists, "blocked-hosts.txt"), filepath.Join(lists, "blocked-names.txt")
 	conf := filepath.Join(dir, "squid.conf")
 	writeFile(t, filepath.Join(dir, "hosts"), pc303IP+" z303c1\n"+pc303bIP+" z303c2\n", 0o644)
-	writeFile(t, conf, fmt.Sprintf(`http_port 10.77.0.1:3128
-visible_hostname ipdesk-test-proxy
-cache_effective_user proxy
-pid_filename %[1]s/squid.pid
-cache_log %[1]s/logs/cache.log
-access_log stdio:%[1]s/logs/access.log
-coredump_dir %[1]s/logs
-cache deny all
-cache_mem 8 MB
-pinger_enable off
-dns_nameservers 127.0.0.1
-hosts_file %[1]s/hosts
-netdb_filename none
-max_filedescriptors 1024
-shutdown_lifetime 0 seconds
+	writeFile(t, conf, lab.conf()+fmt.Sprintf(`hosts_file %[1]s/hosts
 acl ipdesk_blocked src %[2]q
 acl ipdesk_blocked_names srcdom_regex -i %[3]q
 acl lan src 10.77.0.0/24
@@ -136,14 +96,7 @@ http_access deny all
 	// first starts; each apply keeps their mode.
 	writeFile(t, hostsFile, "", 0o644)
 	writeFile(t, namesFile, "", 0o644)
-	squid := startDaemon(t, "squid", childEnv(), proxy.command(squidPath, "-N", "-f", conf)...)
-	t.Cleanup(func() {
-		if t.Failed() {
-			if log, err := os.ReadFile(filepath.Join(logs, "cache.log")); err == nil {
-				t.Logf("squid's cache.log:\n%s", log)
-			}
-		}
-	})
+	squid := lab.startSquid(t, proxy, conf)
 	if err := waitFor(startTimeout, "squid serving", func() (bool, error) {
 		if squid.exited() {
 			t.Fatalf("squid ended: %v\n%s", squid.err, squid.out.String())

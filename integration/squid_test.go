@@ -11,9 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -102,35 +100,9 @@ func fetch(ns *netns) (proxyReply, error) {
 //     message, the live list is unchanged, and squid, made to read its
 //     configuration again, still lets the client through.
 func TestSquid(t *testing.T) {
-	requireRoot(t)
-	requireDaemon(t, squidPath)
-	requireDaemon(t, curlPath)
-	proxyUser, err := user.Lookup("proxy")
-	if err != nil {
-		skipOrFail(t, "squid's user \"proxy\" does not exist: %v", err)
-	}
-	uid, _ := strconv.Atoi(proxyUser.Uid)
-	gid, _ := strconv.Atoi(proxyUser.Gid)
-	t.Parallel()
+	lab := newSquidLab(t)
 	began := time.Now()
-
-	// squid drops root for the user proxy, which must be able to read
-	// squid.conf and the lists and to write its logs.
-	dir := t.TempDir()
-	for _, d := range []string{filepath.Dir(dir), dir} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	lists, logs := filepath.Join(dir, "lists"), filepath.Join(dir, "logs")
-	for _, d := range []string{lists, logs} {
-		if err := os.Mkdir(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.Chown(logs, uid, gid); err != nil {
-		t.Fatal(err)
-	}
+	dir, lists, logs := lab.dir, lab.lists, lab.logs
 
 	proxy := newNetns(t, "proxy")
 	origin := newNetns(t, "origin")
@@ -162,23 +134,7 @@ func TestSquid(t *testing.T) {
 	// render.SquidLevel documentation.
 	conf := filepath.Join(dir, "squid.conf")
 	var b strings.Builder
-	fmt.Fprintf(&b, `# The operator's squid.conf for the test: no cache, logs in the test's
-# directory, no DNS or ICMP helpers.
-http_port 10.77.0.1:3128
-visible_hostname ipdesk-test-proxy
-cache_effective_user proxy
-pid_filename %[1]s/squid.pid
-cache_log %[1]s/logs/cache.log
-access_log stdio:%[1]s/logs/access.log
-coredump_dir %[1]s/logs
-cache deny all
-cache_mem 8 MB
-pinger_enable off
-dns_nameservers 127.0.0.1
-netdb_filename none
-max_filedescriptors 1024
-shutdown_lifetime 0 seconds
-`, dir)
+	b.WriteString(lab.conf())
 	targets := make(map[int]apply.Target)
 	for _, level := range squidLevels {
 		path := filepath.Join(lists, fmt.Sprintf("level%d.txt", level))
@@ -215,19 +171,12 @@ shutdown_lifetime 0 seconds
 			t.Fatalf("level %d: the live list is not the rendered one:\n%s", level, got)
 		}
 	}
-	squid := startDaemon(t, "squid", childEnv(), proxy.command(squidPath, "-N", "-f", conf)...)
-	t.Cleanup(func() {
-		if t.Failed() {
-			if log, err := os.ReadFile(filepath.Join(logs, "cache.log")); err == nil {
-				t.Logf("squid's cache.log:\n%s", log)
-			}
-		}
-	})
+	squid := lab.startSquid(t, proxy, conf)
 
 	// 2. Level 2 gets through, level 0 is refused by squid.
 	start := time.Now()
 	var reply proxyReply
-	err = waitFor(startTimeout, "squid serving the level-2 client", func() (bool, error) {
+	err := waitFor(startTimeout, "squid serving the level-2 client", func() (bool, error) {
 		if squid.exited() {
 			t.Fatalf("squid ended: %v\n%s", squid.err, squid.out.String())
 		}

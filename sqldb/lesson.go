@@ -32,20 +32,7 @@ func scanLesson(row interface{ Scan(...any) error }) (*ipdesk.Lesson, error) {
 
 // scanLessons returns the lessons of "SELECT … FROM lessons " + cond.
 func (tx *Tx) scanLessons(cond string, a ...any) ([]*ipdesk.Lesson, error) {
-	rows, err := tx.query("SELECT "+lessonColumns+" FROM lessons "+cond, a...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*ipdesk.Lesson
-	for rows.Next() {
-		l, err := scanLesson(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, l)
-	}
-	return out, rows.Err()
+	return scanAll(tx, scanLesson, "SELECT "+lessonColumns+" FROM lessons "+cond, a...)
 }
 
 func (tx *Tx) findLesson(id int64) (*ipdesk.Lesson, error) {

@@ -30,20 +30,7 @@ func scanOverride(row interface{ Scan(...any) error }) (*ipdesk.Override, error)
 // scanOverrides returns the overrides of "SELECT … FROM overrides " +
 // cond.
 func (tx *Tx) scanOverrides(cond string, a ...any) ([]*ipdesk.Override, error) {
-	rows, err := tx.query("SELECT "+overrideColumns+" FROM overrides "+cond, a...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*ipdesk.Override
-	for rows.Next() {
-		o, err := scanOverride(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
+	return scanAll(tx, scanOverride, "SELECT "+overrideColumns+" FROM overrides "+cond, a...)
 }
 
 func (tx *Tx) findOverride(id int64) (*ipdesk.Override, error) {
@@ -171,20 +158,7 @@ func scanNowOverride(row interface{ Scan(...any) error }) (*ipdesk.NowOverride, 
 }
 
 func (tx *Tx) scanNowOverrides(cond string, a ...any) ([]*ipdesk.NowOverride, error) {
-	rows, err := tx.query("SELECT "+nowOverrideColumns+" FROM now_overrides "+cond, a...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*ipdesk.NowOverride
-	for rows.Next() {
-		n, err := scanNowOverride(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
+	return scanAll(tx, scanNowOverride, "SELECT "+nowOverrideColumns+" FROM now_overrides "+cond, a...)
 }
 
 // FindNowOverrides returns the "now, until" overrides in force at or

@@ -12,6 +12,24 @@ import (
 // the engine computes from. Lessons are in lesson.go, overrides in
 // override.go, the logbook in logbook.go.
 
+// scanAll runs q and returns every row, read by scan.
+func scanAll[T any](tx *Tx, scan func(row interface{ Scan(...any) error }) (*T, error), q string, a ...any) ([]*T, error) {
+	rows, err := tx.query(q, a...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 // scanDay reads a stored day.
 func scanDay(s string) (ipdesk.Date, error) {
 	d, err := ipdesk.ParseDate("day", s)
@@ -36,20 +54,7 @@ func scanPeriod(row interface{ Scan(...any) error }) (*ipdesk.Period, error) {
 }
 
 func (tx *Tx) findPeriods() ([]*ipdesk.Period, error) {
-	rows, err := tx.query("SELECT " + periodColumns + " FROM periods ORDER BY number")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*ipdesk.Period
-	for rows.Next() {
-		p, err := scanPeriod(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return scanAll(tx, scanPeriod, "SELECT "+periodColumns+" FROM periods ORDER BY number")
 }
 
 func (tx *Tx) findPeriod(number int) (*ipdesk.Period, error) {
@@ -148,16 +153,22 @@ func (db *DB) UpdatePeriod(ctx context.Context, number int, upd ipdesk.PeriodUpd
 		if err := tx.checkSchedule(number, &p); err != nil {
 			return err
 		}
-		p.Version++
-		p.UpdatedAt = tx.now
-		if _, err := tx.exec("UPDATE periods SET start_minute = $1, end_minute = $2, version = $3, updated_at = $4 WHERE number = $5",
-			int(p.Start), int(p.End), p.Version, micros(tx.now), number); err != nil {
-			return err
-		}
 		out = &p
-		return tx.audit(ipdesk.ActionUpdate, ipdesk.ObjectPeriod, int64(number), before, &p)
+		return tx.updatePeriod(before, &p)
 	})
 	return out, err
+}
+
+// updatePeriod stores the new times of p, which was before, and audits
+// the change.
+func (tx *Tx) updatePeriod(before, p *ipdesk.Period) error {
+	p.Version = before.Version + 1
+	p.UpdatedAt = tx.now
+	if _, err := tx.exec("UPDATE periods SET start_minute = $1, end_minute = $2, version = $3, updated_at = $4 WHERE number = $5",
+		int(p.Start), int(p.End), p.Version, micros(tx.now), p.Number); err != nil {
+		return err
+	}
+	return tx.audit(ipdesk.ActionUpdate, ipdesk.ObjectPeriod, int64(p.Number), before, p)
 }
 
 // DeletePeriod removes a period; see ipdesk.TimetableService.
@@ -243,13 +254,7 @@ func (db *DB) ReplacePeriods(ctx context.Context, ps []*ipdesk.Period) error {
 			}
 			after := *o
 			after.Start, after.End = p.Start, p.End
-			after.Version++
-			after.UpdatedAt = tx.now
-			if _, err := tx.exec("UPDATE periods SET start_minute = $1, end_minute = $2, version = $3, updated_at = $4 WHERE number = $5",
-				int(after.Start), int(after.End), after.Version, micros(tx.now), o.Number); err != nil {
-				return err
-			}
-			if err := tx.audit(ipdesk.ActionUpdate, ipdesk.ObjectPeriod, int64(o.Number), o, &after); err != nil {
+			if err := tx.updatePeriod(o, &after); err != nil {
 				return err
 			}
 			*p = after
@@ -322,20 +327,7 @@ func holidayWhere(a *args, from, to *ipdesk.Date) string {
 }
 
 func (tx *Tx) scanHolidays(cond string, a ...any) ([]*ipdesk.Holiday, error) {
-	rows, err := tx.query("SELECT "+holidayColumns+" FROM holidays"+cond, a...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*ipdesk.Holiday
-	for rows.Next() {
-		h, err := scanHoliday(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, h)
-	}
-	return out, rows.Err()
+	return scanAll(tx, scanHoliday, "SELECT "+holidayColumns+" FROM holidays"+cond, a...)
 }
 
 // FindHolidays returns holidays by their first day, and their total.
@@ -447,20 +439,7 @@ func (tx *Tx) findRoom(field string, id int64) (*ipdesk.Location, error) {
 
 // rooms returns every location of kind room, by name.
 func (tx *Tx) rooms() ([]*ipdesk.Location, error) {
-	rows, err := tx.query("SELECT "+locationColumns+" FROM locations WHERE kind = $1 ORDER BY name, id", string(ipdesk.LocationRoom))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*ipdesk.Location
-	for rows.Next() {
-		l, err := scanLocation(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, l)
-	}
-	return out, rows.Err()
+	return scanAll(tx, scanLocation, "SELECT "+locationColumns+" FROM locations WHERE kind = $1 ORDER BY name, id", string(ipdesk.LocationRoom))
 }
 
 const policyColumns = "room_id, policy, reason, version, updated_by, updated_at"
@@ -590,18 +569,5 @@ func (db *DB) TimetableSnapshot(ctx context.Context, from, to ipdesk.Date) (*ipd
 }
 
 func (tx *Tx) scanPolicies() ([]*ipdesk.RoomPolicySetting, error) {
-	rows, err := tx.query("SELECT " + policyColumns + " FROM room_policies ORDER BY room_id")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*ipdesk.RoomPolicySetting
-	for rows.Next() {
-		s, err := scanPolicy(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return scanAll(tx, scanPolicy, "SELECT "+policyColumns+" FROM room_policies ORDER BY room_id")
 }

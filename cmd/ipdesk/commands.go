@@ -341,15 +341,11 @@ func (m *Main) importHosts(ctx context.Context, args []string) error {
 	if len(pos) != 1 {
 		return errors.New("import hosts takes one file (.csv or .json; - for CSV on standard input)")
 	}
-	var r io.Reader = m.Stdin
-	if pos[0] != "-" {
-		f, err := os.Open(pos[0])
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		r = f
+	r, err := m.input(pos[0])
+	if err != nil {
+		return err
 	}
+	defer r.Close()
 	var hosts []importer.Host
 	var problems []importer.LineError
 	if strings.EqualFold(filepath.Ext(pos[0]), ".json") {

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -93,15 +91,11 @@ func (m *Main) importLessons(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	var r io.Reader = m.Stdin
-	if pos[0] != "-" {
-		f, err := os.Open(pos[0])
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		r = f
+	r, err := m.input(pos[0])
+	if err != nil {
+		return err
 	}
+	defer r.Close()
 	db, err := m.open(ctx, c)
 	if err != nil {
 		return err
@@ -140,20 +134,8 @@ func (m *Main) importLessons(ctx context.Context, args []string) error {
 	for _, p := range out.Problems {
 		problems = append(problems, importer.LineError{Line: res.Lines[p.Row-1], Field: p.Field, Err: p.Error})
 	}
-	sortLineErrors(warnings)
-	for _, w := range warnings {
-		msg := w.Err
-		if w.Field != "" {
-			msg = w.Field + ": " + msg
-		}
-		fmt.Fprintf(m.Stderr, "%s: warning: %s\n", w.Pos(), msg)
-	}
-	if len(problems) > 0 {
-		sortLineErrors(problems)
-		for _, p := range problems {
-			fmt.Fprintln(m.Stderr, p.Error())
-		}
-		return fmt.Errorf("%d problems; nothing was imported", len(problems))
+	if err := m.report(warnings, problems); err != nil {
+		return err
 	}
 	verb, removed := "imported", "removed first"
 	if dryRun {
