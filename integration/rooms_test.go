@@ -53,30 +53,10 @@ func TestSquidRooms(t *testing.T) {
 	began := time.Now()
 	dir, lists := lab.dir, lab.lists
 
-	// The proxy's bridge with the computer of room 303, and the origin
+	// The proxy's bridge with the computers of room 303, and the origin
 	// behind the proxy.
-	proxy, origin := newNetns(t, "proxy"), newNetns(t, "origin")
-	pc, pcb := newNetns(t, "pc303"), newNetns(t, "pc303b")
-	proxy.ip(t, "link", "add", "br0", "type", "bridge")
-	proxy.addr(t, "10.77.0.1/24", "br0")
-	proxy.ip(t, "link", "set", "br0", "up")
-	for _, c := range []struct {
-		ns   *netns
-		port string
-		ip   string
-	}{{pc, "p303", pc303IP}, {pcb, "p303b", pc303bIP}} {
-		veth(t, proxy, c.port, c.ns, "eth0")
-		proxy.ip(t, "link", "set", c.port, "master", "br0")
-		c.ns.addr(t, c.ip+"/24", "eth0")
-	}
-	veth(t, proxy, "up0", origin, "eth0")
-	proxy.addr(t, "10.78.0.1/24", "up0")
-	origin.addr(t, "10.78.0.2/24", "eth0")
-	body := "ipdesk origin " + randomHex(8) + "\n"
-	orig := startDaemon(t, "origin", childEnv(), origin.command(selfPath, helperFlag, "origin", "10.78.0.2:8080", body)...)
-	if err := orig.waitOutput("origin listening", 1, startTimeout); err != nil {
-		t.Fatal(err)
-	}
+	proxy, pcs, _, body := lab.network(t, squidClient{"pc303", "p303", pc303IP}, squidClient{"pc303b", "p303b", pc303bIP})
+	pc, pcb := pcs[0], pcs[1]
 
 	// squid.conf with the lines of the README: the deny lines of the
 	// blocked rooms before the allow line of the LAN.

@@ -104,31 +104,8 @@ func TestSquid(t *testing.T) {
 	began := time.Now()
 	dir, lists, logs := lab.dir, lab.lists, lab.logs
 
-	proxy := newNetns(t, "proxy")
-	origin := newNetns(t, "origin")
-	client0 := newNetns(t, "client0")
-	client2 := newNetns(t, "client2")
-	proxy.ip(t, "link", "add", "br0", "type", "bridge")
-	proxy.addr(t, "10.77.0.1/24", "br0")
-	proxy.ip(t, "link", "set", "br0", "up")
-	for _, c := range []struct {
-		ns   *netns
-		port string
-		ip   string
-	}{{client0, "c0", client0IP}, {client2, "c2", client2IP}} {
-		veth(t, proxy, c.port, c.ns, "eth0")
-		proxy.ip(t, "link", "set", c.port, "master", "br0")
-		c.ns.addr(t, c.ip+"/24", "eth0")
-	}
-	veth(t, proxy, "up0", origin, "eth0")
-	proxy.addr(t, "10.78.0.1/24", "up0")
-	origin.addr(t, "10.78.0.2/24", "eth0")
-
-	body := "ipdesk origin " + randomHex(8) + "\n"
-	orig := startDaemon(t, "origin", childEnv(), origin.command(selfPath, helperFlag, "origin", "10.78.0.2:8080", body)...)
-	if err := orig.waitOutput("origin listening", 1, startTimeout); err != nil {
-		t.Fatal(err)
-	}
+	proxy, clients, orig, body := lab.network(t, squidClient{"client0", "c0", client0IP}, squidClient{"client2", "c2", client2IP})
+	client0, client2 := clients[0], clients[1]
 
 	// squid.conf as the operator writes it, with the lines from the
 	// render.SquidLevel documentation.

@@ -90,3 +90,41 @@ func (l *squidLab) startSquid(t *testing.T, proxy *netns, conf string) *process 
 	})
 	return squid
 }
+
+// squidClient is a client namespace on the proxy's bridge.
+type squidClient struct {
+	role string // namespace role, e.g. "client0"
+	port string // the bridge port in the proxy's namespace
+	ip   string // the client's address in 10.77.0.0/24
+}
+
+// network makes the namespace "proxy" with a bridge br0 at 10.77.0.1/24,
+// one namespace per client on that bridge, and the namespace "origin"
+// behind the proxy (10.78.0.2, reached through 10.78.0.1), where an HTTP
+// server (the returned process) answers every request with the returned
+// body.
+func (l *squidLab) network(t *testing.T, clients ...squidClient) (proxy *netns, nss []*netns, orig *process, body string) {
+	t.Helper()
+	proxy = newNetns(t, "proxy")
+	origin := newNetns(t, "origin")
+	proxy.ip(t, "link", "add", "br0", "type", "bridge")
+	proxy.addr(t, "10.77.0.1/24", "br0")
+	proxy.ip(t, "link", "set", "br0", "up")
+	for _, c := range clients {
+		ns := newNetns(t, c.role)
+		veth(t, proxy, c.port, ns, "eth0")
+		proxy.ip(t, "link", "set", c.port, "master", "br0")
+		ns.addr(t, c.ip+"/24", "eth0")
+		nss = append(nss, ns)
+	}
+	veth(t, proxy, "up0", origin, "eth0")
+	proxy.addr(t, "10.78.0.1/24", "up0")
+	origin.addr(t, "10.78.0.2/24", "eth0")
+
+	body = "ipdesk origin " + randomHex(8) + "\n"
+	orig = startDaemon(t, "origin", childEnv(), origin.command(selfPath, helperFlag, "origin", "10.78.0.2:8080", body)...)
+	if err := orig.waitOutput("origin listening", 1, startTimeout); err != nil {
+		t.Fatal(err)
+	}
+	return proxy, nss, orig, body
+}

@@ -36,21 +36,12 @@ func (tx *Tx) scanLessons(cond string, a ...any) ([]*ipdesk.Lesson, error) {
 }
 
 func (tx *Tx) findLesson(id int64) (*ipdesk.Lesson, error) {
-	l, err := scanLesson(tx.queryRow("SELECT "+lessonColumns+" FROM lessons WHERE id = $1", id))
-	if isNoRows(err) {
-		return nil, notFound("lesson", id)
-	}
-	return l, err
+	return findRow(tx, scanLesson, "lesson", id, "SELECT "+lessonColumns+" FROM lessons WHERE id = $1", id)
 }
 
 // FindLessonByID returns one lesson.
 func (db *DB) FindLessonByID(ctx context.Context, id int64) (*ipdesk.Lesson, error) {
-	var out *ipdesk.Lesson
-	err := db.readOne(ctx, func(tx *Tx) (err error) {
-		out, err = tx.findLesson(id)
-		return err
-	})
-	return out, err
+	return readValue(ctx, db.readOne, func(tx *Tx) (*ipdesk.Lesson, error) { return tx.findLesson(id) })
 }
 
 // FindLessons returns lessons by date, room and period, and their total.
@@ -64,12 +55,7 @@ func (db *DB) FindLessons(ctx context.Context, f ipdesk.LessonFilter) ([]*ipdesk
 	if f.RoomID != nil {
 		where = append(where, "room_id = "+a.add(*f.RoomID))
 	}
-	if f.From != nil {
-		where = append(where, "day >= "+a.add(f.From.String()))
-	}
-	if f.To != nil {
-		where = append(where, "day <= "+a.add(f.To.String()))
-	}
+	where = dayRange(&a, where, f.From, f.To)
 	if f.Course != nil {
 		where = append(where, "course = "+a.add(*f.Course))
 	}
@@ -90,6 +76,18 @@ func (db *DB) FindLessons(ctx context.Context, f ipdesk.LessonFilter) ([]*ipdesk
 		return err
 	})
 	return out, n, err
+}
+
+// dayRange adds to where the conditions of the days from to to (nil for
+// open ends).
+func dayRange(a *args, where []string, from, to *ipdesk.Date) []string {
+	if from != nil {
+		where = append(where, "day >= "+a.add(from.String()))
+	}
+	if to != nil {
+		where = append(where, "day <= "+a.add(to.String()))
+	}
+	return where
 }
 
 // lessonRefs checks the references of lessons against stored data: the

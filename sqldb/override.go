@@ -34,21 +34,12 @@ func (tx *Tx) scanOverrides(cond string, a ...any) ([]*ipdesk.Override, error) {
 }
 
 func (tx *Tx) findOverride(id int64) (*ipdesk.Override, error) {
-	o, err := scanOverride(tx.queryRow("SELECT "+overrideColumns+" FROM overrides WHERE id = $1", id))
-	if isNoRows(err) {
-		return nil, notFound("override", id)
-	}
-	return o, err
+	return findRow(tx, scanOverride, "override", id, "SELECT "+overrideColumns+" FROM overrides WHERE id = $1", id)
 }
 
 // FindOverrideByID returns one override.
 func (db *DB) FindOverrideByID(ctx context.Context, id int64) (*ipdesk.Override, error) {
-	var out *ipdesk.Override
-	err := db.readOne(ctx, func(tx *Tx) (err error) {
-		out, err = tx.findOverride(id)
-		return err
-	})
-	return out, err
+	return readValue(ctx, db.readOne, func(tx *Tx) (*ipdesk.Override, error) { return tx.findOverride(id) })
 }
 
 // FindOverrides returns overrides by date, room and period, and their
@@ -60,12 +51,7 @@ func (db *DB) FindOverrides(ctx context.Context, f ipdesk.OverrideFilter) ([]*ip
 	if f.RoomID != nil {
 		where = append(where, "room_id = "+a.add(*f.RoomID))
 	}
-	if f.From != nil {
-		where = append(where, "day >= "+a.add(f.From.String()))
-	}
-	if f.To != nil {
-		where = append(where, "day <= "+a.add(f.To.String()))
-	}
+	where = dayRange(&a, where, f.From, f.To)
 	cond := ""
 	if len(where) > 0 {
 		cond = "WHERE " + strings.Join(where, " AND ")
@@ -164,12 +150,9 @@ func (tx *Tx) scanNowOverrides(cond string, a ...any) ([]*ipdesk.NowOverride, er
 // FindNowOverrides returns the "now, until" overrides in force at or
 // after t, by room.
 func (db *DB) FindNowOverrides(ctx context.Context, t time.Time) ([]*ipdesk.NowOverride, error) {
-	var out []*ipdesk.NowOverride
-	err := db.readOne(ctx, func(tx *Tx) (err error) {
-		out, err = tx.scanNowOverrides("WHERE ends_at > $1 ORDER BY room_id", micros(t))
-		return err
+	return readValue(ctx, db.readOne, func(tx *Tx) ([]*ipdesk.NowOverride, error) {
+		return tx.scanNowOverrides("WHERE ends_at > $1 ORDER BY room_id", micros(t))
 	})
-	return out, err
 }
 
 // SetNowOverride stores a room's "now, until" override, replacing its

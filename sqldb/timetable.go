@@ -30,6 +30,27 @@ func scanAll[T any](tx *Tx, scan func(row interface{ Scan(...any) error }) (*T, 
 	return out, rows.Err()
 }
 
+// readValue runs fn with read (db.read or db.readOne) and returns its
+// value.
+func readValue[T any](ctx context.Context, read func(context.Context, func(*Tx) error) error, fn func(tx *Tx) (T, error)) (T, error) {
+	var out T
+	err := read(ctx, func(tx *Tx) (err error) {
+		out, err = fn(tx)
+		return err
+	})
+	return out, err
+}
+
+// findRow returns the row of q read by scan, or ENOTFOUND for the object
+// with the id.
+func findRow[T any](tx *Tx, scan func(row interface{ Scan(...any) error }) (*T, error), object string, id any, q string, a ...any) (*T, error) {
+	v, err := scan(tx.queryRow(q, a...))
+	if isNoRows(err) {
+		return nil, notFound(object, id)
+	}
+	return v, err
+}
+
 // scanDay reads a stored day.
 func scanDay(s string) (ipdesk.Date, error) {
 	d, err := ipdesk.ParseDate("day", s)
@@ -58,31 +79,17 @@ func (tx *Tx) findPeriods() ([]*ipdesk.Period, error) {
 }
 
 func (tx *Tx) findPeriod(number int) (*ipdesk.Period, error) {
-	p, err := scanPeriod(tx.queryRow("SELECT "+periodColumns+" FROM periods WHERE number = $1", number))
-	if isNoRows(err) {
-		return nil, notFound("period", number)
-	}
-	return p, err
+	return findRow(tx, scanPeriod, "period", number, "SELECT "+periodColumns+" FROM periods WHERE number = $1", number)
 }
 
 // FindPeriods returns the bell schedule in the order of the numbers.
 func (db *DB) FindPeriods(ctx context.Context) ([]*ipdesk.Period, error) {
-	var out []*ipdesk.Period
-	err := db.readOne(ctx, func(tx *Tx) (err error) {
-		out, err = tx.findPeriods()
-		return err
-	})
-	return out, err
+	return readValue(ctx, db.readOne, func(tx *Tx) ([]*ipdesk.Period, error) { return tx.findPeriods() })
 }
 
 // FindPeriod returns one period.
 func (db *DB) FindPeriod(ctx context.Context, number int) (*ipdesk.Period, error) {
-	var out *ipdesk.Period
-	err := db.readOne(ctx, func(tx *Tx) (err error) {
-		out, err = tx.findPeriod(number)
-		return err
-	})
-	return out, err
+	return readValue(ctx, db.readOne, func(tx *Tx) (*ipdesk.Period, error) { return tx.findPeriod(number) })
 }
 
 // checkSchedule checks the bell schedule as it would be with p in place of
@@ -293,21 +300,12 @@ func scanHoliday(row interface{ Scan(...any) error }) (*ipdesk.Holiday, error) {
 }
 
 func (tx *Tx) findHoliday(id int64) (*ipdesk.Holiday, error) {
-	h, err := scanHoliday(tx.queryRow("SELECT "+holidayColumns+" FROM holidays WHERE id = $1", id))
-	if isNoRows(err) {
-		return nil, notFound("holiday", id)
-	}
-	return h, err
+	return findRow(tx, scanHoliday, "holiday", id, "SELECT "+holidayColumns+" FROM holidays WHERE id = $1", id)
 }
 
 // FindHolidayByID returns one holiday.
 func (db *DB) FindHolidayByID(ctx context.Context, id int64) (*ipdesk.Holiday, error) {
-	var out *ipdesk.Holiday
-	err := db.readOne(ctx, func(tx *Tx) (err error) {
-		out, err = tx.findHoliday(id)
-		return err
-	})
-	return out, err
+	return readValue(ctx, db.readOne, func(tx *Tx) (*ipdesk.Holiday, error) { return tx.findHoliday(id) })
 }
 
 // holidayWhere returns the condition of a day range: the holidays with a
@@ -469,12 +467,7 @@ func (tx *Tx) findPolicy(roomID int64) (*ipdesk.RoomPolicySetting, error) {
 
 // FindRoomPolicy returns a room's policy; see ipdesk.TimetableService.
 func (db *DB) FindRoomPolicy(ctx context.Context, roomID int64) (*ipdesk.RoomPolicySetting, error) {
-	var out *ipdesk.RoomPolicySetting
-	err := db.read(ctx, func(tx *Tx) (err error) {
-		out, err = tx.findPolicy(roomID)
-		return err
-	})
-	return out, err
+	return readValue(ctx, db.read, func(tx *Tx) (*ipdesk.RoomPolicySetting, error) { return tx.findPolicy(roomID) })
 }
 
 // SetRoomPolicy changes a room's policy.
