@@ -387,6 +387,9 @@ func (rd *icalReader) mapPeriods(line int, start, end time.Time) (LessonRow, *Li
 	if ipdesk.DateOf(le.Add(-time.Nanosecond)) != d {
 		return LessonRow{}, &LineError{Line: line, Field: "DTEND", Err: fmt.Sprintf("the lesson %s to %s does not end on the day it starts", ls.Format("2006-01-02 15:04"), le.Format("2006-01-02 15:04"))}
 	}
+	if err := d.Check("date"); err != nil {
+		return LessonRow{}, &LineError{Line: line, Field: "DTSTART", Err: ipdesk.ErrorMessage(err)}
+	}
 	row := LessonRow{Line: line, Date: d}
 	for _, p := range rd.opt.Periods {
 		ps, pe := d.At(p.Start, rd.opt.Location), d.At(p.End, rd.opt.Location)

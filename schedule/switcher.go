@@ -35,7 +35,8 @@ type SwitcherConfig struct {
 	// Clock is the time source; nil means the system clock.
 	Clock Clock
 	// Apply writes the blocked set; nil means no squid-rooms target is
-	// configured, and every switch is logged with that error.
+	// configured, and every change of the set is logged with that error
+	// (the live set stays empty).
 	Apply ApplyFunc
 	// Notify, if set, is called with the state of every room after each
 	// look at the plan: at start, at each boundary and after each change
@@ -273,15 +274,21 @@ func (s *Switcher) switchTo(ctx context.Context, now time.Time, actor string, de
 			names[id] = n // a room deleted since it was blocked
 		}
 	}
+	setChanged := !slices.Equal(desired, s.live)
 	msg := ""
 	if s.apply == nil {
+		// Without a target there is nothing to retry; a change of the
+		// set is logged as not enforced, once.
+		s.force, s.failing = false, false
+		if !setChanged {
+			return
+		}
 		msg = "no squid-rooms target is configured, so the proxy was not switched; add one to the config file's targets"
 	} else {
 		runs, err := s.apply(ctx)
 		msg = failures(runs, err)
 	}
 	ok := msg == ""
-	setChanged := !slices.Equal(desired, s.live)
 	if ok && setChanged || !ok && (msg != s.lastError || !slices.Equal(desired, s.failedSet)) {
 		e := &ipdesk.LogEntry{Time: now, Actor: actor, Error: clipError(msg),
 			Blocked: logRooms(minus(desired, s.live), names), Opened: logRooms(minus(s.live, desired), names)}
@@ -299,6 +306,10 @@ func (s *Switcher) switchTo(ctx context.Context, now time.Time, actor string, de
 		}
 	}
 	attrs := []any{"actor", actor, "blocked", len(desired), "duration", time.Since(began).Round(time.Millisecond)}
+	if s.apply == nil {
+		s.log.Warn("timetable: not switched", append(attrs, "error", msg)...)
+		return
+	}
 	if !ok {
 		s.failing = true
 		s.log.Error("timetable: switch failed", append(attrs, "error", msg, "retry_in", s.nextBackoff())...)

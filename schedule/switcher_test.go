@@ -314,8 +314,8 @@ func TestSwitcherFailure(t *testing.T) {
 	}
 }
 
-// TestSwitcherNoTarget: without a squid-rooms target every switch is
-// logged as failed, once.
+// TestSwitcherNoTarget: without a squid-rooms target a change of the set
+// is logged as not enforced, once, and not retried.
 func TestSwitcherNoTarget(t *testing.T) {
 	s := newSchool(t)
 	clock := schedtest.NewClock(monday(8, 55, 0))
@@ -334,11 +334,15 @@ func TestSwitcherNoTarget(t *testing.T) {
 	if rooms, _ := sw.BlockedRooms(ctx); !slices.Equal(rooms, []int64{s.r303}) {
 		t.Errorf("blocked rooms %v", rooms)
 	}
-	// The retry fails the same way and is not logged again.
-	clock.Advance(schedule.RetryMin)
+	// Nothing is retried: the next look is at the end of the period, where
+	// the set is empty again and nothing is logged.
+	if at, _ := clock.WaitTimer(5 * time.Second); !at.Equal(monday(9, 35, 0)) {
+		t.Fatalf("next look at %s", at.In(berlin))
+	}
+	clock.Set(monday(9, 35, 0))
 	<-looked
 	if n := len(logbook(t, s.db)); n != 1 {
-		t.Errorf("%d logbook entries after the retry", n)
+		t.Errorf("%d logbook entries after the lesson", n)
 	}
 }
 
