@@ -191,7 +191,7 @@ func (g *schemaGen) operation(rt *route) obj {
 		if rt.act != actPublic {
 			responses["401"] = errorResponseRef(http.StatusUnauthorized)
 		}
-		if rt.act == actWrite {
+		if rt.act == actWrite || rt.act == actOverride {
 			responses["403"] = errorResponseRef(http.StatusForbidden)
 			responses["409"] = errorResponseRef(http.StatusConflict)
 		}
