@@ -79,17 +79,36 @@ type Plan struct {
 	days     map[ipdesk.Date]*day
 }
 
-// slot is a room's period on a date.
+// slot is a room's period on a date: a small key, quick to hash.
 type slot struct {
 	room   int64
-	date   ipdesk.Date
-	period int
+	day    int32 // dayNumber of the date
+	period int32
 }
+
+// dayNumber returns the number of days from 1 January 2000 to d (the
+// proleptic Gregorian calendar's day count, without time.Date).
+func dayNumber(d ipdesk.Date) int32 {
+	y, m := d.Year, int(d.Month)
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d.Day - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int32(era*146097 + doe - 730425) // 730425: 2000-01-01 after 0000-03-01
+}
+
+// slotOf returns the slot of room's period on day.
+func slotOf(room int64, day int32, period int) slot { return slot{room, day, int32(period)} }
 
 // day is the calendar of one date: whether it is a school day, and the
 // instants at which its periods start and end.
 type day struct {
 	date    ipdesk.Date
+	num     int32 // dayNumber(date)
 	school  bool
 	holiday string
 	known   bool        // inside the plan's range: its lessons are loaded
@@ -124,12 +143,13 @@ func NewPlan(s Settings, d *ipdesk.TimetableData) *Plan {
 		p.policies[s.RoomID] = s
 	}
 	for _, l := range d.Lessons {
+		dn := dayNumber(l.Date)
 		for n := l.Period; n <= l.LastPeriod; n++ {
-			p.lessons[slot{l.RoomID, l.Date, n}] = l
+			p.lessons[slotOf(l.RoomID, dn, n)] = l
 		}
 	}
 	for _, o := range d.Overrides {
-		p.override[slot{o.RoomID, o.Date, o.Period}] = o
+		p.override[slotOf(o.RoomID, dayNumber(o.Date), o.Period)] = o
 	}
 	for _, n := range d.NowOverrides {
 		p.nows[n.RoomID] = n
@@ -151,7 +171,7 @@ func NewPlan(s Settings, d *ipdesk.TimetableData) *Plan {
 
 // newDay computes the calendar of date.
 func (p *Plan) newDay(date ipdesk.Date, known bool, overridden map[int]bool) *day {
-	dy := &day{date: date, known: known, school: p.school[date.Weekday()]}
+	dy := &day{date: date, num: dayNumber(date), known: known, school: p.school[date.Weekday()]}
 	for _, h := range p.holidays {
 		if h.Covers(date) {
 			dy.school, dy.holiday = false, h.Name
@@ -225,13 +245,15 @@ func (p *Plan) period(m moment) int {
 }
 
 // decision is what decides a room's state, with the object that decided.
+// lesson and override are those of the period, also when they do not
+// decide.
 type decision struct {
 	blocked  bool
 	reason   ipdesk.StateReason
 	policy   *ipdesk.RoomPolicySetting
 	now      *ipdesk.NowOverride
 	override *ipdesk.Override
-	lesson   *ipdesk.Lesson // the lesson of the period, also when it does not decide
+	lesson   *ipdesk.Lesson
 }
 
 // decide applies the rules of the package documentation to room at m;
@@ -239,7 +261,8 @@ type decision struct {
 func (p *Plan) decide(room int64, m moment, withNow bool) decision {
 	var d decision
 	if m.idx >= 0 {
-		d.lesson = p.lessons[slot{room, m.day.date, p.periods[m.idx].Number}]
+		k := slotOf(room, m.day.num, p.periods[m.idx].Number)
+		d.lesson, d.override = p.lessons[k], p.override[k]
 	}
 	if pol := p.policies[room]; pol != nil && pol.Policy != ipdesk.PolicyTimetable {
 		d.blocked, d.reason, d.policy = pol.Policy == ipdesk.PolicyAlways, ipdesk.ReasonPolicy, pol
@@ -251,13 +274,9 @@ func (p *Plan) decide(room int64, m moment, withNow bool) decision {
 			return d
 		}
 	}
-	var o *ipdesk.Override
-	if m.idx >= 0 {
-		o = p.override[slot{room, m.day.date, p.periods[m.idx].Number}]
-	}
-	switch {
+	switch o := d.override; {
 	case o != nil:
-		d.blocked, d.reason, d.override = o.Blocked, ipdesk.ReasonOverride, o
+		d.blocked, d.reason = o.Blocked, ipdesk.ReasonOverride
 	case !m.day.school:
 		d.reason = ipdesk.ReasonClosed
 	case m.idx < 0 && m.before:
@@ -392,7 +411,7 @@ func (p *Plan) state(r *ipdesk.Location, m moment, ahead []moment) ipdesk.RoomSt
 		st.SetBy = d.policy.UpdatedBy
 	case d.now != nil:
 		st.SetBy = d.now.CreatedBy
-	case d.override != nil:
+	case d.reason == ipdesk.ReasonOverride:
 		st.SetBy = d.override.CreatedBy
 	}
 	st.Why = p.why(d, m)
@@ -486,7 +505,7 @@ func (p *Plan) LessonEnd(room int64, t time.Time) (end time.Time, ok bool) {
 		}
 		return m.day.ends[i], true
 	}
-	if l := p.lessons[slot{room, m.day.date, p.periods[i].Number}]; l != nil && m.day.school {
+	if l := p.lessons[slotOf(room, m.day.num, p.periods[i].Number)]; l != nil && m.day.school {
 		for j := i; j < len(p.periods) && p.periods[j].Number <= l.LastPeriod; j++ {
 			i = j
 		}
@@ -522,8 +541,8 @@ func (p *Plan) Preview(from, to ipdesk.Date, now time.Time) *ipdesk.SchedulePrev
 				if d.lesson != nil {
 					c.LessonID, c.Course, c.Teacher = d.lesson.ID, d.lesson.Course, d.lesson.Teacher
 				}
-				if o := p.override[slot{r.ID, dy.date, per.Number}]; o != nil {
-					c.OverrideID = o.ID
+				if d.override != nil {
+					c.OverrideID = d.override.ID
 				}
 				if n != nil && n.Start.Before(dy.ends[i]) && n.Until.After(dy.starts[i]) {
 					c.NowOverride = &n.Blocked

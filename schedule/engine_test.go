@@ -394,3 +394,12 @@ func BenchmarkStates(b *testing.B) {
 		}
 	}
 }
+
+func TestDayNumber(t *testing.T) {
+	epoch := date("2000-01-01")
+	for d := date("2000-01-01").AddDays(-800); d.Before(date("2199-12-31")); d = d.AddDays(13) {
+		if got, want := dayNumber(d), int32(epoch.DaysUntil(d)); got != want {
+			t.Fatalf("%s: %d, want %d", d, got, want)
+		}
+	}
+}
