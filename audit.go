@@ -24,6 +24,13 @@ const (
 	ObjectToken       = "token"
 	ObjectGroup       = "group"
 	ObjectGrant       = "grant"
+	// The timetable (see timetable.go).
+	ObjectPeriod      = "period"
+	ObjectHoliday     = "holiday"
+	ObjectLesson      = "lesson"
+	ObjectOverride    = "override"
+	ObjectNowOverride = "now_override"
+	ObjectRoomPolicy  = "room_policy"
 )
 
 // AuditEntry records one change: who made it, when, to what, and the object

@@ -12,4 +12,8 @@ type Store interface {
 	UserService
 	GroupService
 	SessionService
+	TimetableService
+	LessonService
+	OverrideService
+	LogbookService
 }

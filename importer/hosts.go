@@ -10,7 +10,6 @@ package importer
 import (
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -82,72 +81,18 @@ func (e LineError) Error() string {
 // "address" are required). It returns the good rows and a LineError for
 // every bad one.
 func ReadHostsCSV(r io.Reader) ([]Host, []LineError, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
-	header, err := cr.Read()
-	if errors.Is(err, io.EOF) {
-		return nil, nil, nil
-	} else if err != nil {
-		return nil, nil, fmt.Errorf("read the header row: %w", err)
-	}
-	col := map[string]int{}
-	for i, h := range header {
-		name := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
-		if !known(name) {
-			return nil, nil, fmt.Errorf("line 1: unknown column %q (known: %s)", h, strings.Join(HostColumns, ", "))
-		}
-		if _, dup := col[name]; dup {
-			return nil, nil, fmt.Errorf("line 1: column %q appears twice", name)
-		}
-		col[name] = i
-	}
-	for _, req := range []string{"space", "address"} {
-		if _, ok := col[req]; !ok {
-			return nil, nil, fmt.Errorf("line 1: the column %q is required", req)
-		}
-	}
 	var hosts []Host
-	var problems []LineError
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		line, _ := cr.FieldPos(0)
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			problems = append(problems, LineError{Line: pe.Line, Err: pe.Err.Error()})
-			if errors.Is(pe.Err, csv.ErrFieldCount) {
-				continue
-			}
-			return hosts, problems, nil // the rest of the file cannot be read reliably
-		} else if err != nil {
-			return nil, nil, err
-		}
-		get := func(name string) string {
-			if i, ok := col[name]; ok && i < len(rec) {
-				return unescapeCell(rec[i])
-			}
-			return ""
-		}
+	problems, err := readCSV(r, HostColumns, []string{"space", "address"}, func(line int, get func(string) string) *LineError {
 		h, lerr := parseHost(line, get)
-		if lerr != nil {
-			problems = append(problems, *lerr)
-			continue
+		if lerr == nil {
+			hosts = append(hosts, h)
 		}
-		hosts = append(hosts, h)
+		return lerr
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	return hosts, problems, nil
-}
-
-func known(name string) bool {
-	for _, c := range HostColumns {
-		if c == name {
-			return true
-		}
-	}
-	return false
 }
 
 // parseHost converts the cells of one row.

@@ -29,6 +29,10 @@
 //     0 (403 from squid) and lets a client at level 2 reach an origin
 //     server; after the level-0 host moves to level 1 and the change is
 //     applied (squid -k reconfigure), that client gets through too.
+//   - The timetable's room blocking, through the store, the switcher on a
+//     fake clock, package outputs and squid: a room with a lesson is
+//     refused (its computers by address and by name), opened at the end
+//     of the period, blocked again by an override, and opened "now".
 //   - A file the daemon's check refuses is never put into service: the run
 //     is "invalid" with the daemon's message, the live file stays
 //     byte-identical, and the daemon, made to read its files again, still

@@ -335,7 +335,15 @@ func TestEndToEnd(t *testing.T) {
 	expectDenied(t, sq.client0)
 	t.Logf("the plan made through the API is served %s after its last change", time.Since(created).Round(time.Millisecond))
 
-	// 2. A plain user sees the outputs and cannot change a host.
+	// 2. A user of a group that sees everything sees the outputs and
+	// cannot change a host.
+	var annaID float64
+	for _, u := range admin.call("GET", "/api/v1/users", nil, http.StatusOK)["results"].([]any) {
+		if u := u.(map[string]any); u["name"] == "anna" {
+			annaID = u["id"].(float64)
+		}
+	}
+	admin.call("POST", "/api/v1/groups", map[string]any{"name": "viewers", "view_all": true, "members": []float64{annaID}}, http.StatusCreated)
 	if v := anna.call("GET", "/api/v1/outputs?diff=false", nil, http.StatusOK); int(v["count"].(float64)) != len(outputNames) {
 		t.Errorf("the outputs a plain user sees: %v", v)
 	}

@@ -21,6 +21,8 @@ import (
 //     scope that has DHCP on, each with its hosts.
 //   - squid-levels takes, per level file, the hosts at that access level,
 //     whether or not they have a DHCP reservation.
+//   - squid-rooms takes the hosts located in the blocked rooms (or inside
+//     blocked locations), at any access level, and the locations.
 //   - The scope limits all of it to the target's spaces and prefixes.
 
 // isDHCP tells whether kind is a DHCP server's reservations.
@@ -55,6 +57,7 @@ func (s *Service) load(ctx context.Context, t *target) (*render.Input, error) {
 	}
 	in := &render.Input{}
 	dhcp := isDHCP(t.Kind)
+	rooms := t.Kind == apply.KindSquidRooms
 
 	var subnets map[int64]*ipdesk.Prefix
 	if dhcp {
@@ -69,6 +72,10 @@ func (s *Service) load(ctx context.Context, t *target) (*render.Input, error) {
 				}
 			}
 		}
+		if in.Locations, err = s.locations(ctx); err != nil {
+			return nil, err
+		}
+	} else if rooms {
 		if in.Locations, err = s.locations(ctx); err != nil {
 			return nil, err
 		}
@@ -87,7 +94,7 @@ func (s *Service) load(ctx context.Context, t *target) (*render.Input, error) {
 		f.Statuses = hostStatuses
 		if dhcp {
 			f.DHCP = true
-		} else {
+		} else if !rooms {
 			f.AccessLevel = ptr(t.level)
 		}
 		if err := s.store.ScanHosts(ctx, f, keep); err != nil {

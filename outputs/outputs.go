@@ -52,6 +52,9 @@ type Config struct {
 	Poll time.Duration
 	// Logger receives one line per run; nil means slog.Default().
 	Logger *slog.Logger
+	// Rooms tells the squid-rooms outputs which rooms are blocked; nil
+	// makes their renders fail.
+	Rooms RoomSource
 }
 
 // Service renders and applies the configured targets. Create it with New.
@@ -64,6 +67,7 @@ type Service struct {
 	sched   *apply.Scheduler
 	rec     *recorder
 	poll    time.Duration
+	rooms   RoomSource
 }
 
 // New checks specs and returns a service that applies their targets with
@@ -81,6 +85,7 @@ func New(store Store, specs []Spec, cfg Config) (*Service, error) {
 		byName:  make(map[string]*target, len(ts)),
 		groups:  make(map[string][]*target),
 		rec:     &recorder{store: store, last: map[string]recorded{}},
+		rooms:   cfg.Rooms,
 		poll:    cfg.Poll,
 	}
 	if s.poll < 0 {
@@ -187,13 +192,15 @@ func (s *Service) noteChanges(changes map[string]int64) {
 
 // affected maps the audited object types to the kinds of output they
 // feed: addresses, prefixes (DHCP flag, subnets) and spaces (scope) feed
-// all; locations only the comments of the DHCP files; access levels the
-// names in the squid lists.
+// all; locations the comments of the DHCP files and the rooms of the
+// blocked-room lists; access levels the names in the squid lists. The
+// blocked set itself changes with the timetable, whose switcher applies
+// the squid-rooms outputs by itself (ApplyRooms).
 var affected = map[string][]string{
 	ipdesk.ObjectAddress:     Kinds,
 	ipdesk.ObjectPrefix:      Kinds,
 	ipdesk.ObjectSpace:       Kinds,
-	ipdesk.ObjectLocation:    {apply.KindISCDHCP, apply.KindISCDHCP6, apply.KindKea, apply.KindDnsmasq},
+	ipdesk.ObjectLocation:    {apply.KindISCDHCP, apply.KindISCDHCP6, apply.KindKea, apply.KindDnsmasq, apply.KindSquidRooms},
 	ipdesk.ObjectAccessLevel: {apply.KindSquidLevels},
 }
 
@@ -391,6 +398,8 @@ func (s *Service) render(ctx context.Context, t *target) ([]byte, error) {
 		data, err = render.Dnsmasq(in)
 	case apply.KindSquidLevels:
 		data = render.SquidLevel(in, t.level)
+	case apply.KindSquidRooms:
+		data, err = s.renderRooms(ctx, t, in)
 	default:
 		err = fmt.Errorf("kind %q has no renderer", t.Kind)
 	}

@@ -15,7 +15,7 @@ import (
 )
 
 // Kinds are the target kinds a config file may name.
-var Kinds = []string{apply.KindISCDHCP, apply.KindISCDHCP6, apply.KindKea, apply.KindDnsmasq, apply.KindSquidLevels}
+var Kinds = []string{apply.KindISCDHCP, apply.KindISCDHCP6, apply.KindKea, apply.KindDnsmasq, apply.KindSquidLevels, apply.KindSquidRooms}
 
 // levelSuffix joins a squid-levels target's name and a level number into
 // the name of the output of that level: "proxy" and 1 give "proxy.level1".
@@ -37,6 +37,11 @@ const levelSuffix = ".level"
 // reloaded. All of them share the target's validate, reload, main_config,
 // timeout and scope, and "ipdesk apply NAME" applies them all. Hosts at a
 // level without a file are in no list.
+//
+// A squid-rooms target (the timetable's blocked rooms) has no path either
+// but "hosts_file" (the addresses of the hosts in blocked rooms) and
+// "names_file" (the host name patterns of blocked rooms), one or both; see
+// rooms.go.
 type Spec struct {
 	Name       string   `json:"name"`
 	Kind       string   `json:"kind"`
@@ -57,6 +62,9 @@ type Spec struct {
 	// LevelFiles maps access level numbers to list files (squid-levels
 	// only).
 	LevelFiles map[string]string `json:"level_files"`
+	// HostsFile and NamesFile are the lists of a squid-rooms target.
+	HostsFile string `json:"hosts_file"`
+	NamesFile string `json:"names_file"`
 }
 
 // scope selects the addresses that feed a target.
@@ -70,6 +78,7 @@ type target struct {
 	apply.Target
 	group string // the Spec's name
 	level int    // the access level of a squid-levels output
+	list  string // the list of a squid-rooms output: roomsHosts or roomsNames
 	scope scope
 	// covered is the newest audit entry before the latest render of an
 	// apply began: the changes up to it are in that render.
@@ -111,6 +120,12 @@ func (sp *Spec) targets() ([]*target, error) {
 		Reload:     slices.Clone(sp.Reload),
 		MainConfig: sp.MainConfig,
 		Timeout:    timeout,
+	}
+	if sp.Kind == apply.KindSquidRooms {
+		return sp.roomTargets(base, sc)
+	}
+	if sp.HostsFile != "" || sp.NamesFile != "" {
+		return nil, specError(name, "hosts_file", "hosts_file and names_file are only for kind %s", apply.KindSquidRooms)
 	}
 	if sp.Kind != apply.KindSquidLevels {
 		if len(sp.LevelFiles) > 0 {

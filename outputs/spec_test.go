@@ -32,7 +32,8 @@ func TestSpecs(t *testing.T) {
 		{"no name", good(func(s *Spec) { s.Name = "" }), "name", "target name is required"},
 		{"bad name", good(func(s *Spec) { s.Name = "dhcp/d" }), "name", `target name "dhcp/d"`},
 		{"bad kind", good(func(s *Spec) { s.Kind = "bind" }), "kind", `target "dhcpd": kind "bind" is not one of isc-dhcp, isc-dhcp6, kea, dnsmasq, squid-levels`},
-		{"rooms not here", good(func(s *Spec) { s.Kind = apply.KindSquidRooms }), "kind", `kind "squid-rooms"`},
+		{"rooms without lists", good(func(s *Spec) { s.Kind = apply.KindSquidRooms }), "path", `target "dhcpd": kind squid-rooms writes two lists: give them in hosts_file and names_file, not in path`},
+		{"rooms lists elsewhere", good(func(s *Spec) { s.HostsFile = "/var/lib/ipdesk/blocked.txt" }), "hosts_file", "hosts_file and names_file are only for kind squid-rooms"},
 		{"relative path", good(func(s *Spec) { s.Path = "dhcpd.hosts" }), "path", `target "dhcpd": path "dhcpd.hosts" is not an absolute path`},
 		{"no path", good(func(s *Spec) { s.Path = "" }), "path", `target "dhcpd": path is required`},
 		{"main without main_config", good(func(s *Spec) { s.MainConfig = "" }), "validate", "main_config is empty"},
@@ -110,8 +111,9 @@ func TestKindsAffectedBy(t *testing.T) {
 		{[]string{ipdesk.ObjectAddress}, Kinds},
 		{[]string{ipdesk.ObjectUser, ipdesk.ObjectToken}, nil},
 		{[]string{ipdesk.ObjectAccessLevel}, []string{apply.KindSquidLevels}},
-		{[]string{ipdesk.ObjectLocation}, []string{apply.KindISCDHCP, apply.KindISCDHCP6, apply.KindKea, apply.KindDnsmasq}},
-		{[]string{ipdesk.ObjectAccessLevel, ipdesk.ObjectLocation}, []string{apply.KindSquidLevels, apply.KindISCDHCP, apply.KindISCDHCP6, apply.KindKea, apply.KindDnsmasq}},
+		{[]string{ipdesk.ObjectLocation}, []string{apply.KindISCDHCP, apply.KindISCDHCP6, apply.KindKea, apply.KindDnsmasq, apply.KindSquidRooms}},
+		{[]string{ipdesk.ObjectAccessLevel, ipdesk.ObjectLocation}, []string{apply.KindSquidLevels, apply.KindISCDHCP, apply.KindISCDHCP6, apply.KindKea, apply.KindDnsmasq, apply.KindSquidRooms}},
+		{[]string{ipdesk.ObjectLesson, ipdesk.ObjectOverride}, nil}, // the timetable's switcher applies those
 	} {
 		if got := KindsAffectedBy(tc.types); !slices.Equal(got, tc.want) {
 			t.Errorf("%v: %v, want %v", tc.types, got, tc.want)

@@ -257,6 +257,22 @@ func (s *Server) authorize(ctx context.Context, act action, obj object) error {
 			return nil
 		}
 		return forbidden(u, act, "users (administrators only)")
+	case ipdesk.ObjectPeriod, ipdesk.ObjectHoliday, ipdesk.ObjectLesson:
+		// The bell schedule, holidays and lessons are the school's plan:
+		// every user sees it, administrators change it.
+		if act == actRead {
+			return nil
+		}
+		return forbidden(u, act, "the timetable (administrators only; teachers override single periods)")
+	case objectRoomState, objectLogbook, ipdesk.ObjectOverride, ipdesk.ObjectNowOverride:
+		if act == actRead {
+			return nil // the occupancy view and the logbook are for everyone
+		}
+	case ipdesk.ObjectRoomPolicy:
+		if act == actRead {
+			return nil
+		}
+		return s.mayLocationID(ctx, obj.ID, ipdesk.RightEdit)
 	case objectOutput, objectApplyRun:
 		if act == actRead && p.ViewAll {
 			return nil

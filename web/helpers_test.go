@@ -74,8 +74,9 @@ func newEnvOn(t testing.TB, dsn string) *testEnv {
 }
 
 // newEnvWith is newEnvOn with the config outputs that outputs makes for
-// the database (none when outputs is nil).
-func newEnvWith(t testing.TB, dsn string, outputs func(db *sqldb.DB) Outputs) *testEnv {
+// the database (none when outputs is nil); each of more may set further
+// options.
+func newEnvWith(t testing.TB, dsn string, outputs func(db *sqldb.DB) Outputs, more ...func(db *sqldb.DB, o *Options)) *testEnv {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqldb.Open(ctx, dsn)
@@ -99,6 +100,9 @@ func newEnvWith(t testing.TB, dsn string, outputs func(db *sqldb.DB) Outputs) *t
 	opts := Options{Logger: logger}
 	if outputs != nil {
 		opts.Outputs = outputs(db)
+	}
+	for _, f := range more {
+		f(db, &opts)
 	}
 	e.srv = NewServer(db, opts)
 	e.h = e.srv.Handler()

@@ -162,6 +162,8 @@ func (g *schemaGen) operation(rt *route) obj {
 		responses["503"] = obj{"description": "the database does not answer", "content": obj{"text/plain": obj{"schema": obj{"type": "string"}}}}
 	case replyDocument:
 		responses[code] = obj{"description": "the document", "content": obj{"application/json": obj{"schema": obj{"type": "object"}}}}
+	case replyCSV:
+		responses[code] = obj{"description": "CSV with a header row", "content": obj{"text/csv": obj{"schema": obj{"type": "string"}}}}
 	case replyObject:
 		r := obj{"description": "the object", "content": obj{"application/json": obj{"schema": g.schema(rt.reply.typ)}}}
 		if rt.reply.etag {
@@ -189,7 +191,7 @@ func (g *schemaGen) operation(rt *route) obj {
 		if rt.act != actPublic {
 			responses["401"] = errorResponseRef(http.StatusUnauthorized)
 		}
-		if rt.act == actWrite {
+		if rt.act == actWrite || rt.act == actOverride {
 			responses["403"] = errorResponseRef(http.StatusForbidden)
 			responses["409"] = errorResponseRef(http.StatusConflict)
 		}
@@ -228,6 +230,8 @@ func paramSchema(p param) obj {
 		return obj{"type": "string", "enum": p.enum}
 	case ptPrefixRef:
 		return obj{"oneOf": []obj{{"type": "integer", "minimum": 0}, {"type": "string", "format": "cidr"}}}
+	case ptDate:
+		return obj{"type": "string", "format": "date"}
 	}
 	return obj{"type": "string"}
 }
@@ -251,6 +255,8 @@ var enumValues = map[reflect.Type][]string{
 	reflect.TypeFor[ipdesk.LocationKind]():  {string(ipdesk.LocationSite), string(ipdesk.LocationBuilding), string(ipdesk.LocationRoom)},
 	reflect.TypeFor[ipdesk.AddressStatus](): {string(ipdesk.StatusActive), string(ipdesk.StatusReserved), string(ipdesk.StatusDeprecated)},
 	reflect.TypeFor[ipdesk.ApplyStatus]():   applyStatuses(),
+	reflect.TypeFor[ipdesk.RoomPolicy]():    {string(ipdesk.PolicyTimetable), string(ipdesk.PolicyNever), string(ipdesk.PolicyAlways)},
+	reflect.TypeFor[ipdesk.StateReason]():   stateReasons(),
 }
 
 func schemaName(t reflect.Type) string {
@@ -276,6 +282,10 @@ func (g *schemaGen) schema(t reflect.Type) obj {
 		return obj{"type": "string", "format": "date-time"}
 	case reflect.TypeFor[json.RawMessage]():
 		return obj{"description": "any JSON value"}
+	case reflect.TypeFor[ipdesk.Date]():
+		return obj{"type": "string", "format": "date", "description": "a day, YYYY-MM-DD"}
+	case reflect.TypeFor[ipdesk.TimeOfDay]():
+		return obj{"type": "string", "pattern": "^([01]?[0-9]|2[0-3]):[0-5][0-9]$|^24:00$", "description": "a wall-clock time HH:MM in the school's time zone"}
 	}
 	if vs, ok := enumValues[t]; ok {
 		return obj{"type": "string", "enum": vs}

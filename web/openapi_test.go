@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -168,6 +169,8 @@ func sampleValue(p param) string {
 		return "2020-01-01T00:00:00Z"
 	case ptEnum:
 		return p.enum[0]
+	case ptDate:
+		return "2026-03-02"
 	}
 	return "x"
 }
@@ -185,6 +188,7 @@ func TestOpenAPIMatchesAnswers(t *testing.T) {
 	e.must(http.StatusCreated, "POST", "/api/v1/locations", e.admin, map[string]any{"kind": "site", "name": "Main"}, nil)
 	e.must(http.StatusOK, "POST", "/api/v1/apply", e.admin, nil, nil)
 	e.must(http.StatusCreated, "POST", "/api/v1/grants", e.admin, map[string]any{"group_id": 1, "object_type": "space", "object_id": sp, "right": "view"}, nil)
+	room := seedTimetable(t, e)
 	doc, _ := fetchOpenAPI(t, e)
 
 	for _, rt := range e.srv.routes {
@@ -196,6 +200,9 @@ func TestOpenAPIMatchesAnswers(t *testing.T) {
 			id := "1"
 			if strings.Contains(rt.path, "available-prefixes") {
 				id = "2" // the container
+			}
+			if strings.HasPrefix(rt.path, "/api/v1/rooms/") {
+				id = strconv.FormatInt(room, 10)
 			}
 			concrete = strings.ReplaceAll(concrete, "{"+name+"}", id)
 		}

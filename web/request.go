@@ -181,6 +181,12 @@ func parseParam(d param, v string) (any, error) {
 			return nil, bad("one of " + strings.Join(d.enum, ", "))
 		}
 		return v, nil
+	case ptDate:
+		dt, err := ipdesk.ParseDate(d.name, v)
+		if err != nil {
+			return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, d.name, "query parameter %s", ipdesk.ErrorMessage(err))
+		}
+		return dt, nil
 	}
 	panic(fmt.Sprintf("web: parameter %s has unknown type %d", d.name, d.typ))
 }
@@ -236,6 +242,8 @@ func (p *params) prefix(name string) *netip.Prefix { return lookupAs[netip.Prefi
 func (p *params) mac(name string) *ipdesk.MAC { return lookupAs[ipdesk.MAC](p, name, ptMAC) }
 
 func (p *params) time(name string) *time.Time { return lookupAs[time.Time](p, name, ptTime) }
+
+func (p *params) date(name string) *ipdesk.Date { return lookupAs[ipdesk.Date](p, name, ptDate) }
 
 // prefixRef returns the prefix id or the CIDR given for name.
 func (p *params) prefixRef(name string) (*int64, *netip.Prefix) {
@@ -382,7 +390,9 @@ func (b *bodySpec) accepted() []string {
 // fieldDecodeError explains why the member name did not decode into a t.
 func fieldDecodeError(name string, t reflect.Type, raw json.RawMessage, err error) error {
 	var de *ipdesk.Error
-	if errors.As(err, &de) {
+	if errors.As(err, &de) && de.Field == "" {
+		return ipdesk.FieldErrorf(ipdesk.EINVALID, name, "field %q: %s", name, de.Message)
+	} else if de != nil {
 		return ipdesk.FieldErrorf(ipdesk.EINVALID, name, "%s", de.Message)
 	}
 	var te *json.UnmarshalTypeError
@@ -406,6 +416,10 @@ func jsonTypeName(t reflect.Type) string {
 		return "a MAC address (a string like \"aa:bb:cc:dd:ee:ff\")"
 	case reflect.TypeFor[time.Time]():
 		return "an RFC 3339 time"
+	case reflect.TypeFor[ipdesk.Date]():
+		return "a date (a string like \"2026-03-02\")"
+	case reflect.TypeFor[ipdesk.TimeOfDay]():
+		return "a time of day (a string like \"08:00\")"
 	}
 	switch t.Kind() {
 	case reflect.String:

@@ -64,6 +64,7 @@ const (
 	ptTime                // an RFC 3339 time
 	ptEnum                // one of param.enum
 	ptPrefixRef           // a prefix id or a CIDR prefix
+	ptDate                // a day, YYYY-MM-DD
 )
 
 // param declares a query parameter.
@@ -94,6 +95,7 @@ const (
 	replyWindow                    // {"offset", "limit", "results": [typ…]}
 	replyText                      // text/plain
 	replyDocument                  // an arbitrary JSON document
+	replyCSV                       // text/csv
 )
 
 // replySpec declares a successful answer.
@@ -169,7 +171,7 @@ func (s *Server) apiRoutes() []*route {
 // routeTable lists the routes.
 func (s *Server) routeTable() []*route {
 	cascade := qp("cascade", ptBool, "also delete everything inside")
-	return []*route{
+	return append([]*route{
 		{method: "GET", path: "/healthz", op: "health", tag: "system", summary: "Check that the server and its database answer",
 			act: actPublic, reply: replySpec{kind: replyText, status: http.StatusOK}, h: s.health},
 		{method: "GET", path: "/api/v1/openapi.json", op: "getOpenAPI", tag: "system", summary: "This API's OpenAPI 3.1 document",
@@ -351,7 +353,7 @@ func (s *Server) routeTable() []*route {
 				qp("until", ptTime, "runs started before this time (RFC 3339)"),
 			},
 			reply: list[ipdesk.ApplyRun](), h: s.listApplyRuns},
-	}
+	}, s.timetableRoutes()...)
 }
 
 // apiHandler wraps a route's handler: it authenticates the caller, checks

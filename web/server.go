@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"ipdesk"
+	"ipdesk/schedule"
 )
 
 // Default limits of the HTTP server. A slow or stalled client cannot hold a
@@ -59,17 +60,22 @@ type Options struct {
 	// Location is the time zone dates and times are shown in; nil means
 	// time.Local.
 	Location *time.Location
+	// Timetable computes the rooms' states; nil means one on the store
+	// with the default settings (the server's time zone, Monday to
+	// Friday).
+	Timetable *schedule.Planner
 }
 
 // Server serves ipdesk over HTTP. Create it with NewServer; use Handler in
 // tests and ListenAndServe or Serve in production.
 type Server struct {
-	store   ipdesk.Store
-	outputs Outputs // nil without configured outputs
-	log     *slog.Logger
-	maxBody int64
-	now     func() time.Time
-	loc     *time.Location
+	store     ipdesk.Store
+	outputs   Outputs // nil without configured outputs
+	timetable *schedule.Planner
+	log       *slog.Logger
+	maxBody   int64
+	now       func() time.Time
+	loc       *time.Location
 
 	sessionLimits ipdesk.SessionLimits
 	secureCookies bool
@@ -121,6 +127,9 @@ func NewServer(store ipdesk.Store, opts Options) *Server {
 		s.sessionLimits.Absolute = DefaultSessionAbsolute
 	}
 	s.secureCookies = opts.SecureCookies
+	if s.timetable = opts.Timetable; s.timetable == nil {
+		s.timetable = schedule.NewPlanner(store, schedule.Settings{Location: s.loc}, nil)
+	}
 	s.routes = s.apiRoutes()
 	for _, rt := range s.routes {
 		s.handle(rt.pattern(), s.apiHandler(rt))

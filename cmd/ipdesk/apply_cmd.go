@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"ipdesk"
+	"ipdesk/schedule"
 )
 
 // applyOutputs runs "ipdesk apply [TARGET] [--dry-run]": it applies the
@@ -38,6 +39,10 @@ func (m *Main) applyOutputs(ctx context.Context, args []string) error {
 	if _, err := c.outputsConfig(); err != nil {
 		return err
 	}
+	settings, err := c.scheduleSettings()
+	if err != nil {
+		return err
+	}
 	if len(c.Targets) == 0 {
 		return errors.New(`no targets are configured: add "targets" to the config file (see "Config outputs" in the README)`)
 	}
@@ -46,7 +51,8 @@ func (m *Main) applyOutputs(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	svc, err := c.outputs(db, c.logger(m.Stderr))
+	// The blocked rooms are those of the timetable now.
+	svc, err := c.outputs(db, c.logger(m.Stderr), schedule.NewPlanner(db, settings, nil))
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,8 @@ import (
 
 	"ipdesk"
 	"ipdesk/importer"
+	"ipdesk/outputs"
+	"ipdesk/schedule"
 	"ipdesk/sqldb"
 	"ipdesk/web"
 )
@@ -100,6 +102,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	opts.Logger = log
+	settings, err := c.scheduleSettings()
+	if err != nil {
+		return err
+	}
 	db, err := m.open(ctx, c)
 	if err != nil {
 		return err
@@ -108,18 +114,33 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err := m.bootstrapAdmin(ctx, db); err != nil {
 		return err
 	}
-	svc, err := c.outputs(db, log)
+	// The timetable's switcher tells the squid-rooms outputs which rooms
+	// are blocked and applies them when the set changes.
+	var sw *schedule.Switcher
+	svc, err := c.outputs(db, log, outputs.RoomSourceFunc(func(ctx context.Context) ([]int64, error) { return sw.BlockedRooms(ctx) }))
 	if err != nil {
 		return err
 	}
+	swc := schedule.SwitcherConfig{Settings: settings, Logger: log}
+	if svc != nil && svc.HasRooms() {
+		swc.Apply = svc.ApplyRooms
+	}
+	sw = schedule.NewSwitcher(db, swc)
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Listen, err)
 	}
+	opts.Timetable = sw.Planner()
+	// Committed changes mark the outputs dirty and wake the switcher; the
+	// scheduler applies until the server has shut down, finishing applies
+	// in flight.
+	db.OnCommit = func(objectTypes []string) {
+		if svc != nil {
+			svc.Changed(objectTypes)
+		}
+		sw.Changed(objectTypes)
+	}
 	if svc != nil {
-		// Committed changes mark the outputs dirty; the scheduler applies
-		// them until the server has shut down, finishing applies in flight.
-		db.OnCommit = svc.Changed
 		opts.Outputs = svc
 		actx, stop := context.WithCancel(context.WithoutCancel(ctx))
 		done := make(chan error, 1)
@@ -132,6 +153,15 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		}()
 		log.Info("config outputs", "outputs", strings.Join(svc.Names(), ", "))
 	}
+	sctx, stopSwitcher := context.WithCancel(context.WithoutCancel(ctx))
+	swDone := make(chan error, 1)
+	go func() { swDone <- sw.Run(sctx) }()
+	defer func() {
+		stopSwitcher()
+		if err := <-swDone; err != nil {
+			log.Error("timetable switcher", "error", err)
+		}
+	}()
 	srv := web.NewServer(db, opts)
 	log.Info("ipdesk listening", "addr", "http://"+ln.Addr().String(), "db", redact(c.DB))
 	if m.Ready != nil {
@@ -316,15 +346,11 @@ func (m *Main) importHosts(ctx context.Context, args []string) error {
 	if len(pos) != 1 {
 		return errors.New("import hosts takes one file (.csv or .json; - for CSV on standard input)")
 	}
-	var r io.Reader = m.Stdin
-	if pos[0] != "-" {
-		f, err := os.Open(pos[0])
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		r = f
+	r, err := m.input(pos[0])
+	if err != nil {
+		return err
 	}
+	defer r.Close()
 	var hosts []importer.Host
 	var problems []importer.LineError
 	if strings.EqualFold(filepath.Ext(pos[0]), ".json") {

@@ -37,6 +37,8 @@ type Config struct {
 	TimeZone string `json:"time_zone"`
 	// Web tunes the sign-in sessions of the web UI.
 	Web WebConfig `json:"web"`
+	// Timetable is the school calendar of the room blocking.
+	Timetable TimetableConfig `json:"timetable"`
 }
 
 // WebConfig tunes the web UI's sessions; durations as Go durations ("2h").
@@ -55,7 +57,7 @@ type WebConfig struct {
 func (c Config) webOptions() (web.Options, error) {
 	var o web.Options
 	loc, err := time.LoadLocation(c.TimeZone)
-	if err != nil {
+	if err != nil || c.TimeZone == "Local" {
 		return o, fmt.Errorf("config file: time_zone %q is not a known time zone such as \"Europe/Berlin\"", c.TimeZone)
 	}
 	o.Location = loc
@@ -167,13 +169,15 @@ func (c Config) outputsConfig() (outputs.Config, error) {
 }
 
 // outputs returns the service that applies the targets with data from
-// store, or nil when no targets are configured.
-func (c Config) outputs(store outputs.Store, log *slog.Logger) (*outputs.Service, error) {
+// store, or nil when no targets are configured; rooms tells the
+// squid-rooms targets which rooms are blocked.
+func (c Config) outputs(store outputs.Store, log *slog.Logger, rooms outputs.RoomSource) (*outputs.Service, error) {
 	cfg, err := c.outputsConfig()
 	if err != nil || len(c.Targets) == 0 {
 		return nil, err
 	}
 	cfg.Logger = log
+	cfg.Rooms = rooms
 	s, err := outputs.New(store, c.Targets, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("config file: targets: %s", ipdesk.ErrorMessage(err))

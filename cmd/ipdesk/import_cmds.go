@@ -5,7 +5,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"net/netip"
+	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -66,20 +68,8 @@ func (m *Main) importAndReport(ctx context.Context, db *sqldb.DB, in importSet) 
 	for _, w := range res.Warnings {
 		warnings = append(warnings, at(rows[w.Row-1], "", w.Message))
 	}
-	sortLineErrors(warnings)
-	for _, w := range warnings {
-		msg := w.Err
-		if w.Field != "" {
-			msg = w.Field + ": " + msg
-		}
-		fmt.Fprintf(m.Stderr, "%s: warning: %s\n", w.Pos(), msg)
-	}
-	if len(problems) > 0 {
-		sortLineErrors(problems)
-		for _, p := range problems {
-			fmt.Fprintln(m.Stderr, p.Error())
-		}
-		return fmt.Errorf("%d problems; nothing was imported", len(problems))
+	if err := m.report(warnings, problems); err != nil {
+		return err
 	}
 	verb := "imported"
 	if in.dryRun {
@@ -90,6 +80,37 @@ func (m *Main) importAndReport(ctx context.Context, db *sqldb.DB, in importSet) 
 	}
 	fmt.Fprintf(m.Stdout, "%s %d hosts: %d created, %d updated, %d unchanged%s\n", verb, len(addrs), res.Created, res.Updated, len(addrs)-res.Created-res.Updated, in.note)
 	return nil
+}
+
+// report writes the warnings and problems of an import to standard
+// error, each sorted by file and line, and returns an error when there
+// are problems.
+func (m *Main) report(warnings, problems []importer.LineError) error {
+	sortLineErrors(warnings)
+	for _, w := range warnings {
+		msg := w.Err
+		if w.Field != "" {
+			msg = w.Field + ": " + msg
+		}
+		fmt.Fprintf(m.Stderr, "%s: warning: %s\n", w.Pos(), msg)
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	sortLineErrors(problems)
+	for _, p := range problems {
+		fmt.Fprintln(m.Stderr, p.Error())
+	}
+	return fmt.Errorf("%d problems; nothing was imported", len(problems))
+}
+
+// input opens the file an import reads: standard input for "-". The
+// caller closes it.
+func (m *Main) input(name string) (io.ReadCloser, error) {
+	if name == "-" {
+		return io.NopCloser(m.Stdin), nil
+	}
+	return os.Open(name)
 }
 
 // sortLineErrors sorts problems by file and line, keeping the order of

@@ -9,6 +9,9 @@
 //	ipdesk import dhcpd|dnsmasq FILE  import the reservations of a DHCP server
 //	ipdesk export hosts               write all hosts as CSV or JSON
 //	ipdesk apply [TARGET]             apply the config outputs now (--dry-run: show the change)
+//	ipdesk import lessons FILE        import lessons from a CSV or iCalendar file
+//	ipdesk periods [set N=HH:MM-HH:MM …]  show or set the bell schedule
+//	ipdesk holidays [add|delete]      list, add or delete holidays and closed days
 package main
 
 import (
@@ -66,6 +69,9 @@ commands:
   import dhcpd|dnsmasq FILE   import a DHCP server's reservations (--space NAME; --levels proxy1=FILE,…; --dry-run)
   export hosts                write every host as CSV (--format json for JSON)
   apply [TARGET]              write, check and reload the config outputs now (--dry-run: show the change)
+  import lessons FILE         import lessons from .csv or .ics (--dry-run; --replace; --ignore-unknown-rooms)
+  periods [set N=HH:MM-HH:MM …]  show the bell schedule, or replace it
+  holidays [add NAME FIRST [LAST] | delete ID]  list, add or delete holidays and closed days
 
 Every command takes --db, --config and --log-level; "ipdesk COMMAND -h" lists them.
 `
@@ -91,6 +97,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.migrate(ctx, rest)
 	case "apply":
 		return m.applyOutputs(ctx, rest)
+	case "periods":
+		return m.periods(ctx, rest)
+	case "holidays":
+		return m.holidays(ctx, rest)
 	case "user":
 		s, r, err := sub()
 		if err != nil {
@@ -123,6 +133,9 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		}
 		if s == "dnsmasq" {
 			return m.importDnsmasq(ctx, r)
+		}
+		if s == "lessons" {
+			return m.importLessons(ctx, r)
 		}
 	case "export":
 		s, r, err := sub()
