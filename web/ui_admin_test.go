@@ -633,17 +633,17 @@ func TestAuditDiff(t *testing.T) {
 			{Name: "tags", Before: `["x"]`, InBefore: true, Changed: true}}},
 		{"update", ipdesk.ActionUpdate, `{"id":1,"name":"a","members":[1, 2],"gone":true}`, `{"id":1,"name":"b","members":[1,2],"new":null}`, []auditField{
 			{Name: "id", Before: "1", After: "1", InBefore: true, InAfter: true},
-			{Name: "name", Before: "a", After: "b", InBefore: true, InAfter: true, Changed: true},
+			{Name: "name", Before: "a", After: "b", InBefore: true, InAfter: true, Changed: true, Highlight: true},
 			{Name: "members", Before: "[1,2]", After: "[1,2]", InBefore: true, InAfter: true},
 			{Name: "gone", Before: "true", InBefore: true, NotRecorded: true},
-			{Name: "new", InAfter: true, Changed: true}}},
+			{Name: "new", InAfter: true, Changed: true, Highlight: true}}},
 		{"password", ipdesk.ActionUpdate, `{"id":1,"name":"a"}`, `{"id":1,"password":"changed","secret_hash":"x"}`, []auditField{
 			{Name: "id", Before: "1", After: "1", InBefore: true, InAfter: true},
 			{Name: "name", Before: "a", InBefore: true, NotRecorded: true},
-			{Name: "password", InAfter: true, Changed: true, Secret: true},
-			{Name: "secret_hash", InAfter: true, Changed: true, Secret: true}}},
+			{Name: "password", InAfter: true, Changed: true, Highlight: true, Secret: true},
+			{Name: "secret_hash", InAfter: true, Changed: true, Highlight: true, Secret: true}}},
 		{"not objects", ipdesk.ActionUpdate, `"a"`, `"b"`, []auditField{
-			{Before: "a", After: "b", InBefore: true, InAfter: true, Changed: true}}},
+			{Before: "a", After: "b", InBefore: true, InAfter: true, Changed: true, Highlight: true}}},
 	} {
 		got := auditDiff(c.action, []byte(c.before), []byte(c.after))
 		if !slices.Equal(got, c.want) {
@@ -897,8 +897,11 @@ func TestHelpLanguages(t *testing.T) {
 	section := regexp.MustCompile(`<h2 id="([a-z-]+)"`)
 	var first []string
 	for _, lang := range i18n.Languages {
-		r := e.page("/help", c, "Cookie", "ipdesk_lang="+lang)
-		// The reader has no language of their own: the cookie decides.
+		l := lang
+		if _, err := e.db.UpdateUser(context.Background(), e.userID("reader"), ipdesk.UserUpdate{Language: &l}); err != nil {
+			t.Fatal(err)
+		}
+		r := e.page("/help", c)
 		if r.code != http.StatusOK {
 			t.Fatalf("help in %s: %d", lang, r.code)
 		}
@@ -920,11 +923,59 @@ func TestHelpLanguages(t *testing.T) {
 		for _, want := range []string{
 			fmt.Sprint(ipdesk.MinPasswordLen), fmt.Sprint(int(apply.DefaultQuiet / time.Second)), fmt.Sprint(int(apply.DefaultMaxDelay / time.Second)),
 			"aa:bb:cc:dd:ee:ff", "AA-BB-CC-DD-EE-FF", "aabb.ccdd.eeff", "aabbccddeeff", "/api/v1/openapi.json", "isc-dhcp", "squid-levels",
-			`href="#outputs"`,
+			`href="#outputs"`, map[string]string{"en": "2 hours", "de": "2 Stunden", "ru": "2 часа"}[lang],
 		} {
 			if !strings.Contains(string(r.body), want) {
 				t.Errorf("help in %s lacks %q", lang, want)
 			}
+		}
+	}
+}
+
+// TestAuditTimes: time filters are read in the server's time zone, and
+// times inside audited objects are shown in it.
+func TestAuditTimes(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip("no time zone data:", err)
+	}
+	s := &Server{loc: berlin}
+	for _, c := range []struct {
+		in       string
+		endOfDay bool
+		want     string // RFC 3339 in UTC; "" for an error
+	}{
+		{"2026-03-01", false, "2026-02-28T23:00:00Z"},
+		{"2026-03-01", true, "2026-03-01T23:00:00Z"},
+		{"01.03.2026", true, "2026-03-01T23:00:00Z"},
+		{"2026-07-01T08:30", false, "2026-07-01T06:30:00Z"},
+		{"2026-07-01 08:30", true, "2026-07-01T06:30:00Z"},
+		{"2026-07-01 08:30:15", false, "2026-07-01T06:30:15Z"},
+		{"01.07.2026 08:30", false, "2026-07-01T06:30:00Z"},
+		{"2026-07-01T08:30:00+02:00", false, "2026-07-01T06:30:00Z"},
+		{"2026-02-30", false, ""},
+		{"tomorrow", false, ""},
+		{"2026-07-01T25:00", false, ""},
+	} {
+		got, err := s.parseLocalTime("since", c.in, c.endOfDay)
+		switch {
+		case c.want == "" && err == nil:
+			t.Errorf("parseLocalTime(%q) = %v, want an error", c.in, got)
+		case c.want == "" && (ipdesk.ErrorField(err) != "since" || !strings.Contains(ipdesk.ErrorMessage(err), c.in)):
+			t.Errorf("parseLocalTime(%q): error %v should name the field and quote the value", c.in, err)
+		case c.want != "" && (err != nil || got.UTC().Format(time.RFC3339) != c.want):
+			t.Errorf("parseLocalTime(%q, %v) = %v, %v; want %s", c.in, c.endOfDay, got, err, c.want)
+		}
+	}
+	for in, want := range map[string]string{
+		"2026-03-01T07:00:00.123456Z": "2026-03-01 08:00:00",
+		"2026-07-01T06:30:00Z":        "2026-07-01 08:30:00",
+		"2026-07-01":                  "2026-07-01",
+		"room 2026-07-01T06:30:00Z":   "room 2026-07-01T06:30:00Z",
+		"":                            "",
+	} {
+		if got := s.localTimeText(in); got != want {
+			t.Errorf("localTimeText(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

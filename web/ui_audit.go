@@ -47,6 +47,9 @@ type auditField struct {
 	Before, After     string
 	InBefore, InAfter bool
 	Changed           bool
+	// Highlight marks a field an update changed (a create or a delete
+	// concerns every field alike).
+	Highlight bool
 	// NotRecorded marks a field the entry has no value after the change
 	// for.
 	NotRecorded bool
@@ -92,7 +95,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) error {
 	d.Whole = d.CanViewAll()
 	d.Pages = navOf(r, p, n)
 	for _, e := range entries {
-		d.Entries = append(d.Entries, auditRowOf(cat, e))
+		d.Entries = append(d.Entries, s.auditRowOf(cat, e))
 	}
 	s.render(w, r, http.StatusOK, "audit", d)
 	return nil
@@ -160,6 +163,19 @@ func (s *Server) parseLocalTime(field, v string, endOfDay bool) (*time.Time, err
 	return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, field, "%s %q is not a date (2026-03-01) or a date and time (2026-03-01T08:30)", field, clipValue(v))
 }
 
+// localTimeText returns v in the server's time zone, to the second, when
+// it is an RFC 3339 time, else v.
+func (s *Server) localTimeText(v string) string {
+	if len(v) < 20 || v[4] != '-' || v[10] != 'T' {
+		return v
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return v
+	}
+	return t.In(s.loc).Format("2006-01-02 15:04:05")
+}
+
 // isIdentifier tells whether v looks like an object type: lower-case
 // letters and underscores.
 func isIdentifier(v string) bool {
@@ -174,9 +190,14 @@ func isIdentifier(v string) bool {
 	return true
 }
 
-// auditRowOf returns an entry with its field-by-field change.
-func auditRowOf(cat *i18n.Catalog, e *ipdesk.AuditEntry) auditRow {
+// auditRowOf returns an entry with its field-by-field change; times in
+// the documents are shown in the server's time zone.
+func (s *Server) auditRowOf(cat *i18n.Catalog, e *ipdesk.AuditEntry) auditRow {
 	row := auditRow{Entry: e, TypeLabel: e.ObjectType, Fields: auditDiff(e.Action, e.Before, e.After)}
+	for i := range row.Fields {
+		f := &row.Fields[i]
+		f.Before, f.After = s.localTimeText(f.Before), s.localTimeText(f.After)
+	}
 	if k := "object." + e.ObjectType; cat.Has(k) {
 		row.TypeLabel = cat.T(k)
 	}
@@ -217,7 +238,7 @@ func auditDiff(action string, before, after json.RawMessage) []auditField {
 	if bVals == nil && aVals == nil {
 		// Not objects: compare the documents whole.
 		b, a := valueText(before), valueText(after)
-		return []auditField{{Name: "", Before: b, After: a, InBefore: !isNull(before), InAfter: !isNull(after), Changed: b != a}}
+		return []auditField{{Name: "", Before: b, After: a, InBefore: !isNull(before), InAfter: !isNull(after), Changed: b != a, Highlight: b != a && action == ipdesk.ActionUpdate}}
 	}
 	out := make([]auditField, 0, len(names))
 	for _, n := range names {
@@ -235,6 +256,7 @@ func auditDiff(action string, before, after json.RawMessage) []auditField {
 		if !f.Secret {
 			f.Before, f.After = valueText(bv), valueText(av)
 		}
+		f.Highlight = f.Changed && action == ipdesk.ActionUpdate
 		out = append(out, f)
 	}
 	return out

@@ -17,6 +17,7 @@ type helpData struct {
 	SessionAbsolute string
 	FreeFailures    int
 	MaxLoginDelay   string
+	LoginForget     string
 	MaxTokens       int
 	MaxLevel        int
 	DefaultLevels   []ipdesk.AccessLevel
@@ -32,6 +33,7 @@ func (s *Server) helpPage(w http.ResponseWriter, r *http.Request) error {
 		SessionAbsolute: spell(cat, s.sessionLimits.Absolute),
 		FreeFailures:    loginFreeFailures,
 		MaxLoginDelay:   spell(cat, loginMaxDelay),
+		LoginForget:     spell(cat, loginForget),
 		MaxTokens:       ipdesk.MaxTokensPerUser,
 		MaxLevel:        ipdesk.MaxAccessLevel,
 		DefaultLevels:   ipdesk.DefaultAccessLevels,
