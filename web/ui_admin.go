@@ -109,6 +109,25 @@ func navOf(r *http.Request, p ipdesk.Page, total int) pageNav {
 	return pageNav{Offset: p.Offset, Limit: p.Limit, Total: total, Query: r.URL.Query()}
 }
 
+// startForm begins a form handler: the actor of r must be allowed to do
+// act to obj (see authorize), then the form is read.
+func (s *Server) startForm(w http.ResponseWriter, r *http.Request, act action, obj object) error {
+	if err := s.authorize(r.Context(), act, obj); err != nil {
+		return err
+	}
+	return s.parseForm(w, r)
+}
+
+// startFormOn is startForm on the object of type objectType that the
+// path's {id} names; it returns the id.
+func (s *Server) startFormOn(w http.ResponseWriter, r *http.Request, act action, objectType string) (int64, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, err
+	}
+	return id, s.startForm(w, r, act, object{Type: objectType, ID: id})
+}
+
 // checked tells whether a checkbox of a POSTed form is ticked.
 func checked(r *http.Request, name string) bool { return r.PostForm.Has(name) }
 

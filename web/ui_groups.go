@@ -118,10 +118,7 @@ func readGroupForm(r *http.Request) groupForm {
 
 func (s *Server) createGroupSubmit(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	if err := s.authorize(ctx, actWrite, object{Type: ipdesk.ObjectGroup}); err != nil {
-		return err
-	}
-	if err := s.parseForm(w, r); err != nil {
+	if err := s.startForm(w, r, actWrite, object{Type: ipdesk.ObjectGroup}); err != nil {
 		return err
 	}
 	f := readGroupForm(r)
@@ -266,14 +263,8 @@ func locationChoices(locs []*ipdesk.Location) []locationChoice {
 
 func (s *Server) updateGroupSubmit(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	id, err := pathID(r, "id")
+	id, err := s.startFormOn(w, r, actWrite, ipdesk.ObjectGroup)
 	if err != nil {
-		return err
-	}
-	if err := s.authorize(ctx, actWrite, object{Type: ipdesk.ObjectGroup, ID: id}); err != nil {
-		return err
-	}
-	if err := s.parseForm(w, r); err != nil {
 		return err
 	}
 	f := readGroupForm(r)
@@ -298,14 +289,8 @@ func (s *Server) updateGroupSubmit(w http.ResponseWriter, r *http.Request) error
 
 func (s *Server) deleteGroupSubmit(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	id, err := pathID(r, "id")
+	id, err := s.startFormOn(w, r, actWrite, ipdesk.ObjectGroup)
 	if err != nil {
-		return err
-	}
-	if err := s.authorize(ctx, actWrite, object{Type: ipdesk.ObjectGroup, ID: id}); err != nil {
-		return err
-	}
-	if err := s.parseForm(w, r); err != nil {
 		return err
 	}
 	g, err := s.store.FindGroupByID(ctx, id)
@@ -329,14 +314,8 @@ func (s *Server) deleteGroupSubmit(w http.ResponseWriter, r *http.Request) error
 
 func (s *Server) addMemberSubmit(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	id, err := pathID(r, "id")
+	id, err := s.startFormOn(w, r, actWrite, ipdesk.ObjectGroup)
 	if err != nil {
-		return err
-	}
-	if err := s.authorize(ctx, actWrite, object{Type: ipdesk.ObjectGroup, ID: id}); err != nil {
-		return err
-	}
-	if err := s.parseForm(w, r); err != nil {
 		return err
 	}
 	name := formValue(r, "user")
@@ -393,10 +372,7 @@ func (s *Server) addGrantSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.authorize(ctx, actWrite, object{Type: ipdesk.ObjectGrant}); err != nil {
-		return err
-	}
-	if err := s.parseForm(w, r); err != nil {
+	if err := s.startForm(w, r, actWrite, object{Type: ipdesk.ObjectGrant}); err != nil {
 		return err
 	}
 	f := grantForm{ObjectType: formValue(r, "object_type"), Prefix: formValue(r, "prefix"), Right: formValue(r, "right")}

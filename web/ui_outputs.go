@@ -171,10 +171,7 @@ func fmtDuration(d time.Duration) string {
 // must be reloaded.
 func (s *Server) applySubmit(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	if err := s.authorize(ctx, actWrite, object{Type: objectOutput}); err != nil {
-		return err
-	}
-	if err := s.parseForm(w, r); err != nil {
+	if err := s.startForm(w, r, actWrite, object{Type: objectOutput}); err != nil {
 		return err
 	}
 	if s.outputs == nil {

@@ -65,10 +65,7 @@ func (s *Server) showSettings(w http.ResponseWriter, r *http.Request, status int
 // updateSettingsSubmit changes the user's own full name and language.
 func (s *Server) updateSettingsSubmit(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	if err := s.authorize(ctx, actRead, object{Type: objectMe}); err != nil {
-		return err
-	}
-	if err := s.parseForm(w, r); err != nil {
+	if err := s.startForm(w, r, actRead, object{Type: objectMe}); err != nil {
 		return err
 	}
 	me := ipdesk.ActorFromContext(ctx)
@@ -104,10 +101,7 @@ func (s *Server) updateSettingsSubmit(w http.ResponseWriter, r *http.Request) er
 // is needed, the new one twice; the user's other sessions end.
 func (s *Server) changePasswordSubmit(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	if err := s.authorize(ctx, actRead, object{Type: objectMe}); err != nil {
-		return err
-	}
-	if err := s.parseForm(w, r); err != nil {
+	if err := s.startForm(w, r, actRead, object{Type: objectMe}); err != nil {
 		return err
 	}
 	next := r.PostFormValue("new")
@@ -130,10 +124,7 @@ func (s *Server) changePasswordSubmit(w http.ResponseWriter, r *http.Request) er
 // page that answers the form (never in a redirect or a cookie).
 func (s *Server) createTokenSubmit(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	if err := s.authorize(ctx, actRead, object{Type: objectMe}); err != nil {
-		return err
-	}
-	if err := s.parseForm(w, r); err != nil {
+	if err := s.startForm(w, r, actRead, object{Type: objectMe}); err != nil {
 		return err
 	}
 	me := ipdesk.ActorFromContext(ctx)

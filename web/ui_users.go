@@ -99,10 +99,7 @@ func (s *Server) showUsers(w http.ResponseWriter, r *http.Request, status int, f
 
 func (s *Server) createUserSubmit(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	if err := s.authorize(ctx, actWrite, object{Type: ipdesk.ObjectUser}); err != nil {
-		return err
-	}
-	if err := s.parseForm(w, r); err != nil {
+	if err := s.startForm(w, r, actWrite, object{Type: ipdesk.ObjectUser}); err != nil {
 		return err
 	}
 	f := userForm{Name: formValue(r, "name"), FullName: formValue(r, "full_name"), Language: formValue(r, "language"), Admin: checked(r, "admin")}
@@ -179,14 +176,8 @@ func (s *Server) showUser(w http.ResponseWriter, r *http.Request, status int, se
 
 func (s *Server) updateUserSubmit(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	id, err := pathID(r, "id")
+	id, err := s.startFormOn(w, r, actWrite, ipdesk.ObjectUser)
 	if err != nil {
-		return err
-	}
-	if err := s.authorize(ctx, actWrite, object{Type: ipdesk.ObjectUser, ID: id}); err != nil {
-		return err
-	}
-	if err := s.parseForm(w, r); err != nil {
 		return err
 	}
 	f := userForm{FullName: formValue(r, "full_name"), Language: formValue(r, "language")}
@@ -222,14 +213,8 @@ func (s *Server) updateUserSubmit(w http.ResponseWriter, r *http.Request) error 
 
 func (s *Server) setUserPasswordSubmit(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	id, err := pathID(r, "id")
+	id, err := s.startFormOn(w, r, actWrite, ipdesk.ObjectUser)
 	if err != nil {
-		return err
-	}
-	if err := s.authorize(ctx, actWrite, object{Type: ipdesk.ObjectUser, ID: id}); err != nil {
-		return err
-	}
-	if err := s.parseForm(w, r); err != nil {
 		return err
 	}
 	pw := r.PostFormValue("password")
@@ -275,10 +260,7 @@ func (s *Server) userGroupSubmit(w http.ResponseWriter, r *http.Request, add boo
 	if err != nil {
 		return err
 	}
-	if err := s.authorize(ctx, actWrite, object{Type: ipdesk.ObjectGroup}); err != nil {
-		return err
-	}
-	if err := s.parseForm(w, r); err != nil {
+	if err := s.startForm(w, r, actWrite, object{Type: ipdesk.ObjectGroup}); err != nil {
 		return err
 	}
 	var group int64
