@@ -144,10 +144,10 @@ func formID(r *http.Request, field string) (int64, error) {
 	return n, nil
 }
 
-// formVersion reads the hidden version field of an edit form, so that a
+// versionField reads the hidden version field of an edit form, so that a
 // change made by someone else since the form was shown is refused (412)
 // instead of overwritten.
-func formVersion(r *http.Request) (*int64, error) {
+func versionField(r *http.Request) (*int64, error) {
 	return optionalInt("version", formValue(r, "version"))
 }
 

@@ -21,8 +21,8 @@ import (
 // Stored cross-site scripting payloads: one that closes an attribute or
 // element and opens a script, one that adds an event handler.
 const (
-	xssTag  = `"><script>alert(1)</script>`
-	xssAttr = `" onmouseover=x`
+	payloadTag  = `"><script>alert(1)</script>`
+	payloadAttr = `" onmouseover=x`
 )
 
 // wantEscaped fails when a payload appears unescaped in a page.
@@ -189,25 +189,25 @@ func TestUsersUI(t *testing.T) {
 		// A short password: the form comes back with the error beside
 		// the password and the typed name and full name.
 		before := e.auditTotal()
-		r = e.form("POST", "/users", c, url.Values{"name": {"anna" + xssAttr}, "full_name": {xssTag}, "password": {"password123"}, "language": {"de"}})
+		r = e.form("POST", "/users", c, url.Values{"name": {"anna" + payloadAttr}, "full_name": {payloadTag}, "password": {"password123"}, "language": {"de"}})
 		if r.code != http.StatusBadRequest {
 			t.Fatalf("bad user name: %d", r.code)
 		}
 		wantIn(t, "bad user name", r, `id="u-name-error"`, "user names have no blanks", `aria-invalid="true"`, "&#34;&gt;&lt;script&gt;")
-		wantEscaped(t, "bad user name", r.body, xssTag, xssAttr)
-		r = e.form("POST", "/users", c, url.Values{"name": {"anna"}, "full_name": {xssTag}, "password": {"short"}, "language": {"de"}})
+		wantEscaped(t, "bad user name", r.body, payloadTag, payloadAttr)
+		r = e.form("POST", "/users", c, url.Values{"name": {"anna"}, "full_name": {payloadTag}, "password": {"short"}, "language": {"de"}})
 		if r.code != http.StatusBadRequest {
 			t.Fatalf("short password: %d", r.code)
 		}
 		wantIn(t, "short password", r, `id="u-password-error"`, "password has 5 characters", `value="anna"`, `<option value="de" selected>`)
-		wantEscaped(t, "short password", r.body, xssTag)
-		r = e.form("POST", "/users", c, url.Values{"name": {"anna"}, "full_name": {xssTag}, "password": {"password123"}, "language": {"xx"}})
+		wantEscaped(t, "short password", r.body, payloadTag)
+		r = e.form("POST", "/users", c, url.Values{"name": {"anna"}, "full_name": {payloadTag}, "password": {"password123"}, "language": {"xx"}})
 		wantIn(t, "bad language", r, `id="u-language-error"`, `language &#34;xx&#34;`)
 		if e.auditTotal() != before {
 			t.Fatal("a refused user was stored")
 		}
 
-		r = e.form("POST", "/users", c, url.Values{"name": {"anna"}, "full_name": {xssTag}, "password": {"password123"}, "language": {"de"}})
+		r = e.form("POST", "/users", c, url.Values{"name": {"anna"}, "full_name": {payloadTag}, "password": {"password123"}, "language": {"de"}})
 		if r.code != http.StatusSeeOther {
 			t.Fatalf("create user: %d %s", r.code, r.body)
 		}
@@ -216,14 +216,14 @@ func TestUsersUI(t *testing.T) {
 			t.Fatalf("after create: Location %q", loc)
 		}
 		u, _ := e.db.FindUserByID(context.Background(), anna)
-		if u.FullName != xssTag || u.Language != "de" || u.Admin {
+		if u.FullName != payloadTag || u.Language != "de" || u.Admin {
 			t.Fatalf("stored user %+v", u)
 		}
 		r = e.page(path("/users/%d", anna), c)
 		if r.code != http.StatusOK {
 			t.Fatalf("user page: %d", r.code)
 		}
-		wantEscaped(t, "user page", r.body, xssTag)
+		wantEscaped(t, "user page", r.body, payloadTag)
 		wantIn(t, "user page", r, `name="flags"`, `id="e-admin"`)
 
 		// A name taken: the conflict is shown, nothing stored.
@@ -297,7 +297,7 @@ func TestUsersUI(t *testing.T) {
 		e.login("reader", "new password 1")
 
 		// Groups from the user's page.
-		g := &ipdesk.Group{Name: "teachers" + xssTag}
+		g := &ipdesk.Group{Name: "teachers" + payloadTag}
 		if err := e.db.CreateGroup(ipdesk.NewContextWithActor(context.Background(), u), g); err != nil {
 			t.Fatal(err)
 		}
@@ -307,7 +307,7 @@ func TestUsersUI(t *testing.T) {
 		}
 		r = e.page(path("/users/%d", anna), c)
 		wantIn(t, "user's groups", r, path(`action="/users/%d/groups/%d/remove"`, anna, g.ID))
-		wantEscaped(t, "user's groups", r.body, xssTag)
+		wantEscaped(t, "user's groups", r.body, payloadTag)
 		r = e.form("POST", path("/users/%d/groups", anna), c, url.Values{"group": {"999"}})
 		if r.code != http.StatusBadRequest {
 			t.Fatalf("unknown group: %d", r.code)
@@ -357,19 +357,19 @@ func TestGroupsUI(t *testing.T) {
 		}
 		wantIn(t, "group list", r, ">readers</a>", `action="/groups"`)
 
-		name, desc := "Lehrer"+xssTag, "room "+xssAttr
+		name, desc := "Lehrer"+payloadTag, "room "+payloadAttr
 		r = e.form("POST", "/groups", c, url.Values{"name": {"readers"}, "description": {desc}})
 		if r.code != http.StatusConflict {
 			t.Fatalf("taken group name: %d", r.code)
 		}
 		wantIn(t, "taken group name", r, "is taken by group")
-		wantEscaped(t, "taken group name", r.body, xssAttr)
+		wantEscaped(t, "taken group name", r.body, payloadAttr)
 		r = e.form("POST", "/groups", c, url.Values{"name": {name + "\nsecond line"}, "description": {desc}})
 		if r.code != http.StatusBadRequest {
 			t.Fatalf("bad group name: %d", r.code)
 		}
 		wantIn(t, "bad group name", r, `id="g-name-error"`)
-		wantEscaped(t, "bad group name", r.body, xssTag, xssAttr)
+		wantEscaped(t, "bad group name", r.body, payloadTag, payloadAttr)
 
 		r = e.form("POST", "/groups", c, url.Values{"name": {name}, "description": {desc}, "view_all": {"1"}, "helpdesk": {"1"}})
 		if r.code != http.StatusSeeOther {
@@ -390,18 +390,18 @@ func TestGroupsUI(t *testing.T) {
 		if r.code != http.StatusOK {
 			t.Fatalf("group page: %d %s", r.code, r.body)
 		}
-		wantEscaped(t, "group page", r.body, xssTag, xssAttr)
+		wantEscaped(t, "group page", r.body, payloadTag, payloadAttr)
 		for _, p := range []string{"/groups", "/audit"} {
-			wantEscaped(t, p, e.page(p, c).body, xssTag, xssAttr)
+			wantEscaped(t, p, e.page(p, c).body, payloadTag, payloadAttr)
 		}
 
 		// Members by name.
-		r = e.form("POST", gp+"/members", c, url.Values{"user": {"nobody" + xssTag}})
+		r = e.form("POST", gp+"/members", c, url.Values{"user": {"nobody" + payloadTag}})
 		if r.code != http.StatusBadRequest {
 			t.Fatalf("unknown member: %d", r.code)
 		}
 		wantIn(t, "unknown member", r, `id="m-user-error"`, "does not exist")
-		wantEscaped(t, "unknown member", r.body, xssTag)
+		wantEscaped(t, "unknown member", r.body, payloadTag)
 		if r := e.form("POST", gp+"/members", c, url.Values{"user": {"reader"}}); r.code != http.StatusSeeOther {
 			t.Fatalf("add member: %d %s", r.code, r.body)
 		}
@@ -419,12 +419,12 @@ func TestGroupsUI(t *testing.T) {
 			field string
 			msg   string
 		}{
-			{url.Values{"object_type": {"prefix"}, "space_id": {fmt.Sprint(sp)}, "prefix": {"10.20.0.0/33" + xssTag}, "right": {"view"}}, "gr-prefix-error", "is not a CIDR prefix"},
+			{url.Values{"object_type": {"prefix"}, "space_id": {fmt.Sprint(sp)}, "prefix": {"10.20.0.0/33" + payloadTag}, "right": {"view"}}, "gr-prefix-error", "is not a CIDR prefix"},
 			{url.Values{"object_type": {"prefix"}, "space_id": {fmt.Sprint(sp)}, "prefix": {"10.20.1.5/16"}, "right": {"view"}}, "gr-prefix-error", "has host bits set"},
 			{url.Values{"object_type": {"prefix"}, "space_id": {fmt.Sprint(sp)}, "prefix": {"10.21.0.0/16"}, "right": {"view"}}, "gr-prefix-error", "does not exist in space"},
 			{url.Values{"object_type": {"space"}, "space_id": {"9999"}, "right": {"view"}}, "gr-space-error", "space 9999 does not exist"},
-			{url.Values{"object_type": {"space"}, "space_id": {fmt.Sprint(sp)}, "right": {"override"}}, "", "right override is granted on locations"},
-			{url.Values{"object_type": {"space"}, "space_id": {fmt.Sprint(sp)}, "right": {"own" + xssAttr}}, "", "is not one of view, edit, override"},
+			{url.Values{"object_type": {"space"}, "space_id": {fmt.Sprint(sp)}, "right": {"override"}}, "gr-right-error", "right override is granted on locations"},
+			{url.Values{"object_type": {"space"}, "space_id": {fmt.Sprint(sp)}, "right": {"own" + payloadAttr}}, "gr-right-error", "is not one of view, edit, override"},
 			{url.Values{"object_type": {"host"}, "right": {"view"}}, "gr-type-error", "is not one of space, prefix, location"},
 		} {
 			r := e.form("POST", gp+"/grants", c, bad.form)
@@ -436,7 +436,7 @@ func TestGroupsUI(t *testing.T) {
 				wantIn(t, "grant "+bad.msg, r, `id="`+bad.field+`"`)
 			}
 			wantIn(t, "grant "+bad.msg, r, bad.msg)
-			wantEscaped(t, "grant "+bad.msg, r.body, xssTag, xssAttr)
+			wantEscaped(t, "grant "+bad.msg, r.body, payloadTag, payloadAttr)
 		}
 		if e.auditTotal() != before {
 			t.Fatal("a refused grant was stored")
@@ -524,8 +524,8 @@ func TestAuditUI(t *testing.T) {
 		w := newPermWorld(t, e)
 		c := w.login("admin", "password123")
 		var sp ipdesk.Space
-		w.must(http.StatusCreated, "POST", "/api/v1/spaces", w.admin, map[string]any{"name": "xss", "description": xssTag}, &sp)
-		w.must(http.StatusOK, "PATCH", path("/api/v1/spaces/%d", sp.ID), w.admin, map[string]any{"description": "plain " + xssAttr}, nil)
+		w.must(http.StatusCreated, "POST", "/api/v1/spaces", w.admin, map[string]any{"name": "xss", "description": payloadTag}, &sp)
+		w.must(http.StatusOK, "PATCH", path("/api/v1/spaces/%d", sp.ID), w.admin, map[string]any{"description": "plain " + payloadAttr}, nil)
 		for i := range 15 {
 			w.must(http.StatusOK, "PATCH", path("/api/v1/spaces/%d", w.spaceB), w.admin, map[string]any{"description": fmt.Sprint("v", i)}, nil)
 		}
@@ -537,7 +537,7 @@ func TestAuditUI(t *testing.T) {
 		if r.code != http.StatusOK {
 			t.Fatalf("audit: %d %s", r.code, r.body)
 		}
-		wantEscaped(t, "audit", r.body, xssTag, xssAttr)
+		wantEscaped(t, "audit", r.body, payloadTag, payloadAttr)
 		body := string(r.body)
 		if n := strings.Count(body, `<tr id="entry-`); n != 2 {
 			t.Fatalf("%d entries for the space, want 2", n)
@@ -578,17 +578,17 @@ func TestAuditUI(t *testing.T) {
 			t.Errorf("space entries until an hour ago: %d, want 0", n)
 		}
 		for _, bad := range []struct{ q, id, msg string }{
-			{"since=yesterday" + url.QueryEscape(xssTag), "f-since-error", "is not a date"},
+			{"since=yesterday" + url.QueryEscape(payloadTag), "f-since-error", "is not a date"},
 			{"since=2026-03-02&until=2026-03-01", "f-until-error", "is not after since"},
 			{"object_id=abc", "f-id-error", "is not an id"},
-			{"object_type=" + url.QueryEscape(xssAttr), "f-type-error", "is not an object type"},
+			{"object_type=" + url.QueryEscape(payloadAttr), "f-type-error", "is not an object type"},
 		} {
 			r := w.page("/audit?"+bad.q, c)
 			if r.code != http.StatusBadRequest {
 				t.Errorf("audit?%s: %d", bad.q, r.code)
 			}
 			wantIn(t, "audit?"+bad.q, r, `id="`+bad.id+`"`, bad.msg)
-			wantEscaped(t, "audit?"+bad.q, r.body, xssTag, xssAttr)
+			wantEscaped(t, "audit?"+bad.q, r.body, payloadTag, payloadAttr)
 		}
 		if r := w.page("/audit?offset=-1", c); r.code != http.StatusBadRequest {
 			t.Errorf("offset=-1: %d", r.code)
@@ -696,7 +696,7 @@ func TestOutputsUI(t *testing.T) {
 
 	started := time.Date(2026, 3, 2, 7, 45, 0, 0, time.UTC)
 	fail := &ipdesk.ApplyRun{Target: "dhcpd", Kind: "isc-dhcp", Path: "/etc/dhcp/ipdesk.hosts", Started: started, Duration: 912 * time.Millisecond,
-		Status: ipdesk.ApplyInvalid, Message: "dhcpd: line 4: " + xssTag + " unexpected", Actor: "system"}
+		Status: ipdesk.ApplyInvalid, Message: "dhcpd: line 4: " + payloadTag + " unexpected", Actor: "system"}
 	ok := &ipdesk.ApplyRun{Target: "proxy.level1", Kind: "squid-levels", Path: "/etc/squid/proxy1", Started: started, Duration: 30 * time.Millisecond, Status: ipdesk.ApplyApplied, Actor: "admin"}
 	since := started.Add(-time.Minute)
 	fake := &fakeOutputs{
@@ -706,9 +706,9 @@ func TestOutputsUI(t *testing.T) {
 			{Name: "proxy.level2", Group: "proxy", Kind: "squid-levels", Path: "/etc/squid/proxy2", PendingReload: true},
 		},
 		diffs: map[string]*ipdesk.OutputDiff{
-			"dhcpd":        {Changed: true, Bytes: 120, Added: 1, Removed: 1, Text: "@@ -1,2 +1,2 @@\n host a {\n-  fixed-address 10.0.0.1;\n+  fixed-address 10.0.0.2; # " + xssAttr + "\n"},
+			"dhcpd":        {Changed: true, Bytes: 120, Added: 1, Removed: 1, Text: "@@ -1,2 +1,2 @@\n host a {\n-  fixed-address 10.0.0.1;\n+  fixed-address 10.0.0.2; # " + payloadAttr + "\n"},
 			"proxy.level1": {Bytes: 10},
-			"proxy.level2": {Error: "space \"x\" does not exist " + xssTag},
+			"proxy.level2": {Error: "space \"x\" does not exist " + payloadTag},
 		},
 		runs: []*ipdesk.ApplyRun{ok, fail},
 	}
@@ -728,7 +728,7 @@ func TestOutputsUI(t *testing.T) {
 	if r.code != http.StatusOK {
 		t.Fatalf("reader's outputs: %d %s", r.code, r.body)
 	}
-	wantEscaped(t, "outputs", r.body, xssTag, xssAttr)
+	wantEscaped(t, "outputs", r.body, payloadTag, payloadAttr)
 	wantIn(t, "outputs", r, `id="target-dhcpd"`, `id="target-proxy"`, `id="proxy.level2"`, "/etc/dhcp/ipdesk.hosts",
 		"changes pending", "reload pending", "refused by the daemon&#39;s check", "912ms", "dhcpd: line 4: &#34;&gt;&lt;script&gt;",
 		`<span class="d-del"><span class="sr">removed: </span>-  fixed-address 10.0.0.1;</span>`,
@@ -789,19 +789,19 @@ func TestSettingsUI(t *testing.T) {
 		me, _ := e.db.FindUserByName(context.Background(), "reader")
 
 		// Name and language: the page speaks German afterwards.
-		r = e.form("POST", "/settings", c, url.Values{"version": {fmt.Sprint(me.Version)}, "full_name": {"Rita " + xssTag}, "language": {"de"}})
+		r = e.form("POST", "/settings", c, url.Values{"version": {fmt.Sprint(me.Version)}, "full_name": {"Rita " + payloadTag}, "language": {"de"}})
 		if r.code != http.StatusSeeOther {
 			t.Fatalf("save settings: %d %s", r.code, r.body)
 		}
 		r = e.page("/settings", c)
 		wantIn(t, "German settings", r, `<html lang="de">`, "Einstellungen", `<option value="de" selected>`)
-		wantEscaped(t, "settings", r.body, xssTag)
-		r = e.form("POST", "/settings", c, url.Values{"full_name": {strings.Repeat("x", 101) + xssAttr}, "language": {"de"}})
+		wantEscaped(t, "settings", r.body, payloadTag)
+		r = e.form("POST", "/settings", c, url.Values{"full_name": {strings.Repeat("x", 101) + payloadAttr}, "language": {"de"}})
 		if r.code != http.StatusBadRequest {
 			t.Fatalf("long name: %d", r.code)
 		}
 		wantIn(t, "long name", r, `id="s-full-error"`, "at most 100")
-		wantEscaped(t, "long name", r.body, xssAttr)
+		wantEscaped(t, "long name", r.body, payloadAttr)
 		e.form("POST", "/settings", c, url.Values{"full_name": {"Rita"}, "language": {"en"}})
 
 		// The password: the current one must be right and the new one
@@ -835,7 +835,7 @@ func TestSettingsUI(t *testing.T) {
 		}
 
 		// Tokens: the secret once, then the list; revoking stops it.
-		r = e.form("POST", "/settings/tokens", c, url.Values{"description": {"backup " + xssTag}})
+		r = e.form("POST", "/settings/tokens", c, url.Values{"description": {"backup " + payloadTag}})
 		if r.code != http.StatusOK {
 			t.Fatalf("create token: %d %s", r.code, r.body)
 		}
@@ -844,7 +844,7 @@ func TestSettingsUI(t *testing.T) {
 			t.Fatalf("no secret shown: %s", r.body)
 		}
 		secret := string(m[1])
-		wantEscaped(t, "new token", r.body, xssTag)
+		wantEscaped(t, "new token", r.body, payloadTag)
 		if r.header.Get("Cache-Control") != "no-store" {
 			t.Errorf("the page with the secret may be cached: %q", r.header.Get("Cache-Control"))
 		}

@@ -269,7 +269,7 @@ func (s *Server) updateGroupSubmit(w http.ResponseWriter, r *http.Request) error
 	}
 	f := readGroupForm(r)
 	upd := ipdesk.GroupUpdate{Name: &f.Name, Description: &f.Description, CreateSpaces: &f.CreateSpaces, ViewAll: &f.ViewAll, Helpdesk: &f.Helpdesk}
-	if upd.Version, err = formVersion(r); err == nil {
+	if upd.Version, err = versionField(r); err == nil {
 		_, err = s.store.UpdateGroup(ctx, id, upd)
 	}
 	if err != nil {
@@ -297,7 +297,7 @@ func (s *Server) deleteGroupSubmit(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	version, err := formVersion(r)
+	version, err := versionField(r)
 	if err == nil {
 		err = s.store.DeleteGroup(ctx, id, ipdesk.DeleteOptions{Cascade: true, Version: version})
 	}

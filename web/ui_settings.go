@@ -72,7 +72,7 @@ func (s *Server) updateSettingsSubmit(w http.ResponseWriter, r *http.Request) er
 	f := userForm{Name: me.Name, FullName: formValue(r, "full_name"), Language: formValue(r, "language")}
 	upd := ipdesk.UserUpdate{FullName: &f.FullName, Language: &f.Language}
 	var err error
-	if upd.Version, err = formVersion(r); err == nil {
+	if upd.Version, err = versionField(r); err == nil {
 		_, err = s.store.UpdateUser(ctx, me.ID, upd)
 	}
 	if err != nil {

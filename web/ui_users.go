@@ -188,7 +188,7 @@ func (s *Server) updateUserSubmit(w http.ResponseWriter, r *http.Request) error 
 		f.Admin, f.Disabled = checked(r, "admin"), checked(r, "disabled")
 		upd.Admin, upd.Disabled = &f.Admin, &f.Disabled
 	}
-	if upd.Version, err = formVersion(r); err == nil {
+	if upd.Version, err = versionField(r); err == nil {
 		if err = checkSelfUpdate(ctx, id, upd); err == nil {
 			_, err = s.store.UpdateUser(ctx, id, upd)
 		}
