@@ -128,6 +128,17 @@ func (s *Server) startFormOn(w http.ResponseWriter, r *http.Request, act action,
 	return id, s.startForm(w, r, act, object{Type: objectType, ID: id})
 }
 
+// formPage is base for a page that also answers its forms: a form shown
+// again with its errors answers a POST to another path, so the language
+// switch must lead back to the page itself.
+func (s *Server) formPage(w http.ResponseWriter, r *http.Request, title, nav, path string) page {
+	p := s.base(w, r, title, nav)
+	if r.Method != http.MethodGet {
+		p.Path = path
+	}
+	return p
+}
+
 // checked tells whether a checkbox of a POSTed form is ticked.
 func checked(r *http.Request, name string) bool { return r.PostForm.Has(name) }
 

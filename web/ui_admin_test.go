@@ -1014,3 +1014,17 @@ func BenchmarkAuditPage(b *testing.B) {
 		})
 	}
 }
+
+// TestFormPageLanguageSwitch: a form shown again after a POST lets the
+// language switch lead back to its page, not to the path it was sent to.
+func TestFormPageLanguageSwitch(t *testing.T) {
+	e := newEnv(t)
+	c := e.login("admin", "password123")
+	reader := e.userID("reader")
+	r := e.form("POST", path("/users/%d/password", reader), c, url.Values{"password": {"x"}, "password2": {"y"}})
+	wantIn(t, "password form", r, path(`name="back" value="/users/%d"`, reader))
+	r = e.form("POST", "/settings/tokens", c, url.Values{"description": {"t"}})
+	wantIn(t, "new token", r, `name="back" value="/settings"`)
+	r = e.page("/users?offset=0", c)
+	wantIn(t, "user list", r, `name="back" value="/users?offset=0"`)
+}

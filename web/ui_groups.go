@@ -105,7 +105,7 @@ func (s *Server) showGroups(w http.ResponseWriter, r *http.Request, status int, 
 	if err != nil {
 		return err
 	}
-	d := groupsData{page: s.base(w, r, s.catalog(r).T("groups.title"), "accounts"), Groups: groups, Pages: navOf(r, p, n), New: f}
+	d := groupsData{page: s.formPage(w, r, s.catalog(r).T("groups.title"), "accounts", "/groups"), Groups: groups, Pages: navOf(r, p, n), New: f}
 	s.render(w, r, status, "groups", d)
 	return nil
 }
@@ -161,7 +161,7 @@ func (s *Server) showGroup(w http.ResponseWriter, r *http.Request, status int, s
 		return err
 	}
 	d := &groupData{
-		page:       s.base(w, r, g.Name, "accounts"),
+		page:       s.formPage(w, r, g.Name, "accounts", groupPath(id)),
 		Group:      g,
 		Edit:       groupForm{Name: g.Name, Description: g.Description, CreateSpaces: g.CreateSpaces, ViewAll: g.ViewAll, Helpdesk: g.Helpdesk, Version: g.Version, Errors: fieldErrors{}},
 		GrantForm:  grantForm{ObjectType: ipdesk.ObjectSpace, Right: string(ipdesk.RightView)},

@@ -52,7 +52,7 @@ func (s *Server) showSettings(w http.ResponseWriter, r *http.Request, status int
 		return err
 	}
 	d := &settingsData{
-		page:    s.base(w, r, s.catalog(r).T("settings.title"), "settings"),
+		page:    s.formPage(w, r, s.catalog(r).T("settings.title"), "settings", "/settings"),
 		Profile: userForm{Name: me.Name, FullName: me.FullName, Language: me.Language, Admin: me.Admin, Version: me.Version, Errors: fieldErrors{}},
 		Tokens:  tokens,
 		Groups:  groups,

@@ -92,7 +92,7 @@ func (s *Server) showUsers(w http.ResponseWriter, r *http.Request, status int, f
 	if err != nil {
 		return err
 	}
-	d := usersData{page: s.base(w, r, s.catalog(r).T("users.title"), "accounts"), Users: users, Pages: navOf(r, p, n), New: f}
+	d := usersData{page: s.formPage(w, r, s.catalog(r).T("users.title"), "accounts", "/users"), Users: users, Pages: navOf(r, p, n), New: f}
 	s.render(w, r, status, "users", d)
 	return nil
 }
@@ -157,7 +157,7 @@ func (s *Server) showUser(w http.ResponseWriter, r *http.Request, status int, se
 		return err
 	}
 	d := &userData{
-		page:    s.base(w, r, u.Name, "accounts"),
+		page:    s.formPage(w, r, u.Name, "accounts", "/users/"+strconv.FormatInt(id, 10)),
 		Subject: u,
 		Self:    id == ipdesk.ActorFromContext(ctx).ID,
 		Edit:    userForm{Name: u.Name, FullName: u.FullName, Language: u.Language, Admin: u.Admin, Disabled: u.Disabled, Version: u.Version, Errors: fieldErrors{}},
