@@ -105,4 +105,13 @@ type UserService interface {
 	// FindUserByToken returns the enabled user a token secret belongs to,
 	// or EUNAUTHORIZED.
 	FindUserByToken(ctx context.Context, secret string) (*User, error)
+	// FindTokens returns the API tokens of a user, the newest first
+	// (never their secrets).
+	FindTokens(ctx context.Context, userID int64) ([]*Token, error)
+	// DeleteToken revokes token id of user userID at once; a token of
+	// another user is ENOTFOUND.
+	DeleteToken(ctx context.Context, userID, id int64) error
 }
+
+// MaxTokensPerUser bounds the API tokens one user may hold.
+const MaxTokensPerUser = 100

@@ -87,7 +87,7 @@ func (db *DB) FindAuditEntries(ctx context.Context, f ipdesk.AuditFilter) ([]*ip
 		}
 		lim := a
 		q := "SELECT id, time, actor, action, object_type, object_id, before_json, after_json FROM audit_log" + cond +
-			" ORDER BY id DESC LIMIT " + lim.add(f.Limit) + " OFFSET " + lim.add(f.Offset)
+			" ORDER BY time DESC, id DESC LIMIT " + lim.add(f.Limit) + " OFFSET " + lim.add(f.Offset)
 		rows, err := tx.query(q, lim...)
 		if err != nil {
 			return err

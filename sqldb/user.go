@@ -103,8 +103,8 @@ func (db *DB) CreateUser(ctx context.Context, u *ipdesk.User, password string) e
 		}
 		u.Version = 1
 		u.CreatedAt, u.UpdatedAt = tx.now, tx.now
-		if err := tx.queryRow("INSERT INTO users (name, full_name, password_hash, admin, disabled, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
-			u.Name, u.FullName, hash, u.Admin, u.Disabled, micros(tx.now)).Scan(&u.ID); err != nil {
+		if err := tx.queryRow("INSERT INTO users (name, full_name, password_hash, admin, disabled, language, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+			u.Name, u.FullName, hash, u.Admin, u.Disabled, u.Language, micros(tx.now)).Scan(&u.ID); err != nil {
 			return err
 		}
 		return tx.audit(ipdesk.ActionCreate, ipdesk.ObjectUser, u.ID, nil, u)
@@ -220,6 +220,13 @@ func (db *DB) CreateToken(ctx context.Context, userID int64, description string)
 		if _, err := tx.findUser(userID); err != nil {
 			return err
 		}
+		var n int
+		if err := tx.queryRow("SELECT COUNT(*) FROM api_tokens WHERE user_id = $1", userID).Scan(&n); err != nil {
+			return err
+		}
+		if n >= ipdesk.MaxTokensPerUser {
+			return ipdesk.Errorf(ipdesk.ECONFLICT, "user %d already has %d API tokens; revoke some first", userID, n)
+		}
 		t.CreatedAt = tx.now
 		if err := tx.queryRow("INSERT INTO api_tokens (user_id, token_hash, description, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
 			userID, secret.HashToken(s), description, micros(tx.now)).Scan(&t.ID); err != nil {
@@ -264,4 +271,59 @@ func (db *DB) FindUserByToken(ctx context.Context, s string) (*ipdesk.User, erro
 		}
 	}
 	return &u, nil
+}
+
+const tokenColumns = "id, user_id, description, created_at, last_used_at"
+
+func scanToken(row interface{ Scan(...any) error }) (*ipdesk.Token, error) {
+	var t ipdesk.Token
+	var c int64
+	var used sql.NullInt64
+	if err := row.Scan(&t.ID, &t.UserID, &t.Description, &c, &used); err != nil {
+		return nil, err
+	}
+	t.CreatedAt = fromMicros(c)
+	if used.Valid {
+		u := fromMicros(used.Int64)
+		t.LastUsedAt = &u
+	}
+	return &t, nil
+}
+
+// FindTokens returns a user's API tokens, the newest first.
+func (db *DB) FindTokens(ctx context.Context, userID int64) ([]*ipdesk.Token, error) {
+	var out []*ipdesk.Token
+	err := db.readOne(ctx, func(tx *Tx) error {
+		rows, err := tx.query("SELECT "+tokenColumns+" FROM api_tokens WHERE user_id = $1 ORDER BY id DESC LIMIT $2", userID, ipdesk.MaxTokensPerUser)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			t, err := scanToken(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, t)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// DeleteToken revokes one of a user's API tokens.
+func (db *DB) DeleteToken(ctx context.Context, userID, id int64) error {
+	return db.write(ctx, func(tx *Tx) error {
+		t, err := scanToken(tx.queryRow("SELECT "+tokenColumns+" FROM api_tokens WHERE id = $1 AND user_id = $2", id, userID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("API token", id)
+		} else if err != nil {
+			return err
+		}
+		if _, err := tx.exec("DELETE FROM api_tokens WHERE id = $1", id); err != nil {
+			return err
+		}
+		db.tokenUse.Delete(id)
+		return tx.audit(ipdesk.ActionDelete, ipdesk.ObjectToken, id, t, nil)
+	})
 }

@@ -71,6 +71,10 @@ func (s *Server) accountRoutes() []*route {
 			summary: "Make an API token for the calling user; it carries the user's rights, and its secret is shown only in this answer",
 			act:     actRead, object: objectMe, body: optionalBody[tokenCreate]("TokenCreate", "description"),
 			reply: replySpec{kind: replyObject, status: http.StatusCreated, typ: reflect.TypeFor[tokenResult]()}, h: s.createMyToken},
+		{method: "GET", path: "/api/v1/me/tokens", op: "listMyTokens", tag: "system", summary: "The calling user's API tokens, newest first (never their secrets)",
+			act: actRead, object: objectMe, reply: list[ipdesk.Token](), h: s.listMyTokens},
+		{method: "DELETE", path: "/api/v1/me/tokens/{id}", op: "deleteMyToken", tag: "system", summary: "Revoke one of the calling user's API tokens at once",
+			act: actRead, object: objectMe, reply: noContent, h: s.deleteMyToken},
 
 		{method: "GET", path: "/api/v1/users", op: "listUsers", tag: "accounts", summary: "List users",
 			act: actRead, object: ipdesk.ObjectUser, paged: true, reply: list[ipdesk.User](), h: s.listUsers},
@@ -234,15 +238,47 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
 	}
 	upd.Version = version
 	id := paramsOf(r).id("id")
-	me := ipdesk.ActorFromContext(r.Context())
-	if id == me.ID && ((upd.Admin != nil && !*upd.Admin) || (upd.Disabled != nil && *upd.Disabled)) {
-		return ipdesk.Errorf(ipdesk.ECONFLICT, "you cannot take away your own administrator right or disable yourself; another administrator can")
+	if err := checkSelfUpdate(r.Context(), id, upd); err != nil {
+		return err
 	}
 	u, err := s.store.UpdateUser(r.Context(), id, upd)
 	if err != nil {
 		return err
 	}
 	writeObject(w, r, http.StatusOK, u.Version, u)
+	return nil
+}
+
+// checkSelfUpdate refuses a change by which the actor of ctx would take
+// away their own administrator right or disable themselves: another
+// administrator can, so that one always remains.
+func checkSelfUpdate(ctx context.Context, id int64, upd ipdesk.UserUpdate) error {
+	me := ipdesk.ActorFromContext(ctx)
+	if me != nil && id == me.ID && ((upd.Admin != nil && !*upd.Admin) || (upd.Disabled != nil && *upd.Disabled)) {
+		return ipdesk.Errorf(ipdesk.ECONFLICT, "you cannot take away your own administrator right or disable yourself; another administrator can")
+	}
+	return nil
+}
+
+func (s *Server) listMyTokens(w http.ResponseWriter, r *http.Request) error {
+	me := ipdesk.ActorFromContext(r.Context())
+	tokens, err := s.store.FindTokens(r.Context(), me.ID)
+	if err != nil {
+		return err
+	}
+	if tokens == nil {
+		tokens = []*ipdesk.Token{}
+	}
+	writeList(w, ipdesk.Page{Limit: len(tokens)}, len(tokens), tokens)
+	return nil
+}
+
+func (s *Server) deleteMyToken(w http.ResponseWriter, r *http.Request) error {
+	me := ipdesk.ActorFromContext(r.Context())
+	if err := s.store.DeleteToken(r.Context(), me.ID, paramsOf(r).id("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
