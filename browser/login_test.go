@@ -39,8 +39,9 @@ func TestLoginAndLanguage(t *testing.T) {
 
 	for _, c := range []struct{ lang, heading string }{{"de", "Übersicht"}, {"ru", "Обзор"}, {"en", "Dashboard"}} {
 		s.run(ctx, "switch to "+c.lang,
+			chromedp.WaitReady(chromedp.CSS(`#lang-select`)),
 			chromedp.SetValue(chromedp.CSS(`#lang-select`), c.lang),
-			chromedp.Evaluate[chromedp.Void](`document.getElementById("lang-select").dispatchEvent(new Event("change", {bubbles: true})), undefined`),
+			chromedp.Submit(chromedp.CSS(`#lang-select`)),
 			chromedp.WaitVisible(chromedp.CSS(`html[lang="`+c.lang+`"] main h1`)),
 		)
 		if got := s.text(ctx, "main h1"); got != c.heading {
