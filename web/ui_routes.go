@@ -5,7 +5,10 @@ package web
 // own file.
 func (s *Server) pageRoutes() []pageRoute {
 	var out []pageRoute
-	for _, area := range []func() []pageRoute{} {
+	for _, area := range []func() []pageRoute{
+		s.hostPages,
+		s.locationPages,
+	} {
 		out = append(out, area()...)
 	}
 	return out
