@@ -209,9 +209,9 @@ func TestHostsSearchSortPage(t *testing.T) {
 		want  []int64 // row ids in order
 	}{
 		{"", ids},
-		{"?q=0200.0000.0003", ids[2:3]},       // a MAC in Cisco notation
-		{"?q=02-00-00-00-00-05", ids[4:5]},    // and with hyphens
-		{"?q=owner+6", ids[5:6]},              // a substring of the owner
+		{"?q=0200.0000.0003", ids[2:3]},             // a MAC in Cisco notation
+		{"?q=02-00-00-00-00-05", ids[4:5]},          // and with hyphens
+		{"?q=owner+6", ids[5:6]},                    // a substring of the owner
 		{"?q=303", []int64{ids[1], ids[3], ids[5]}}, // the room's name
 		{"?location=" + id64(room.ID), []int64{ids[1], ids[3], ids[5]}},
 		{"?location=0", []int64{ids[0], ids[2], ids[4], ids[6]}},
