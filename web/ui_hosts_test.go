@@ -56,7 +56,8 @@ func (w *uiWorld) post(t *testing.T, user, target string, v url.Values, want int
 // flash message the change left.
 func (w *uiWorld) follow(t *testing.T, user string, r *response) string {
 	t.Helper()
-	req := httptest.NewRequest("GET", r.header.Get("Location"), nil)
+	target, _, _ := strings.Cut(r.header.Get("Location"), "#")
+	req := httptest.NewRequest("GET", target, nil)
 	req.AddCookie(w.cookies[user])
 	for _, c := range (&http.Response{Header: r.header}).Cookies() {
 		if c.Name == flashCookie {
