@@ -191,7 +191,7 @@ func TestHostsViewOnly(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#hosts-table tbody tr`)),
 	)
 	for js, want := range map[string]int{
-		`document.querySelectorAll("#hosts-table tbody tr").length`: 3,
+		`document.querySelectorAll("#hosts-table tbody tr").length`:                                        3,
 		`document.querySelectorAll("td[data-field], input[name=sel], #bulk, a[href='/hosts/new']").length`: 0,
 	} {
 		if n := eval[int](s, ctx, js); n != want {
