@@ -138,6 +138,24 @@ func TestHostsSearchAndInlineEdit(t *testing.T) {
 	if stored.MAC.String() != "aa:bb:cc:00:00:99" {
 		t.Fatalf("the good MAC was not stored: %+v", stored)
 	}
+	// A change made elsewhere meanwhile: the edit is refused (412) and
+	// says so beside the field.
+	_, _, err = s.db.UpdateAddress(ipdesk.NewContextWithActor(context.Background(), &ipdesk.User{Name: "other"}), target.ID, ipdesk.AddressUpdate{Description: ptr("moved")})
+	must(t, err)
+	host := `#hosts-table tbody tr td[data-field="hostname"]`
+	s.run(ctx, "edit the host name of a host changed meanwhile",
+		chromedp.Click(chromedp.CSS(host)),
+		chromedp.WaitVisible(chromedp.CSS(host+` input`)),
+		chromedp.SendKeys(chromedp.CSS(host+` input`), "z303c9"+kb.Enter),
+		chromedp.WaitVisible(chromedp.CSS(host+` .field-error`)),
+	)
+	if msg := s.text(ctx, host+` .field-error`); !strings.Contains(msg, "Someone else changed this host") {
+		t.Fatalf("the stale edit says %q", msg)
+	}
+	if stored, _ := s.db.FindAddressByID(context.Background(), target.ID); stored.Hostname != "z303c1" {
+		t.Fatalf("the stale edit was stored: %+v", stored)
+	}
+	s.run(ctx, "cancel it", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotPresent(chromedp.CSS(host+` input`)))
 	// Escape cancels; the keyboard reaches the cells.
 	s.run(ctx, "start an edit of the owner and cancel it",
 		chromedp.Focus(chromedp.CSS(mac)),
@@ -224,5 +242,7 @@ func TestHostsViewOnly(t *testing.T) {
 func clear(sel string) chromedp.Action[chromedp.Void] {
 	return chromedp.Evaluate[chromedp.Void](`document.querySelector(` + strconv.Quote(sel) + `).value = "", undefined`)
 }
+
+func ptr[T any](v T) *T { return &v }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
