@@ -272,17 +272,11 @@ func (s *Server) hostPage(w http.ResponseWriter, r *http.Request) error {
 // edit (else 403, whatever the form says); bad input shows the form again
 // with the error beside its field and changes nothing.
 func (s *Server) hostUpdate(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := s.changeTarget(w, r, ipdesk.ObjectAddress)
 	if err != nil {
 		return err
 	}
-	if err := s.parseForm(w, r); err != nil {
-		return err
-	}
 	ctx := r.Context()
-	if err := s.authorize(ctx, actWrite, object{Type: ipdesk.ObjectAddress, ID: id}); err != nil {
-		return err
-	}
 	cur, err := s.store.FindAddressByID(ctx, id)
 	if err != nil {
 		return err
@@ -375,39 +369,60 @@ func (s *Server) flashSaved(w http.ResponseWriter, r *http.Request, key string, 
 
 // hostDelete removes a host the user may edit.
 func (s *Server) hostDelete(w http.ResponseWriter, r *http.Request) error {
+	id, err := s.changeTarget(w, r, ipdesk.ObjectAddress)
+	if err != nil {
+		return err
+	}
+	cur, err := s.store.FindAddressByID(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	del := func(ctx context.Context, opts ipdesk.DeleteOptions) error {
+		return s.store.DeleteAddress(ctx, id, opts)
+	}
+	return s.formDelete(w, r, cur.Addr.String(), "/hosts", del, func(refusal error) error {
+		d, err := s.hostPageData(w, r, cur, hostFormOf(cur))
+		if err != nil {
+			return err
+		}
+		d.Error = ipdesk.ErrorMessage(refusal)
+		s.render(w, r, formStatus(refusal), "host", d)
+		return nil
+	})
+}
+
+// changeTarget reads the object id of a change's path and its form, and
+// checks that the user may change that object: 403, or 404 for one the
+// user may not know of, whatever the form says.
+func (s *Server) changeTarget(w http.ResponseWriter, r *http.Request, objectType string) (int64, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if err := s.parseForm(w, r); err != nil {
-		return err
+		return 0, err
 	}
-	ctx := r.Context()
-	if err := s.authorize(ctx, actWrite, object{Type: ipdesk.ObjectAddress, ID: id}); err != nil {
-		return err
-	}
-	cur, err := s.store.FindAddressByID(ctx, id)
-	if err != nil {
-		return err
-	}
+	return id, s.authorize(r.Context(), actWrite, object{Type: objectType, ID: id})
+}
+
+// formDelete deletes with the version the delete form was loaded with
+// and goes on to next with a message naming the object; a refusal the
+// user can act on (a stale version, a location that still holds others)
+// is shown by again on the object's page.
+func (s *Server) formDelete(w http.ResponseWriter, r *http.Request, name, next string,
+	del func(context.Context, ipdesk.DeleteOptions) error, again func(refusal error) error) error {
 	version, err := formVersion(formValue(r, "version"))
 	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteAddress(ctx, id, ipdesk.DeleteOptions{Version: version}); err != nil {
+	if err := del(r.Context(), ipdesk.DeleteOptions{Version: version}); err != nil {
 		if !isFormError(err) {
 			return err
 		}
-		d, derr := s.hostPageData(w, r, cur, hostFormOf(cur))
-		if derr != nil {
-			return derr
-		}
-		d.Error = ipdesk.ErrorMessage(err)
-		s.render(w, r, formStatus(err), "host", d)
-		return nil
+		return again(err)
 	}
-	s.setFlash(w, r, "flash.deleted", cur.Addr.String())
-	redirect(w, r, "/hosts")
+	s.setFlash(w, r, "flash.deleted", name)
+	redirect(w, r, next)
 	return nil
 }
 

@@ -440,8 +440,20 @@ func TestHostsExport(t *testing.T) {
 	}
 }
 
-// upload posts a host list to the import page as a browser would.
+// upload posts a host list (and other fields) to the import page as a
+// browser would and checks the status.
 func (w *uiWorld) upload(t *testing.T, user, name, content string, fields map[string]string, want int) string {
+	t.Helper()
+	rec := w.uploadRaw(t, user, name, content, fields)
+	if rec.Code != want {
+		t.Fatalf("%s import %s: %d, want %d: %.800s", user, name, rec.Code, want, rec.Body.String())
+	}
+	return rec.Body.String()
+}
+
+// uploadRaw posts a multipart form to the import page; name "" sends no
+// file.
+func (w *uiWorld) uploadRaw(t *testing.T, user, name, content string, fields map[string]string) *httptest.ResponseRecorder {
 	t.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
@@ -459,10 +471,7 @@ func (w *uiWorld) upload(t *testing.T, user, name, content string, fields map[st
 	req.AddCookie(w.cookies[user])
 	rec := httptest.NewRecorder()
 	w.h.ServeHTTP(rec, req)
-	if rec.Code != want {
-		t.Fatalf("%s import %s: %d, want %d: %.800s", user, name, rec.Code, want, rec.Body.String())
-	}
-	return rec.Body.String()
+	return rec
 }
 
 // TestHostsImport: the preview shows every row with its problems and
@@ -529,7 +538,7 @@ func TestHostsImport(t *testing.T) {
 		if data != good {
 			t.Fatalf("the carried file %q differs from the upload", data)
 		}
-		r := w.uploadRaw(t, "editor", map[string]string{"commit": "1", "format": "csv", "name": "hosts.csv", "data": data})
+		r := w.uploadRaw(t, "editor", "", "", map[string]string{"commit": "1", "format": "csv", "name": "hosts.csv", "data": data})
 		if r.Code != http.StatusSeeOther {
 			t.Fatalf("import: %d %s", r.Code, r.Body)
 		}
@@ -558,24 +567,6 @@ func TestHostsImport(t *testing.T) {
 			t.Fatalf("JSON preview: %.800s", body)
 		}
 	})
-}
-
-// uploadRaw posts multipart fields and returns the recorded answer.
-func (w *uiWorld) uploadRaw(t *testing.T, user string, fields map[string]string) *httptest.ResponseRecorder {
-	t.Helper()
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	for k, v := range fields {
-		mw.WriteField(k, v)
-	}
-	mw.Close()
-	req := httptest.NewRequest("POST", "/hosts/import", &buf)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	req.AddCookie(w.cookies[user])
-	rec := httptest.NewRecorder()
-	w.h.ServeHTTP(rec, req)
-	return rec
 }
 
 // htmlUnescape undoes html/template's escaping of an attribute value.

@@ -327,17 +327,11 @@ func fieldFormError(err error) (fieldErrors, string) {
 // locationUpdate saves the location form of a location the user may
 // edit; a move needs edit on the new parent too.
 func (s *Server) locationUpdate(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := s.changeTarget(w, r, ipdesk.ObjectLocation)
 	if err != nil {
 		return err
 	}
-	if err := s.parseForm(w, r); err != nil {
-		return err
-	}
 	ctx := r.Context()
-	if err := s.authorize(ctx, actWrite, object{Type: ipdesk.ObjectLocation, ID: id}); err != nil {
-		return err
-	}
 	cur, err := s.store.FindLocationByID(ctx, id)
 	if err != nil {
 		return err
@@ -399,38 +393,24 @@ func locationChanges(cur *ipdesk.Location, f locationForm, parent int64) ipdesk.
 // locationDelete removes a location without children; its hosts keep
 // their records without a room.
 func (s *Server) locationDelete(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	id, err := s.changeTarget(w, r, ipdesk.ObjectLocation)
 	if err != nil {
 		return err
 	}
-	if err := s.parseForm(w, r); err != nil {
-		return err
-	}
-	ctx := r.Context()
-	if err := s.authorize(ctx, actWrite, object{Type: ipdesk.ObjectLocation, ID: id}); err != nil {
-		return err
-	}
-	cur, err := s.store.FindLocationByID(ctx, id)
+	cur, err := s.store.FindLocationByID(r.Context(), id)
 	if err != nil {
 		return err
 	}
-	version, err := formVersion(formValue(r, "version"))
-	if err != nil {
-		return err
+	del := func(ctx context.Context, opts ipdesk.DeleteOptions) error {
+		return s.store.DeleteLocation(ctx, id, opts)
 	}
-	if err := s.store.DeleteLocation(ctx, id, ipdesk.DeleteOptions{Version: version}); err != nil {
-		if !isFormError(err) {
+	return s.formDelete(w, r, cur.Name, "/locations", del, func(refusal error) error {
+		d, err := s.locationPageData(w, r, cur, locationFormOf(cur))
+		if err != nil {
 			return err
 		}
-		d, derr := s.locationPageData(w, r, cur, locationFormOf(cur))
-		if derr != nil {
-			return derr
-		}
-		d.Error = ipdesk.ErrorMessage(err)
-		s.render(w, r, formStatus(err), "location", d)
+		d.Error = ipdesk.ErrorMessage(refusal)
+		s.render(w, r, formStatus(refusal), "location", d)
 		return nil
-	}
-	s.setFlash(w, r, "flash.deleted", cur.Name)
-	redirect(w, r, "/locations")
-	return nil
+	})
 }
