@@ -181,6 +181,7 @@ func TestHostsSearchAndInlineEdit(t *testing.T) {
 	if v := eval[string](s, ctx, `document.getElementById("f-owner").value`); v != `"><img src=x onerror=alert(1)>` {
 		t.Fatalf("the owner field holds %q", v)
 	}
+	s.screenshot(ctx, "host")
 	s.run(ctx, "open the locations page",
 		chromedp.Navigate(s.url+"/locations"),
 		chromedp.WaitVisible(chromedp.CSS(`ul.loc-tree`)),
