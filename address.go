@@ -152,6 +152,17 @@ func (upd AddressUpdate) Apply(a *Address) {
 	}
 }
 
+// AddressRef names an address record for a change of several at once;
+// a Version other than 0 makes the change conditional on the stored
+// version (optimistic concurrency).
+type AddressRef struct {
+	ID      int64
+	Version int64
+}
+
+// MaxBulk is the number of addresses one UpdateAddresses call may change.
+const MaxBulk = MaxLimit
+
 // ImportResult tells what an import did, or, when Problems is not empty,
 // why it did nothing.
 type ImportResult struct {
@@ -184,6 +195,10 @@ type AddressService interface {
 	CreateAddress(ctx context.Context, a *Address) ([]Warning, error)
 	UpdateAddress(ctx context.Context, id int64, upd AddressUpdate) (*Address, []Warning, error)
 	DeleteAddress(ctx context.Context, id int64, opts DeleteOptions) error
+	// UpdateAddresses applies upd (which may not set the address) to
+	// every record of refs in one transaction: all of them change, or,
+	// if one cannot, none; the error names the record.
+	UpdateAddresses(ctx context.Context, refs []AddressRef, upd AddressUpdate) ([]*Address, error)
 	// FirstFreeAddress returns the first address of a subnet, at or after
 	// from when from is valid, that has no record and is neither the
 	// network, broadcast nor gateway address.

@@ -76,7 +76,9 @@ func (l *Location) Validate() error {
 
 // LocationFilter selects locations. Nil fields do not filter.
 type LocationFilter struct {
-	ID       *int64
+	ID *int64
+	// IDs, if set, keeps only these locations (a batch lookup).
+	IDs      *[]int64
 	ParentID *int64 // 0 selects the top level
 	Kind     *LocationKind
 	Name     *string

@@ -323,28 +323,33 @@ func (db *DB) UpdateAddress(ctx context.Context, id int64, upd ipdesk.AddressUpd
 		if err := tx.lockRow("prefixes", before.PrefixID); err != nil {
 			return err
 		}
-		if err := checkVersion("address", id, upd.Version, before.Version); err != nil {
-			return err
-		}
-		a := *before
-		upd.Apply(&a)
-		if err := a.Validate(); err != nil {
-			return err
-		}
-		p, w, err := checkAddress(tx, &a)
-		if err != nil {
-			return err
-		}
-		if p.ID != before.PrefixID {
-			if err := tx.lockRow("prefixes", p.ID); err != nil {
-				return err
-			}
-		}
-		warnings = w
-		out = &a
-		return tx.updateAddress(before, &a, p)
+		out, warnings, err = tx.changeAddress(before, upd)
+		return err
 	})
 	return out, warnings, err
+}
+
+// changeAddress applies upd to the stored record before, whose subnet the
+// caller has locked, checks the result and writes it.
+func (tx *Tx) changeAddress(before *ipdesk.Address, upd ipdesk.AddressUpdate) (*ipdesk.Address, []ipdesk.Warning, error) {
+	if err := checkVersion("address", before.ID, upd.Version, before.Version); err != nil {
+		return nil, nil, err
+	}
+	a := *before
+	upd.Apply(&a)
+	if err := a.Validate(); err != nil {
+		return nil, nil, err
+	}
+	p, warnings, err := checkAddress(tx, &a)
+	if err != nil {
+		return nil, nil, err
+	}
+	if p.ID != before.PrefixID {
+		if err := tx.lockRow("prefixes", p.ID); err != nil {
+			return nil, nil, err
+		}
+	}
+	return &a, warnings, tx.updateAddress(before, &a, p)
 }
 
 // DeleteAddress removes an address record.

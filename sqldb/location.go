@@ -80,6 +80,9 @@ func (db *DB) FindLocations(ctx context.Context, f ipdesk.LocationFilter) ([]*ip
 	if f.ID != nil {
 		where = append(where, "id = "+a.add(*f.ID))
 	}
+	if f.IDs != nil {
+		where = append(where, idList("id", *f.IDs, &a))
+	}
 	if f.ParentID != nil {
 		where = append(where, "parent_id = "+a.add(*f.ParentID))
 	}

@@ -5,7 +5,11 @@ package web
 // own file.
 func (s *Server) pageRoutes() []pageRoute {
 	var out []pageRoute
-	for _, area := range []func() []pageRoute{s.adminPages} {
+	for _, area := range []func() []pageRoute{
+		s.adminPages,
+		s.hostPages,
+		s.locationPages,
+	} {
 		out = append(out, area()...)
 	}
 	return out

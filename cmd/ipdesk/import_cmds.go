@@ -30,45 +30,17 @@ type importSet struct {
 	note string
 }
 
-// importAndReport resolves the hosts' spaces and locations, imports them
-// in one transaction, and reports every warning and problem with its file
-// and line, sorted. When reading found problems, or on a dry run, the
-// store still checks every row (so that one run reports everything) and
-// writes nothing.
+// importAndReport imports the hosts in one transaction (see
+// importer.Import) and reports every warning and problem with its file and
+// line, sorted.
 func (m *Main) importAndReport(ctx context.Context, db *sqldb.DB, in importSet) error {
-	// The hosts are numbered 1, 2, … for ToAddresses and the store; pos
-	// turns a number back into the host's file and line.
-	pos := make([]importer.LineError, len(in.hosts))
-	hosts := slices.Clone(in.hosts)
-	for i := range hosts {
-		pos[i] = importer.LineError{File: hosts[i].File, Line: hosts[i].Line}
-		hosts[i].Line = i + 1
-	}
-	at := func(n int, field, msg string) importer.LineError {
-		p := pos[n-1]
-		p.Field, p.Err = field, msg
-		return p
-	}
-	addrs, rows, unresolved, err := importer.ToAddresses(ctx, db, hosts)
+	rep, err := importer.Import(systemCtx(ctx, m.Getenv), db, importer.Batch{
+		Hosts: in.hosts, Problems: in.problems, Warnings: in.warnings, DryRun: in.dryRun,
+	})
 	if err != nil {
 		return err
 	}
-	problems := slices.Clone(in.problems)
-	for _, p := range unresolved {
-		problems = append(problems, at(p.Line, p.Field, p.Err))
-	}
-	res, err := db.ImportAddresses(systemCtx(ctx, m.Getenv), addrs, in.dryRun || len(problems) > 0)
-	if err != nil {
-		return err
-	}
-	for _, p := range res.Problems {
-		problems = append(problems, at(rows[p.Row-1], p.Field, p.Error))
-	}
-	warnings := slices.Clone(in.warnings)
-	for _, w := range res.Warnings {
-		warnings = append(warnings, at(rows[w.Row-1], "", w.Message))
-	}
-	if err := m.report(warnings, problems); err != nil {
+	if err := m.report(rep.Warnings, rep.Problems); err != nil {
 		return err
 	}
 	verb := "imported"
@@ -78,7 +50,7 @@ func (m *Main) importAndReport(ctx context.Context, db *sqldb.DB, in importSet) 
 			in.plan(in.hosts)
 		}
 	}
-	fmt.Fprintf(m.Stdout, "%s %d hosts: %d created, %d updated, %d unchanged%s\n", verb, len(addrs), res.Created, res.Updated, len(addrs)-res.Created-res.Updated, in.note)
+	fmt.Fprintf(m.Stdout, "%s %d hosts: %d created, %d updated, %d unchanged%s\n", verb, rep.Rows, rep.Created, rep.Updated, rep.Unchanged(), in.note)
 	return nil
 }
 
