@@ -119,11 +119,14 @@ func (s *Server) allocateAddress(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a := req.Address
+	if err := s.mayUseLocation(r.Context(), a.LocationID); err != nil {
+		return err
+	}
 	warnings, err := s.store.AllocateAddress(r.Context(), paramsOf(r).id("id"), req.From, &a)
 	if err != nil {
 		return err
 	}
-	writeCreated(w, r, addressURL(a.ID), a.Version, addressResult{Address: &a, Warnings: warningsOrEmpty(warnings)})
+	writeCreated(w, r, addressURL(a.ID), a.Version, addressResult{Address: &a, Warnings: s.visibleWarnings(r.Context(), warnings)})
 	return nil
 }
 
@@ -171,6 +174,6 @@ func (s *Server) allocatePrefix(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeCreated(w, r, prefixURL(tmpl.ID), tmpl.Version, prefixResult{prefixView: v, Warnings: warningsOrEmpty(warnings)})
+	writeCreated(w, r, prefixURL(tmpl.ID), tmpl.Version, prefixResult{prefixView: v, Warnings: s.visibleWarnings(r.Context(), warnings)})
 	return nil
 }

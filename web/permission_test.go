@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
 	"ipdesk"
@@ -161,6 +162,10 @@ func TestPermissionMatrix(t *testing.T) {
 			{"create a host in B", post(map[string]any{"space_id": w.spaceB, "address": "10.9.0.20"}, "/api/v1/addresses"), []int{201, 403, 404, 404, 404, 404, 404, 404}},
 			{"claim the first free address of A1", post(map[string]any{"hostname": "pc"}, "/api/v1/prefixes/%d/available-addresses", w.subnetA1), []int{201, 403, 403, 201, 404, 404, 404, 404}},
 			{"claim the first free address of A2", post(map[string]any{"hostname": "pc"}, "/api/v1/prefixes/%d/available-addresses", w.subnetA2), []int{201, 403, 403, 404, 404, 404, 404, 404}},
+			{"claim in A1 into the hidden site S", post(map[string]any{"location_id": w.site}, "/api/v1/prefixes/%d/available-addresses", w.subnetA1), []int{201, 403, 403, 400, 404, 404, 404, 404}},
+			{"create a host in A1 that shares a hostname with hidden a2", post(func(i int) any {
+				return map[string]any{"space_id": w.spaceA, "address": path("10.1.1.%d", 40+i), "hostname": "h10"}
+			}, "/api/v1/addresses"), []int{201, 403, 403, 201, 404, 404, 404, 404}},
 			{"delete host a2", del("/api/v1/addresses/%d", w.a2), []int{-1, 403, 403, 404, 404, 404, 404, 404}},
 
 			// Locations.
@@ -238,6 +243,17 @@ func TestPermissionMatrix(t *testing.T) {
 			if a.PrefixID != w.subnetA1 {
 				t.Errorf("the editor's search shows %s of prefix %d", a.Addr, a.PrefixID)
 			}
+		}
+
+		// Warnings name other hosts only to those who see everything.
+		var res addressResult
+		e.must(http.StatusCreated, "POST", "/api/v1/addresses", w.tokens["editor"], map[string]any{"space_id": w.spaceA, "address": "10.1.1.77", "hostname": "h10"}, &res)
+		if len(res.Warnings) != 1 || strings.Contains(res.Warnings[0].Message, "10.1.2.10") {
+			t.Errorf("the editor's warning: %+v", res.Warnings)
+		}
+		e.must(http.StatusCreated, "POST", "/api/v1/addresses", e.admin, map[string]any{"space_id": w.spaceA, "address": "10.1.1.78", "hostname": "h10"}, &res)
+		if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0].Message, "10.1.2.10") {
+			t.Errorf("the admin's warning: %+v", res.Warnings)
 		}
 
 		// A refused change changed nothing.
