@@ -5,7 +5,7 @@ package web
 // own file.
 func (s *Server) pageRoutes() []pageRoute {
 	var out []pageRoute
-	for _, area := range []func() []pageRoute{} {
+	for _, area := range []func() []pageRoute{s.planPages} {
 		out = append(out, area()...)
 	}
 	return out
