@@ -37,7 +37,8 @@ type prefixData struct {
 	// form.
 	Grid        *planGrid
 	Used        []*ipdesk.Address
-	UsedPager   planPager
+	UsedFirst   string // links through the stored addresses
+	UsedNext    string
 	Claim       claimForm
 	ClaimErrors fieldErrors
 	ClaimError  string
@@ -247,22 +248,32 @@ func (s *Server) subnetGrid(r *http.Request, d *prefixData, focus string) error 
 			g.MapNext = link(netip.PrefixFrom(b.Addr(), block.Bits()))
 		}
 	}
-	uo := queryOffset(r, "uo")
-	used, n, err := s.store.FindAddresses(ctx, ipdesk.AddressFilter{PrefixID: &p.ID, Page: ipdesk.Page{Offset: uo, Limit: usedPageSize}})
+	// The stored addresses, walked from an address on: a page costs the
+	// same at the end of a large subnet as at its start.
+	from, _ := addrOf(q.Get("uf"))
+	used, err := s.store.SubnetAddresses(ctx, p.ID, from, usedPageSize)
 	if err != nil {
 		return err
 	}
 	d.Used = used
-	d.UsedPager = newPlanPager(prefixLink(p.ID), q, "uo", uo, usedPageSize, len(used), n)
+	if from.IsValid() {
+		d.UsedFirst = base + queryWith(q, "uf", "")
+	}
+	if len(used) == usedPageSize {
+		if next := used[len(used)-1].Addr.Next(); next.IsValid() {
+			d.UsedNext = base + queryWith(q, "uf", next.String())
+		}
+	}
 	return nil
 }
 
-// withoutPaging returns the query q without the grid's own parameters,
-// for links to another block.
+// withoutPaging returns the query q without the grid's own parameters
+// and the position in the list of stored addresses, for links to another
+// block.
 func withoutPaging(q url.Values) url.Values {
 	out := url.Values{}
 	for k, v := range q {
-		if k != "at" && k != "claim" {
+		if k != "at" && k != "claim" && k != "uf" {
 			out[k] = v
 		}
 	}

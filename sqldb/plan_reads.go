@@ -1,5 +1,9 @@
 package sqldb
 
+// Reads for the address plan pages: the use of many prefixes at once,
+// the use of a subnet per block, and a walk through a subnet's stored
+// addresses.
+
 import (
 	"context"
 	"fmt"
@@ -220,6 +224,47 @@ func (db *DB) BlockUsage(ctx context.Context, id int64, within netip.Prefix, pag
 				return fmt.Errorf("stored block key of %d bytes", len(k))
 			}
 			out = append(out, b)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// SubnetAddresses returns stored addresses of a subnet from an address
+// on, in order, read on the (prefix_id, ip_key) index with no total.
+func (db *DB) SubnetAddresses(ctx context.Context, id int64, from netip.Addr, limit int) ([]*ipdesk.Address, error) {
+	limit = ipdesk.Page{Limit: limit}.Normalize().Limit
+	var out []*ipdesk.Address
+	err := db.read(ctx, func(tx *Tx) error {
+		p, err := tx.subnet(id)
+		if err != nil {
+			return err
+		}
+		first, last := ipam.Bounds(p.Prefix)
+		if from.IsValid() {
+			from = from.Unmap()
+			if from.Is4() != first.Is4() {
+				return ipdesk.FieldErrorf(ipdesk.EINVALID, "from", "from %s is of another address family than subnet %s", from, p.Prefix)
+			}
+			if last.Less(from) {
+				return nil
+			}
+			if first.Less(from) {
+				first = from
+			}
+		}
+		rows, err := tx.query("SELECT "+addressColumns+" FROM addresses WHERE prefix_id = $1 AND ip_key >= $2 AND ip_key <= $3 ORDER BY ip_key LIMIT $4",
+			p.ID, ipam.Key(first), ipam.Key(last), limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			a, err := scanAddress(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, a)
 		}
 		return rows.Err()
 	})

@@ -2,6 +2,7 @@ package sqldb_test
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 
 	"ipdesk"
@@ -113,5 +114,53 @@ func TestBlockUsage(t *testing.T) {
 		wantCode(t, err, ipdesk.EINVALID)
 		_, err = db.BlockUsage(ctx, 4242, netip.Prefix{}, ipdesk.Page{})
 		wantCode(t, err, ipdesk.ENOTFOUND)
+	})
+}
+
+// TestSubnetAddresses: a walk through a subnet's addresses from any
+// address on, in order, in steps.
+func TestSubnetAddresses(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		s := mustSpace(t, db, "a")
+		sub := mustPrefix(t, db, s.ID, "10.4.0.0/16", ipdesk.PrefixSubnet)
+		other := mustPrefix(t, db, s.ID, "10.5.0.0/24", ipdesk.PrefixSubnet)
+		box := mustPrefix(t, db, s.ID, "10.8.0.0/16", ipdesk.PrefixContainer)
+		ips := []string{"10.4.0.1", "10.4.0.2", "10.4.1.7", "10.4.200.1", "10.4.255.254"}
+		for _, ip := range ips {
+			mustAddr(t, db, s.ID, ip, nil)
+		}
+		mustAddr(t, db, s.ID, "10.5.0.9", nil)
+		var walked []string
+		from := netip.Addr{}
+		for step := 0; step < 10; step++ {
+			got, err := db.SubnetAddresses(ctx, sub.ID, from, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range got {
+				walked = append(walked, a.Addr.String())
+			}
+			if len(got) < 2 {
+				break
+			}
+			from = got[len(got)-1].Addr.Next()
+		}
+		if strings.Join(walked, " ") != strings.Join(ips, " ") {
+			t.Fatalf("walk: %v, want %v", walked, ips)
+		}
+		got, err := db.SubnetAddresses(ctx, sub.ID, netip.MustParseAddr("10.4.1.8"), 10)
+		if err != nil || len(got) != 2 || got[0].Addr.String() != "10.4.200.1" {
+			t.Fatalf("from 10.4.1.8: %v %v", got, err)
+		}
+		if got, err := db.SubnetAddresses(ctx, sub.ID, netip.MustParseAddr("10.9.0.0"), 10); err != nil || len(got) != 0 {
+			t.Fatalf("from past the end: %v %v", got, err)
+		}
+		if got, err := db.SubnetAddresses(ctx, other.ID, netip.Addr{}, 10); err != nil || len(got) != 1 {
+			t.Fatalf("the other subnet: %v %v", got, err)
+		}
+		_, err = db.SubnetAddresses(ctx, sub.ID, netip.MustParseAddr("2001:db8::1"), 10)
+		wantCode(t, err, ipdesk.EINVALID)
+		_, err = db.SubnetAddresses(ctx, box.ID, netip.Addr{}, 10)
+		wantCode(t, err, ipdesk.EINVALID)
 	})
 }
