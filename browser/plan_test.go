@@ -2,6 +2,8 @@ package browser
 
 import (
 	"context"
+	"fmt"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -12,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"ipdesk"
 	"ipdesk/web"
 )
 
@@ -210,5 +213,83 @@ func TestPlanGridClaim(t *testing.T) {
 	)
 	if got := s.text(ctx, ".flash"); !strings.Contains(got, "10.20.1.2") {
 		t.Fatalf("the first free address claimed: %q", got)
+	}
+}
+
+// TestPlanLargeSubnetViewOnly: a user who may only look sees a /16 block
+// by block through the block map, without any edit control; a free cell
+// leads nowhere, and a claim sent anyway is refused.
+func TestPlanLargeSubnetViewOnly(t *testing.T) {
+	s := newSite(t, web.Options{})
+	bg := context.Background()
+	admin, err := s.db.FindUserByName(bg, "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	actx := ipdesk.NewContextWithActor(bg, admin)
+	reader := s.user("reader", false)
+	if err := s.db.CreateGroup(actx, &ipdesk.Group{Name: "readers", ViewAll: true, Members: []int64{reader.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	sp := &ipdesk.Space{Name: "Campus"}
+	if err := s.db.CreateSpace(actx, sp); err != nil {
+		t.Fatal(err)
+	}
+	sub := &ipdesk.Prefix{SpaceID: sp.ID, Prefix: netip.MustParsePrefix("10.30.0.0/16"), Kind: ipdesk.PrefixSubnet, Gateway: netip.MustParseAddr("10.30.0.1"), Description: "Wireless"}
+	if _, err := s.db.CreatePrefix(actx, sub); err != nil {
+		t.Fatal(err)
+	}
+	var rows []*ipdesk.Address
+	for i := 0; i < 700; i++ {
+		st := ipdesk.StatusActive
+		switch i % 50 {
+		case 7:
+			st = ipdesk.StatusReserved
+		case 9:
+			st = ipdesk.StatusDeprecated
+		}
+		rows = append(rows, &ipdesk.Address{SpaceID: sp.ID, Addr: netip.AddrFrom4([4]byte{10, 30, byte(i / 90 * 3), byte(2 + i%90)}), Status: st,
+			Hostname: fmt.Sprintf("ap%d", i), Owner: "IT"})
+	}
+	if res, err := s.db.ImportAddresses(actx, rows, false); err != nil || len(res.Problems) > 0 {
+		t.Fatal(err, res.Problems)
+	}
+
+	ctx := s.browser(90 * time.Second)
+	noDialogs(t, ctx)
+	s.login(ctx, "reader")
+	s.run(ctx, "open the /16",
+		chromedp.Navigate(fmt.Sprintf("%s/prefixes/%d", s.url, sub.ID)),
+		chromedp.WaitVisible(chromedp.CSS(`table.addr-grid`)),
+	)
+	if n := eval[int](s, ctx, `document.querySelectorAll(".block-map .m").length`); n != 256 {
+		t.Fatalf("the block map has %d cells", n)
+	}
+	if n := eval[int](s, ctx, `document.querySelectorAll("#claim, #allocate, a[href$='/edit'], a.cell[data-claim], form[method='post'][action^='/prefixes']").length`); n != 0 {
+		t.Fatalf("a view-only user sees %d edit controls", n)
+	}
+	s.run(ctx, "pick block 10.30.3.0 on the map",
+		chromedp.Click(chromedp.CSS(`.block-map a[href$="at=10.30.3.0"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.block-map a[aria-current="true"][href$="at=10.30.3.0"]`)),
+	)
+	if got := s.text(ctx, "#grid-title"); got != "Addresses 10.30.3.0/24" {
+		t.Fatalf("after the map click the grid shows %q", got)
+	}
+	s.screenshot(ctx, "plan-prefix-16")
+	// A free cell is no link; the keys still walk the grid.
+	s.run(ctx, "focus a free cell",
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("td.c-free .cell").focus(), undefined`),
+		chromedp.KeyEvent(kb.ArrowLeft),
+	)
+	if tag := eval[string](s, ctx, `document.activeElement.className + " " + document.activeElement.tagName`); tag != "cell A" && tag != "cell SPAN" {
+		t.Fatalf("the focus left the grid: %q", tag)
+	}
+	status, err := chromedp.Run(ctx, chromedp.Evaluate[int](fmt.Sprintf(`fetch("/prefixes/%d/claim", {method: "POST", body: new URLSearchParams({address: "10.30.3.200", hostname: "sneaky"})}).then((r) => r.status)`, sub.ID), chromedp.EvalAwaitPromise))
+	if err != nil || status != 403 {
+		t.Fatalf("a claim sent by the view-only user got %d (%v)", status, err)
+	}
+	a := netip.MustParseAddr("10.30.3.200")
+	if got, _, err := s.db.FindAddresses(bg, ipdesk.AddressFilter{Addr: &a}); err != nil || len(got) != 0 {
+		t.Fatalf("the refused claim stored %v (%v)", got, err)
 	}
 }

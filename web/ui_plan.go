@@ -219,6 +219,7 @@ func (s *Server) spaceCreate(w http.ResponseWriter, r *http.Request) error {
 	}
 	d.Form = f
 	d.Errors, d.FormError = planFormErrors(err, "name", "description")
+	d.Path = "/spaces" // the page to come back to, not the form's address
 	s.render(w, r, formStatus(err), "spaces", d)
 	return nil
 }
@@ -286,6 +287,7 @@ func (s *Server) spaceUpdate(w http.ResponseWriter, r *http.Request) error {
 		d.FormError = s.catalog(r).T("plan.stale")
 		d.Form.Version = strconv.FormatInt(sp.Version, 10)
 	}
+	d.Path = "/spaces/" + strconv.FormatInt(sp.ID, 10) + "/edit" // the page to come back to, not the form's address
 	s.render(w, r, formStatus(err), "space-edit", d)
 	return nil
 }
@@ -311,6 +313,7 @@ func (s *Server) spaceDelete(w http.ResponseWriter, r *http.Request) error {
 	d := spaceEditData{page: s.base(w, r, s.catalog(r).T("plan.space.edit_title", sp.Name), "plan"), Space: sp, Errors: fieldErrors{},
 		Form:    spaceForm{Name: sp.Name, Description: sp.Description, Version: strconv.FormatInt(sp.Version, 10)},
 		Cascade: cascade, DeleteError: ipdesk.ErrorMessage(err)}
+	d.Path = "/spaces/" + strconv.FormatInt(sp.ID, 10) + "/edit" // the page to come back to, not the form's address
 	s.render(w, r, formStatus(err), "space-edit", d)
 	return nil
 }

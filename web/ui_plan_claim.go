@@ -91,6 +91,7 @@ func (s *Server) addressClaim(w http.ResponseWriter, r *http.Request) error {
 	}
 	d.Claim = f
 	d.ClaimErrors, d.ClaimError = planFormErrors(err, claimFormFields...)
+	d.Path = prefixLink(p.ID) // the page to come back to, not the form's address
 	s.render(w, r, formStatus(err), "prefix", d)
 	return nil
 }

@@ -17,10 +17,10 @@ type prefixData struct {
 	Space  *ipdesk.Space
 	Prefix *ipdesk.Prefix
 	Node   *planNode
-	// Path are the visible prefixes that contain this one, outermost
-	// first.
-	Path    []*ipdesk.Prefix
-	CanEdit bool
+	// Ancestors are the visible prefixes that contain this one,
+	// outermost first.
+	Ancestors []*ipdesk.Prefix
+	CanEdit   bool
 
 	// Containers: children, free space, and the form that gives out the
 	// next free child.
@@ -132,7 +132,7 @@ func (s *Server) prefixData(w http.ResponseWriter, r *http.Request, p *ipdesk.Pr
 		AllocErrors: fieldErrors{}, ClaimErrors: fieldErrors{}}
 	d.CanEdit = d.Perms.CanPrefix(p.SpaceID, p.Prefix, ipdesk.RightEdit)
 	if p.ParentID != 0 {
-		if d.Path, err = s.visibleAncestors(r, p); err != nil {
+		if d.Ancestors, err = s.visibleAncestors(r, p); err != nil {
 			return nil, err
 		}
 	}
@@ -303,6 +303,9 @@ func (s *Server) prefixAllocate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if p.Kind != ipdesk.PrefixContainer {
+		return ipdesk.Errorf(ipdesk.EINVALID, "prefix %s is a subnet; only containers give out child prefixes", p.Prefix)
+	}
 	f := readPrefixForm(r)
 	tmpl := &ipdesk.Prefix{}
 	var warnings []ipdesk.Warning
@@ -334,6 +337,7 @@ func (s *Server) prefixAllocate(w http.ResponseWriter, r *http.Request) error {
 	}
 	d.Alloc = f
 	d.AllocErrors, d.AllocError = planFormErrors(err, prefixFormFields...)
+	d.Path = prefixLink(p.ID) // the page to come back to, not the form's address
 	s.render(w, r, formStatus(err), "prefix", d)
 	return nil
 }
@@ -425,6 +429,7 @@ func (s *Server) prefixUpdate(w http.ResponseWriter, r *http.Request) error {
 		d.FormError = s.catalog(r).T("plan.stale")
 		d.Form.Version = strconv.FormatInt(p.Version, 10)
 	}
+	d.Path = prefixLink(p.ID) + "/edit" // the page to come back to, not the form's address
 	s.render(w, r, formStatus(err), "prefix-edit", d)
 	return nil
 }
@@ -457,6 +462,7 @@ func (s *Server) prefixDelete(w http.ResponseWriter, r *http.Request) error {
 	}
 	d.Cascade = cascade
 	d.DeleteError = ipdesk.ErrorMessage(err)
+	d.Path = prefixLink(p.ID) + "/edit" // the page to come back to, not the form's address
 	s.render(w, r, formStatus(err), "prefix-edit", d)
 	return nil
 }

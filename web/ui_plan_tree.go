@@ -276,6 +276,7 @@ func (s *Server) prefixCreate(w http.ResponseWriter, r *http.Request) error {
 	}
 	d.Form = f
 	d.Errors, d.FormError = planFormErrors(err, prefixFormFields...)
+	d.Path = "/spaces/" + strconv.FormatInt(id, 10) // the page to come back to, not the form's address
 	s.render(w, r, formStatus(err), "space", d)
 	return nil
 }
