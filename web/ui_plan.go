@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"ipdesk"
+	"ipdesk/i18n"
 )
 
 // planPages returns the pages of the address plan.
@@ -127,6 +128,16 @@ func warningText(ws []ipdesk.Warning) string {
 // they fit in its cookie.
 const maxWarningText = 1500
 
+// pageBack returns where the language switch of a page comes back to:
+// the page asked for, or for a form shown again with its errors, the
+// page the form is on (path), not the form's address.
+func pageBack(r *http.Request, path string) string {
+	if r.Method == http.MethodGet {
+		return r.URL.RequestURI()
+	}
+	return path
+}
+
 // spaceForm is what the space form holds, as typed.
 type spaceForm struct {
 	Name, Description, Version string
@@ -172,6 +183,7 @@ func (s *Server) spacesData(w http.ResponseWriter, r *http.Request) (*spacesData
 		return nil, err
 	}
 	d := &spacesData{page: s.base(w, r, s.catalog(r).T("nav.plan"), "plan"), Errors: fieldErrors{}}
+	d.Path = pageBack(r, "/spaces")
 	scope, err := s.scope(ctx, ipdesk.RightView)
 	if err != nil {
 		return nil, err
@@ -219,7 +231,6 @@ func (s *Server) spaceCreate(w http.ResponseWriter, r *http.Request) error {
 	}
 	d.Form = f
 	d.Errors, d.FormError = planFormErrors(err, "name", "description")
-	d.Path = "/spaces" // the page to come back to, not the form's address
 	s.render(w, r, formStatus(err), "spaces", d)
 	return nil
 }
@@ -253,10 +264,25 @@ func (s *Server) spaceEditPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	s.render(w, r, http.StatusOK, "space-edit", s.spaceEditData(w, r, sp))
+	return nil
+}
+
+// spaceEditData is the edit page of sp with the stored values.
+func (s *Server) spaceEditData(w http.ResponseWriter, r *http.Request, sp *ipdesk.Space) spaceEditData {
 	d := spaceEditData{page: s.base(w, r, s.catalog(r).T("plan.space.edit_title", sp.Name), "plan"), Space: sp, Errors: fieldErrors{},
 		Form: spaceForm{Name: sp.Name, Description: sp.Description, Version: strconv.FormatInt(sp.Version, 10)}}
-	s.render(w, r, http.StatusOK, "space-edit", d)
-	return nil
+	d.Path = pageBack(r, "/spaces/"+strconv.FormatInt(sp.ID, 10)+"/edit")
+	return d
+}
+
+// staleNote returns, for an update refused because the form's version is
+// old, the message to show and true.
+func (s *Server) staleNote(r *http.Request, err error) (string, bool) {
+	if ipdesk.ErrorCode(err) != ipdesk.EPRECONDITION {
+		return "", false
+	}
+	return s.catalog(r).T("plan.stale"), true
 }
 
 func (s *Server) spaceUpdate(w http.ResponseWriter, r *http.Request) error {
@@ -281,13 +307,13 @@ func (s *Server) spaceUpdate(w http.ResponseWriter, r *http.Request) error {
 	if !isFormError(err) {
 		return err
 	}
-	d := spaceEditData{page: s.base(w, r, s.catalog(r).T("plan.space.edit_title", sp.Name), "plan"), Space: sp, Form: f}
+	d := s.spaceEditData(w, r, sp)
+	version := d.Form.Version
+	d.Form = f
 	d.Errors, d.FormError = planFormErrors(err, "name", "description")
-	if ipdesk.ErrorCode(err) == ipdesk.EPRECONDITION {
-		d.FormError = s.catalog(r).T("plan.stale")
-		d.Form.Version = strconv.FormatInt(sp.Version, 10)
+	if msg, ok := s.staleNote(r, err); ok {
+		d.FormError, d.Form.Version = msg, version
 	}
-	d.Path = "/spaces/" + strconv.FormatInt(sp.ID, 10) + "/edit" // the page to come back to, not the form's address
 	s.render(w, r, formStatus(err), "space-edit", d)
 	return nil
 }
@@ -310,10 +336,8 @@ func (s *Server) spaceDelete(w http.ResponseWriter, r *http.Request) error {
 	if !isFormError(err) {
 		return err
 	}
-	d := spaceEditData{page: s.base(w, r, s.catalog(r).T("plan.space.edit_title", sp.Name), "plan"), Space: sp, Errors: fieldErrors{},
-		Form:    spaceForm{Name: sp.Name, Description: sp.Description, Version: strconv.FormatInt(sp.Version, 10)},
-		Cascade: cascade, DeleteError: ipdesk.ErrorMessage(err)}
-	d.Path = "/spaces/" + strconv.FormatInt(sp.ID, 10) + "/edit" // the page to come back to, not the form's address
+	d := s.spaceEditData(w, r, sp)
+	d.Cascade, d.DeleteError = cascade, ipdesk.ErrorMessage(err)
 	s.render(w, r, formStatus(err), "space-edit", d)
 	return nil
 }
@@ -389,4 +413,19 @@ func planRoots(prefixes []*ipdesk.Prefix) []*ipdesk.Prefix {
 		out = append(out, p)
 	}
 	return out
+}
+
+// deleteView is what the delete form of an edit page shows: its texts,
+// where it goes, and the cascade choice and error of a refused delete.
+type deleteView struct {
+	ID, Title, Action, Confirm, CascadeLabel string
+	Cascade                                  bool
+	Error                                    string
+}
+
+// DeleteView is the space's delete form.
+func (d spaceEditData) DeleteView() deleteView {
+	c := i18n.For(d.Lang)
+	return deleteView{ID: "space", Title: c.T("plan.space.delete"), Action: "/spaces/" + strconv.FormatInt(d.Space.ID, 10) + "/delete",
+		Confirm: c.T("plan.space.delete_confirm", d.Space.Name), CascadeLabel: c.T("plan.space.cascade"), Cascade: d.Cascade, Error: d.DeleteError}
 }

@@ -47,24 +47,15 @@ func (f claimForm) host() (*ipdesk.Address, error) {
 // addressClaim stores a host at a free address of a subnet: the one the
 // form names, or with "first" the subnet's first free one.
 func (s *Server) addressClaim(w http.ResponseWriter, r *http.Request) error {
-	if err := s.parseForm(w, r); err != nil {
-		return err
-	}
-	ctx := r.Context()
-	p, err := s.prefixOfPath(r, actRead)
+	// A right on a subnet covers all its addresses (no prefix lies inside
+	// a subnet to carry a narrower one), so edit on the subnet decides.
+	p, err := s.postedPrefix(w, r, ipdesk.PrefixSubnet)
 	if err != nil {
 		return err
 	}
-	if p.Kind != ipdesk.PrefixSubnet {
-		return ipdesk.Errorf(ipdesk.EINVALID, "prefix %s is a container; addresses live in subnets", p.Prefix)
-	}
+	ctx := r.Context()
 	f := readClaimForm(r)
 	first := r.PostFormValue("first") != ""
-	// A right on a subnet covers all its addresses (no prefix lies inside
-	// a subnet to carry a narrower one), so edit on the subnet decides.
-	if err := s.authorize(ctx, actWrite, object{Type: ipdesk.ObjectPrefix, ID: p.ID}); err != nil {
-		return err
-	}
 	a, err := f.host()
 	if err == nil {
 		a.SpaceID, a.PrefixID = p.SpaceID, p.ID
@@ -91,7 +82,6 @@ func (s *Server) addressClaim(w http.ResponseWriter, r *http.Request) error {
 	}
 	d.Claim = f
 	d.ClaimErrors, d.ClaimError = planFormErrors(err, claimFormFields...)
-	d.Path = prefixLink(p.ID) // the page to come back to, not the form's address
 	s.render(w, r, formStatus(err), "prefix", d)
 	return nil
 }

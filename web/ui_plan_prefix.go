@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"ipdesk"
+	"ipdesk/i18n"
 	"ipdesk/ipam"
 )
 
@@ -42,6 +43,7 @@ type prefixData struct {
 	Claim       claimForm
 	ClaimErrors fieldErrors
 	ClaimError  string
+	ClaimFocus  bool
 
 	Free      []planRange
 	FreePager planPager
@@ -96,6 +98,26 @@ func (s *Server) prefixOfPath(r *http.Request, act action) (*ipdesk.Prefix, erro
 	return s.store.FindPrefixByID(r.Context(), id)
 }
 
+// postedPrefix reads the form posted to a prefix's address and returns
+// the prefix, which the user must be allowed to change and which must be
+// of kind (any kind for "").
+func (s *Server) postedPrefix(w http.ResponseWriter, r *http.Request, kind ipdesk.PrefixKind) (*ipdesk.Prefix, error) {
+	if err := s.parseForm(w, r); err != nil {
+		return nil, err
+	}
+	p, err := s.prefixOfPath(r, actWrite)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case kind == ipdesk.PrefixSubnet && p.Kind != kind:
+		return nil, ipdesk.Errorf(ipdesk.EINVALID, "prefix %s is a container; addresses live in subnets", p.Prefix)
+	case kind == ipdesk.PrefixContainer && p.Kind != kind:
+		return nil, ipdesk.Errorf(ipdesk.EINVALID, "prefix %s is a subnet; only containers give out child prefixes", p.Prefix)
+	}
+	return p, nil
+}
+
 func (s *Server) prefixPage(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.prefixOfPath(r, actRead)
 	if err != nil {
@@ -111,6 +133,9 @@ func (s *Server) prefixPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d.Claim = claim
+	// Without scripts a free cell's link brings the browser here: the
+	// hostname is what to type next.
+	d.ClaimFocus = claim.Address != ""
 	status := http.StatusOK
 	if d.Grid != nil && d.Grid.JumpErr != "" {
 		status = http.StatusBadRequest
@@ -130,6 +155,7 @@ func (s *Server) prefixData(w http.ResponseWriter, r *http.Request, p *ipdesk.Pr
 	}
 	d := &prefixData{page: s.base(w, r, p.Prefix.String(), "plan"), Space: sp, Prefix: p,
 		AllocErrors: fieldErrors{}, ClaimErrors: fieldErrors{}}
+	d.Path = pageBack(r, prefixLink(p.ID))
 	d.CanEdit = d.Perms.CanPrefix(p.SpaceID, p.Prefix, ipdesk.RightEdit)
 	if p.ParentID != 0 {
 		if d.Ancestors, err = s.visibleAncestors(r, p); err != nil {
@@ -296,15 +322,9 @@ func defaultChildBits(p netip.Prefix) int {
 // prefixAllocate takes the next free child of the requested length in a
 // container.
 func (s *Server) prefixAllocate(w http.ResponseWriter, r *http.Request) error {
-	if err := s.parseForm(w, r); err != nil {
-		return err
-	}
-	p, err := s.prefixOfPath(r, actWrite)
+	p, err := s.postedPrefix(w, r, ipdesk.PrefixContainer)
 	if err != nil {
 		return err
-	}
-	if p.Kind != ipdesk.PrefixContainer {
-		return ipdesk.Errorf(ipdesk.EINVALID, "prefix %s is a subnet; only containers give out child prefixes", p.Prefix)
 	}
 	f := readPrefixForm(r)
 	tmpl := &ipdesk.Prefix{}
@@ -337,7 +357,6 @@ func (s *Server) prefixAllocate(w http.ResponseWriter, r *http.Request) error {
 	}
 	d.Alloc = f
 	d.AllocErrors, d.AllocError = planFormErrors(err, prefixFormFields...)
-	d.Path = prefixLink(p.ID) // the page to come back to, not the form's address
 	s.render(w, r, formStatus(err), "prefix", d)
 	return nil
 }
@@ -372,8 +391,10 @@ func (s *Server) prefixEditData(w http.ResponseWriter, r *http.Request, p *ipdes
 	if err != nil {
 		return nil, err
 	}
-	return &prefixEditData{page: s.base(w, r, s.catalog(r).T("plan.prefix.edit_title", p.Prefix.String()), "plan"),
-		Space: sp, Prefix: p, Form: prefixEditForm(p), Errors: fieldErrors{}}, nil
+	d := &prefixEditData{page: s.base(w, r, s.catalog(r).T("plan.prefix.edit_title", p.Prefix.String()), "plan"),
+		Space: sp, Prefix: p, Form: prefixEditForm(p), Errors: fieldErrors{}}
+	d.Path = pageBack(r, prefixLink(p.ID)+"/edit")
+	return d, nil
 }
 
 func (s *Server) prefixEditPage(w http.ResponseWriter, r *http.Request) error {
@@ -390,10 +411,7 @@ func (s *Server) prefixEditPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) prefixUpdate(w http.ResponseWriter, r *http.Request) error {
-	if err := s.parseForm(w, r); err != nil {
-		return err
-	}
-	p, err := s.prefixOfPath(r, actWrite)
+	p, err := s.postedPrefix(w, r, "")
 	if err != nil {
 		return err
 	}
@@ -422,23 +440,19 @@ func (s *Server) prefixUpdate(w http.ResponseWriter, r *http.Request) error {
 	if derr != nil {
 		return derr
 	}
+	version := d.Form.Version
 	f.Prefix = p.Prefix.String()
 	d.Form = f
 	d.Errors, d.FormError = planFormErrors(err, prefixFormFields...)
-	if ipdesk.ErrorCode(err) == ipdesk.EPRECONDITION {
-		d.FormError = s.catalog(r).T("plan.stale")
-		d.Form.Version = strconv.FormatInt(p.Version, 10)
+	if msg, ok := s.staleNote(r, err); ok {
+		d.FormError, d.Form.Version = msg, version
 	}
-	d.Path = prefixLink(p.ID) + "/edit" // the page to come back to, not the form's address
 	s.render(w, r, formStatus(err), "prefix-edit", d)
 	return nil
 }
 
 func (s *Server) prefixDelete(w http.ResponseWriter, r *http.Request) error {
-	if err := s.parseForm(w, r); err != nil {
-		return err
-	}
-	p, err := s.prefixOfPath(r, actWrite)
+	p, err := s.postedPrefix(w, r, "")
 	if err != nil {
 		return err
 	}
@@ -460,9 +474,7 @@ func (s *Server) prefixDelete(w http.ResponseWriter, r *http.Request) error {
 	if derr != nil {
 		return derr
 	}
-	d.Cascade = cascade
-	d.DeleteError = ipdesk.ErrorMessage(err)
-	d.Path = prefixLink(p.ID) + "/edit" // the page to come back to, not the form's address
+	d.Cascade, d.DeleteError = cascade, ipdesk.ErrorMessage(err)
 	s.render(w, r, formStatus(err), "prefix-edit", d)
 	return nil
 }
@@ -481,4 +493,11 @@ func (d *prefixData) MinChildBits() int { return min(d.Prefix.Prefix.Bits()+1, d
 // EditView is the form of the edit page.
 func (d *prefixEditData) EditView() prefixFormView {
 	return prefixFormView{ID: "e", Form: d.Form, Errors: d.Errors, Gateway: true}
+}
+
+// DeleteView is the prefix's delete form.
+func (d *prefixEditData) DeleteView() deleteView {
+	c := i18n.For(d.Lang)
+	return deleteView{ID: "prefix", Title: c.T("plan.prefix.delete"), Action: prefixLink(d.Prefix.ID) + "/delete",
+		Confirm: c.T("plan.prefix.delete_confirm", d.Prefix.Prefix.String()), CascadeLabel: c.T("plan.prefix.cascade"), Cascade: d.Cascade, Error: d.DeleteError}
 }

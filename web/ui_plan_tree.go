@@ -180,6 +180,7 @@ func (s *Server) spaceTreeData(w http.ResponseWriter, r *http.Request) (*spaceTr
 		return nil, err
 	}
 	d := &spaceTreeData{page: s.base(w, r, sp.Name, "plan"), Space: sp, Errors: fieldErrors{}, Filter: r.URL.Query().Get("q")}
+	d.Path = pageBack(r, "/spaces/"+strconv.FormatInt(id, 10))
 	offset := queryOffset(r, "offset")
 	prefixes, n, err := s.store.FindPrefixes(ctx, ipdesk.PrefixFilter{SpaceID: &id, Scope: scope, Query: d.Filter,
 		Page: ipdesk.Page{Offset: offset, Limit: treePageSize}})
@@ -276,7 +277,6 @@ func (s *Server) prefixCreate(w http.ResponseWriter, r *http.Request) error {
 	}
 	d.Form = f
 	d.Errors, d.FormError = planFormErrors(err, prefixFormFields...)
-	d.Path = "/spaces/" + strconv.FormatInt(id, 10) // the page to come back to, not the form's address
 	s.render(w, r, formStatus(err), "space", d)
 	return nil
 }
