@@ -182,6 +182,10 @@ func (s *Server) spacesData(w http.ResponseWriter, r *http.Request) (*spacesData
 	if err := s.authorize(ctx, actRead, object{Type: ipdesk.ObjectSpace}); err != nil {
 		return nil, err
 	}
+	perms, err := s.permissions(ctx)
+	if err != nil {
+		return nil, err
+	}
 	d := &spacesData{page: s.base(w, r, s.catalog(r).T("nav.plan"), "plan"), Errors: fieldErrors{}}
 	d.Path = pageBack(r, "/spaces")
 	scope, err := s.scope(ctx, ipdesk.RightView)
@@ -198,10 +202,10 @@ func (s *Server) spacesData(w http.ResponseWriter, r *http.Request) (*spacesData
 		return nil, err
 	}
 	for _, sum := range sums {
-		d.Spaces = append(d.Spaces, spaceRow{spaceSummary: sum, CanEdit: d.Perms.CanSpace(sum.Space.ID, ipdesk.RightEdit)})
+		d.Spaces = append(d.Spaces, spaceRow{spaceSummary: sum, CanEdit: perms.CanSpace(sum.Space.ID, ipdesk.RightEdit)})
 	}
 	d.Pager = newPlanPager("/spaces", d.Query, "offset", offset, spacesPageSize, len(spaces), n)
-	d.CanCreate = d.Perms.Admin || d.Perms.CreateSpaces
+	d.CanCreate = perms.Admin || perms.CreateSpaces
 	return d, nil
 }
 

@@ -153,10 +153,14 @@ func (s *Server) prefixData(w http.ResponseWriter, r *http.Request, p *ipdesk.Pr
 	if err != nil {
 		return nil, err
 	}
+	perms, err := s.permissions(ctx)
+	if err != nil {
+		return nil, err
+	}
 	d := &prefixData{page: s.base(w, r, p.Prefix.String(), "plan"), Space: sp, Prefix: p,
 		AllocErrors: fieldErrors{}, ClaimErrors: fieldErrors{}}
 	d.Path = pageBack(r, prefixLink(p.ID))
-	d.CanEdit = d.Perms.CanPrefix(p.SpaceID, p.Prefix, ipdesk.RightEdit)
+	d.CanEdit = perms.CanPrefix(p.SpaceID, p.Prefix, ipdesk.RightEdit)
 	if p.ParentID != 0 {
 		if d.Ancestors, err = s.visibleAncestors(r, p); err != nil {
 			return nil, err
@@ -177,7 +181,7 @@ func (s *Server) prefixData(w http.ResponseWriter, r *http.Request, p *ipdesk.Pr
 		}
 		d.ChildPager = newPlanPager(prefixLink(p.ID), q, "co", offset, childPageSize, len(children), n)
 		for _, c := range children {
-			d.Children = append(d.Children, &planNode{Prefix: c, CanEdit: d.Perms.CanPrefix(c.SpaceID, c.Prefix, ipdesk.RightEdit)})
+			d.Children = append(d.Children, &planNode{Prefix: c, CanEdit: perms.CanPrefix(c.SpaceID, c.Prefix, ipdesk.RightEdit)})
 			ids = append(ids, c.ID)
 		}
 		ao := queryOffset(r, "ao")

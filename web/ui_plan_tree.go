@@ -179,6 +179,10 @@ func (s *Server) spaceTreeData(w http.ResponseWriter, r *http.Request) (*spaceTr
 	if err != nil {
 		return nil, err
 	}
+	perms, err := s.permissions(ctx)
+	if err != nil {
+		return nil, err
+	}
 	d := &spaceTreeData{page: s.base(w, r, sp.Name, "plan"), Space: sp, Errors: fieldErrors{}, Filter: r.URL.Query().Get("q")}
 	d.Path = pageBack(r, "/spaces/"+strconv.FormatInt(id, 10))
 	offset := queryOffset(r, "offset")
@@ -198,11 +202,11 @@ func (s *Server) spaceTreeData(w http.ResponseWriter, r *http.Request) (*spaceTr
 	if err != nil {
 		return nil, err
 	}
-	d.CanEdit = d.Perms.CanSpace(id, ipdesk.RightEdit)
+	d.CanEdit = perms.CanSpace(id, ipdesk.RightEdit)
 	d.CanCreate = d.CanEdit
 	walkPlan(d.Roots, func(n *planNode) {
 		n.Usage = usage[n.Prefix.ID]
-		n.CanEdit = d.Perms.CanPrefix(id, n.Prefix.Prefix, ipdesk.RightEdit)
+		n.CanEdit = perms.CanPrefix(id, n.Prefix.Prefix, ipdesk.RightEdit)
 		if n.CanEdit && n.Prefix.Kind == ipdesk.PrefixContainer {
 			d.CanCreate = true
 		}
