@@ -25,14 +25,13 @@ type prefixData struct {
 
 	// Containers: children, free space, and the form that gives out the
 	// next free child.
-	Children     []*planNode
-	ChildPager   planPager
-	Available    []netip.Prefix
-	AvailPager   planPager
-	Alloc        prefixForm
-	AllocErrors  fieldErrors
-	AllocError   string
-	AllocDefault int
+	Children    []*planNode
+	ChildPager  planPager
+	Available   []netip.Prefix
+	AvailPager  planPager
+	Alloc       prefixForm
+	AllocErrors fieldErrors
+	AllocError  string
 
 	// Subnets: the grid of one block, the stored addresses, and the claim
 	// form.
@@ -189,8 +188,7 @@ func (s *Server) prefixData(w http.ResponseWriter, r *http.Request, p *ipdesk.Pr
 			return nil, err
 		}
 		d.AvailPager = newPlanPager(prefixLink(p.ID), q, "ao", ao, availPageSize, len(d.Available), -1)
-		d.AllocDefault = defaultChildBits(p.Prefix)
-		d.Alloc = prefixForm{Kind: string(ipdesk.PrefixSubnet), Bits: strconv.Itoa(d.AllocDefault)}
+		d.Alloc = prefixForm{Kind: string(ipdesk.PrefixSubnet), Bits: strconv.Itoa(defaultChildBits(p.Prefix))}
 	}
 	usage, err := s.store.PrefixUsages(ctx, ids)
 	if err != nil {
