@@ -199,6 +199,11 @@ type AddressService interface {
 	// every record of refs in one transaction: all of them change, or,
 	// if one cannot, none; the error names the record.
 	UpdateAddresses(ctx context.Context, refs []AddressRef, upd AddressUpdate) ([]*Address, error)
+	// SubnetAddresses returns up to limit stored addresses of subnet id,
+	// at or after from (the subnet's start when from is invalid), in
+	// address order and without counting them all: a walk through a
+	// large subnet that costs the same at its end as at its start.
+	SubnetAddresses(ctx context.Context, id int64, from netip.Addr, limit int) ([]*Address, error)
 	// FirstFreeAddress returns the first address of a subnet, at or after
 	// from when from is valid, that has no record and is neither the
 	// network, broadcast nor gateway address.

@@ -176,6 +176,18 @@ func (u Usage) Percent() float64 {
 	return float64(u.Used) * 100 / float64(u.Size)
 }
 
+// BlockSize is the number of addresses in a block of a subnet: the unit in
+// which address use is counted and the address grid is paged.
+const BlockSize = 256
+
+// BlockUse tells how many stored addresses one block of a subnet holds.
+type BlockUse struct {
+	// Start is the block's first address (for a subnet smaller than a
+	// block, it may lie before the subnet's first address).
+	Start netip.Addr `json:"start"`
+	Used  int        `json:"used"`
+}
+
 // PrefixService manages prefixes and allocates child prefixes.
 type PrefixService interface {
 	FindPrefixByID(ctx context.Context, id int64) (*Prefix, error)
@@ -190,6 +202,14 @@ type PrefixService interface {
 	DeletePrefix(ctx context.Context, id int64, opts DeleteOptions) error
 	// PrefixUsage returns the size and use of a prefix.
 	PrefixUsage(ctx context.Context, id int64) (Usage, error)
+	// PrefixUsages returns the usage of several prefixes at once, by id,
+	// for lists and trees; ids that do not exist are left out.
+	PrefixUsages(ctx context.Context, ids []int64) (map[int64]Usage, error)
+	// BlockUsage returns the blocks of a subnet (aligned runs of
+	// BlockSize addresses) that lie in within and hold stored addresses,
+	// in address order, with the number each holds. An invalid within
+	// means the whole subnet.
+	BlockUsage(ctx context.Context, id int64, within netip.Prefix, page Page) ([]BlockUse, error)
 	// FreeRanges returns the unused address ranges of a prefix: for a
 	// subnet, addresses without a record (network, broadcast and gateway
 	// excluded); for a container, space not covered by child prefixes.

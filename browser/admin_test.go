@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"ipdesk"
@@ -18,39 +16,6 @@ import (
 // xss is a stored cross-site scripting payload put into every text field
 // these tests fill.
 const xss = `"><script>alert(1)</script><img src=x onerror=alert(2)>`
-
-// dialogs records the JavaScript dialogs (alert, confirm) a tab opens:
-// a payload that ran would open one.
-type dialogs struct {
-	mu   sync.Mutex
-	seen []string
-}
-
-// watchDialogs starts recording the dialogs of the tab of ctx.
-func watchDialogs(t *testing.T, ctx context.Context) *dialogs {
-	t.Helper()
-	d := &dialogs{}
-	if err := chromedp.Listen(ctx, func(ev any) {
-		if e, ok := ev.(*page.EventJavascriptDialogOpening); ok {
-			d.mu.Lock()
-			d.seen = append(d.seen, e.Message)
-			d.mu.Unlock()
-		}
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
-
-// none fails the test if a dialog was opened.
-func (d *dialogs) none(t *testing.T) {
-	t.Helper()
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if len(d.seen) > 0 {
-		t.Fatalf("a script from stored data ran: dialogs %q", d.seen)
-	}
-}
 
 // outputs is a fixed set of config outputs: a dhcpd file whose check
 // failed with a message full of markup, and a proxy list.

@@ -15,9 +15,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"ipdesk"
@@ -200,6 +202,41 @@ func eval[T any](s *site, ctx context.Context, js string) T {
 		s.t.Fatalf("evaluate %s: %v", js, err)
 	}
 	return v
+}
+
+// dialogs records the JavaScript dialogs (alert, confirm) a tab opens:
+// a payload that ran would open one.
+type dialogs struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+// watchDialogs starts recording the dialogs of the tab of ctx.
+func watchDialogs(t *testing.T, ctx context.Context) *dialogs {
+	t.Helper()
+	d := &dialogs{}
+	if err := chromedp.Listen(ctx, func(ev any) {
+		if e, ok := ev.(*page.EventJavascriptDialogOpening); ok {
+			d.mu.Lock()
+			d.seen = append(d.seen, e.Message)
+			d.mu.Unlock()
+			// Dismiss it, so that the page does not hang on it.
+			go chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// none fails the test if a dialog was opened.
+func (d *dialogs) none(t *testing.T) {
+	t.Helper()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.seen) > 0 {
+		t.Fatalf("a script from stored data ran: dialogs %q", d.seen)
+	}
 }
 
 var _ = fmt.Sprint

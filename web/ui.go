@@ -255,6 +255,14 @@ func (p page) CanHelpdesk() bool { return p.Perms != nil && (p.Perms.Admin || p.
 // base returns the page data shared by every page of request r.
 func (s *Server) base(w http.ResponseWriter, r *http.Request, title, nav string) page {
 	p := page{Title: title, Nav: nav, Lang: s.lang(r), Path: r.URL.RequestURI(), Query: r.URL.Query(), Outputs: s.outputs != nil}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		// A form shown again after a POST: the language switch goes back
+		// to the page the form was on, not to the form's address.
+		p.Path = "/"
+		if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host {
+			p.Path = localPath(ref.RequestURI())
+		}
+	}
 	if st := authOf(r.Context()); st != nil {
 		p.User = st.user
 		p.Perms, _ = s.permissions(r.Context())
@@ -459,7 +467,8 @@ func formError(err error) (fieldErrors, string) {
 	if err == nil {
 		return fe, ""
 	}
-	if f := ipdesk.ErrorField(err); f != "" && ipdesk.ErrorCode(err) == ipdesk.EINVALID {
+	if c := ipdesk.ErrorCode(err); ipdesk.ErrorField(err) != "" && (c == ipdesk.EINVALID || c == ipdesk.ECONFLICT) {
+		f := ipdesk.ErrorField(err)
 		fe[f] = ipdesk.ErrorMessage(err)
 		return fe, ""
 	}

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"net/http"
 
 	"ipdesk"
@@ -51,12 +50,8 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	for _, sp := range spaces {
-		sum, err := s.spaceSummary(ctx, sp, scope)
-		if err != nil {
-			return err
-		}
-		d.Spaces = append(d.Spaces, sum)
+	if d.Spaces, err = s.spaceSummaries(ctx, spaces, scope); err != nil {
+		return err
 	}
 	f := ipdesk.AuditFilter{Page: ipdesk.Page{Limit: dashboardChanges}}
 	d.AllChanges = d.CanViewAll()
@@ -73,31 +68,6 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.render(w, r, http.StatusOK, "dashboard", d)
 	return nil
-}
-
-// spaceSummary returns the top prefixes the user may see of a space, with
-// their use: the space's top level, or for a user with rights on some
-// prefixes only, those prefixes.
-func (s *Server) spaceSummary(ctx context.Context, sp *ipdesk.Space, scope *ipdesk.Scope) (spaceSummary, error) {
-	sum := spaceSummary{Space: sp}
-	f := ipdesk.PrefixFilter{SpaceID: &sp.ID, Scope: scope, Page: ipdesk.Page{Limit: dashboardPrefixes}}
-	var top int64
-	if scope == nil || containsInt(scope.Spaces, sp.ID) {
-		f.ParentID = &top
-	}
-	prefixes, n, err := s.store.FindPrefixes(ctx, f)
-	if err != nil {
-		return sum, err
-	}
-	sum.More = n - len(prefixes)
-	for _, p := range prefixes {
-		u, err := s.store.PrefixUsage(ctx, p.ID)
-		if err != nil {
-			return sum, err
-		}
-		sum.Top = append(sum.Top, prefixUse{Prefix: p, Usage: u})
-	}
-	return sum, nil
 }
 
 func containsInt(ids []int64, id int64) bool {

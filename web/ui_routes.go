@@ -9,6 +9,7 @@ func (s *Server) pageRoutes() []pageRoute {
 		s.adminPages,
 		s.hostPages,
 		s.locationPages,
+		s.planPages,
 	} {
 		out = append(out, area()...)
 	}
