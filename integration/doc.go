@@ -14,12 +14,15 @@
 //
 //   - End to end (TestEndToEnd): "ipdesk serve", built from this source,
 //     with a config file naming the files of a running dhcpd, Kea,
-//     dnsmasq and squid, applies what an administrator does through the
-//     API within seconds: hosts created, a host's new address (every DHCP
-//     server gives the MAC the new address), a host's new access level
-//     (squid lets it through); a plain user cannot edit; "ipdesk import
-//     hosts" of 151 rows beside the server causes one run per output,
-//     counted through the API.
+//     dnsmasq and squid, applies within seconds what an administrator
+//     does in the web UI, in a headless Chromium: a host's new address
+//     typed into its form and saved (every DHCP server gives the MAC the
+//     new address), another host's access level changed in place in the
+//     hosts table (squid lets it through), and the outputs page then shows
+//     every output up to date. Through the API and the command line: the
+//     hosts are created, a plain user cannot edit or apply (and causes no
+//     run), and "ipdesk import hosts" of 151 rows beside the server causes
+//     one run per output, counted through the API.
 //   - ISC dhcpd, Kea and dnsmasq give a client with a reserved MAC exactly
 //     its reserved address and host name, give a MAC without a reservation
 //     nothing (their subnets have no dynamic pool), and hand out the new
@@ -42,8 +45,10 @@
 //     nothing.
 //
 // The tests need root, iproute2 with network namespace support, the
-// daemons, busybox (udhcpc), curl, and the go command (TestEndToEnd builds
-// ipdesk). Without them they are skipped, except
+// daemons, busybox (udhcpc), curl, and the go command and Chromium
+// (TestEndToEnd builds ipdesk and drives its pages; Chromium resolves no
+// host name and uses no proxy, so it reaches nothing but ipdesk on
+// 127.0.0.1). Without them they are skipped, except
 // when the environment variable CI is "true", where they fail.
 //
 // dnsmasq's own check (dnsmasq --test) does not read dhcp-hostsfile files,

@@ -17,6 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
 	"ipdesk"
 	"ipdesk/apply"
 	"ipdesk/render"
@@ -34,6 +37,12 @@ const (
 // Hosts of TestEndToEnd besides those of the DHCP tests: the imported
 // rows, among them one for MAC C.
 var (
+	// hostileOwner and hostileDescription are the texts of every host
+	// made through the API: what could break a configuration file, and
+	// script payloads for the pages.
+	hostileOwner       = `Иванов "Ваня"; {root} # code`
+	hostileDescription = `"><script>alert(1)</script>" onmouseover="alert(2)`
+
 	addrCImported = netip.MustParseAddr("10.77.0.99")
 	importedRows  = 150 // 10.77.0.100 to 10.77.0.249
 )
@@ -70,12 +79,16 @@ type ipdeskServer struct {
 // listening finds the address in serve's log line "ipdesk listening".
 var listening = regexp.MustCompile(`msg="ipdesk listening" addr=(http://127\.0\.0\.1:\d+)`)
 
+// adminPassword is the password of ipdesk's administrator "admin", which
+// "ipdesk serve" creates on the first start from IPDESK_ADMIN_PASSWORD.
+const adminPassword = "correct horse battery staple"
+
 // startIpdesk starts "ipdesk serve" with the config file config and waits
 // until it listens. It is stopped (SIGTERM) when the test ends.
 func startIpdesk(t *testing.T, bin, config string) *ipdeskServer {
 	t.Helper()
 	s := &ipdeskServer{bin: bin, config: config}
-	s.proc = startDaemon(t, "ipdesk", s.env("IPDESK_ADMIN_PASSWORD=correct horse battery staple"), bin, "serve")
+	s.proc = startDaemon(t, "ipdesk", s.env("IPDESK_ADMIN_PASSWORD="+adminPassword), bin, "serve")
 	if err := s.proc.waitOutput(`msg="ipdesk listening"`, 1, startTimeout); err != nil {
 		t.Fatal(err)
 	}
@@ -212,6 +225,20 @@ func settled(c *apiClient) {
 	}
 }
 
+// signIn signs in on ipdesk's sign-in page at base, as a person does:
+// name and password typed, the form sent, the main menu shown.
+func (b *browserTab) signIn(base, name, password string) {
+	b.t.Helper()
+	b.run("sign in as "+name,
+		chromedp.Navigate(base+"/login"),
+		chromedp.WaitVisible(chromedp.CSS(`#name`)),
+		chromedp.SendKeys(chromedp.CSS(`#name`), name),
+		chromedp.SendKeys(chromedp.CSS(`#password`), password),
+		chromedp.Submit(chromedp.CSS(`#password`)),
+		chromedp.WaitVisible(chromedp.CSS(`header.top nav`)),
+	)
+}
+
 // dhcpSide is one DHCP daemon of TestEndToEnd with its laboratory.
 type dhcpSide struct {
 	c      dhcpCase
@@ -223,22 +250,28 @@ type dhcpSide struct {
 // source, on a new SQLite database, with a config file whose targets are
 // the files of a running ISC dhcpd, Kea, dnsmasq and squid (each in
 // network namespaces of its own, checked and reloaded by their own
-// commands). Everything is done as an administrator does it, through the
+// commands). The edits are made as an administrator makes them, in the
+// web UI, in a headless Chromium on the host side; the rest through the
 // JSON API and the command line:
 //
 //  1. a space, a DHCP subnet and hosts are created through the API; within
 //     seconds the three DHCP servers give MAC A its reserved 10.77.0.50,
 //     and squid lets the level-2 client through and refuses the level-0
 //     one;
-//  2. a plain user may look at the outputs but not edit a host;
-//  3. host A gets a new address by PATCH: within seconds every DHCP server
+//  2. a plain user may look at the outputs but not edit a host, nor
+//     apply (403 from the API, and no run);
+//  3. the administrator signs in, opens host A's page, types the new
+//     address into the form and saves: within seconds every DHCP server
 //     gives MAC A 10.77.0.60;
-//  4. the level-0 host gets level 1 by PATCH: within seconds squid lets it
-//     through;
+//  4. in the hosts table, the administrator changes the level-0 host's
+//     access level to 1 in place: within seconds squid lets it through;
+//     each of the two edits caused one run of every output;
 //  5. "ipdesk import hosts" of 151 rows beside the running server is
 //     applied by the server with one run per output (counted through the
 //     API), and the DHCP servers give the imported MAC C its address;
-//  6. no run failed.
+//  6. no run failed, and no page opened a dialog (the hosts' texts carry
+//     script payloads, which the pages and every daemon's file take as
+//     text).
 func TestEndToEnd(t *testing.T) {
 	requireRoot(t)
 	requireDaemon(t, busyboxPath)
@@ -249,6 +282,7 @@ func TestEndToEnd(t *testing.T) {
 			requireDaemon(t, p)
 		}
 	}
+	chromium := requireChromium(t)
 	t.Parallel()
 	began := time.Now()
 	bin := buildIpdesk(t)
@@ -316,7 +350,7 @@ func TestEndToEnd(t *testing.T) {
 		"gateway": "10.77.0.1", "dhcp": true, "description": `Lab "VLAN 77"; {x} # code`}, http.StatusCreated)
 	host := func(addr netip.Addr, mac ipdesk.MAC, name string, level int) int64 {
 		body := map[string]any{"space_id": space, "address": addr.String(), "hostname": name, "access_level": level,
-			"owner": `Иванов "Ваня"; {root} # code`}
+			"owner": hostileOwner, "description": hostileDescription}
 		if !mac.IsZero() {
 			body["mac"], body["dhcp_reservation"] = mac.String(), true
 		}
@@ -352,13 +386,42 @@ func TestEndToEnd(t *testing.T) {
 	anna.call("PATCH", fmt.Sprintf("/api/v1/addresses/%d", hostA), map[string]any{"address": addrAWrong.String()}, http.StatusForbidden)
 	anna.call("POST", "/api/v1/apply", map[string]any{}, http.StatusForbidden)
 
-	// 3. Host A moves.
+	// 3. Host A moves: the administrator signs in, opens its page, types
+	// the new address into the form and saves.
 	lastRuns := map[string]int64{}
 	for _, sd := range sides {
 		lastRuns[sd.target.Name] = newestRun(admin, sd.target.Name).ID
 	}
+	b := startChromium(t, chromium, 3*time.Minute)
+	b.signIn(srv.base, "admin", adminPassword)
+	hostPage := fmt.Sprintf("%s/hosts/%d", srv.base, hostA)
+	b.run("open the page of host A and type its new address",
+		chromedp.Navigate(hostPage),
+		chromedp.WaitVisible(chromedp.CSS(`#f-address`)),
+		// The old address selected, as a triple click would, and typed over.
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("f-address").select()`),
+		chromedp.SendKeys(chromedp.CSS(`#f-address`), addrAEdit.String()),
+	)
+	if v := b.eval(`document.getElementById("f-owner").value + "|" + document.getElementById("f-description").value`); v != hostileOwner+"|"+hostileDescription {
+		t.Fatalf("the form holds the texts %q", v)
+	}
+	b.screenshot("e2e-host-edit")
 	edited := time.Now()
-	admin.call("PATCH", fmt.Sprintf("/api/v1/addresses/%d", hostA), map[string]any{"address": addrAEdit.String()}, http.StatusOK)
+	b.run("save the form",
+		chromedp.Click(chromedp.CSS(`form.host-form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`main p.flash`)),
+	)
+	t.Logf("the browser shows the saved host %s after the click on Save", time.Since(edited).Round(time.Millisecond))
+	if h := b.eval(`location.href + " " + document.querySelector("main h1").textContent`); !strings.HasPrefix(h, hostPage+" ") || !strings.Contains(h, addrAEdit.String()) {
+		t.Fatalf("after saving the browser shows %q", h)
+	}
+	b.screenshot("e2e-host-saved")
+	// The form sent every field; only the address changed.
+	stored := admin.call("GET", fmt.Sprintf("/api/v1/addresses/%d", hostA), nil, http.StatusOK)
+	if stored["address"] != addrAEdit.String() || stored["owner"] != hostileOwner || stored["description"] != hostileDescription ||
+		stored["mac"] != macA.String() || stored["access_level"] != 2.0 || stored["version"] != 2.0 {
+		t.Fatalf("host A after the save in the browser: %v", stored)
+	}
 	for _, sd := range sides {
 		var r ipdesk.ApplyRun
 		err := waitFor(changeTimeout, sd.target.Name+" applied", func() (bool, error) {
@@ -371,31 +434,63 @@ func TestEndToEnd(t *testing.T) {
 		if r.Status != ipdesk.ApplyApplied {
 			t.Fatalf("%s: %s:\n%s", sd.target.Name, r.Status, r.Message)
 		}
-		t.Logf("%s applied (checked and reloaded) %s after the PATCH", sd.target.Name, time.Since(edited).Round(time.Millisecond))
+		t.Logf("%s applied (checked and reloaded) %s after the click on Save", sd.target.Name, time.Since(edited).Round(time.Millisecond))
 	}
 	for _, sd := range sides {
 		sd.l.waitLease(t, macA, addrAEdit, addrA)
-		t.Logf("%s gives %s its new address %s after the PATCH", sd.c.name, macA, time.Since(edited).Round(time.Millisecond))
+		t.Logf("%s gives %s its new address %s after the click on Save", sd.c.name, macA, time.Since(edited).Round(time.Millisecond))
 	}
 	for _, sd := range sides {
 		sd.l.expectLease(t, macB, addrB, "code")
 	}
 
-	// 4. The level-0 host gets level 1.
+	// 4. The level-0 host gets level 1, edited in place in the hosts
+	// table: a click on the cell, the level chosen, Enter.
+	cell := fmt.Sprintf(`#hosts-table tr[data-id="%d"] td[data-field="access_level"]`, pc0)
+	b.run("open the hosts table and the level of the level-0 host",
+		chromedp.Navigate(srv.base+"/hosts"),
+		chromedp.WaitVisible(chromedp.CSS(cell)),
+		chromedp.Click(chromedp.CSS(cell)),
+		chromedp.WaitVisible(chromedp.CSS(cell+` select`)),
+		chromedp.SetValue(chromedp.CSS(cell+` select`), "1"),
+	)
+	b.screenshot("e2e-hosts-level")
 	edited = time.Now()
-	admin.call("PATCH", fmt.Sprintf("/api/v1/addresses/%d", pc0), map[string]any{"access_level": 1}, http.StatusOK)
+	b.run("save the level",
+		chromedp.KeyEvent(kb.Enter),
+		chromedp.Poll[chromedp.Void](`!document.querySelector('`+cell+` select') || document.querySelector('`+cell+` .field-error') !== null`,
+			chromedp.WithPollingTimeout(changeTimeout)),
+	)
+	if v := b.eval(`(() => { const td = document.querySelector('` + cell + `'); const e = td.querySelector(".field-error");
+		return e ? "error: " + e.textContent : td.dataset.value; })()`); v != "1" {
+		t.Fatalf("the inline edit of the level: %s", v)
+	}
+	t.Logf("the hosts table shows the saved level %s after Enter", time.Since(edited).Round(time.Millisecond))
+	b.screenshot("e2e-hosts-level-saved")
 	waitAllowed(t, sq.client0, sq.body)
-	t.Logf("squid lets the client at its new level through %s after the PATCH", time.Since(edited).Round(time.Millisecond))
+	t.Logf("squid lets the client at its new level through %s after Enter in the hosts table", time.Since(edited).Round(time.Millisecond))
 	settled(admin)
 	after := runCounts(admin, outputNames)
 	for _, n := range outputNames {
-		// The plain user's refused edits caused nothing; each PATCH, a
-		// change of an address, one run of every output (where the file
-		// stays as it was, an unchanged run).
+		// The plain user's refused edits caused nothing; each edit in the
+		// browser, a change of an address, one run of every output (where
+		// the file stays as it was, an unchanged run).
 		if d := after[n] - before[n]; d != 2 {
 			t.Errorf("%s: %d runs for two edits, want 2", n, d)
 		}
 	}
+	// The outputs page shows every output up to date, its last run good.
+	b.run("open the outputs page", chromedp.Navigate(srv.base+"/outputs"), chromedp.WaitVisible(chromedp.CSS(`section.output`)))
+	shown := b.eval(`Array.from(document.querySelectorAll("section.output .output-file"), (f) =>
+		f.id + ":" + f.querySelectorAll(".badge.ok").length + ":" + f.querySelectorAll(".badge.warn, .badge.bad").length).join(" ")`)
+	var want []string
+	for _, n := range outputNames {
+		want = append(want, n+":2:0")
+	}
+	if shown != strings.Join(want, " ") {
+		t.Errorf("the outputs page shows (output:good badges:bad badges) %s, want %s", shown, strings.Join(want, " "))
+	}
+	b.screenshot("e2e-outputs")
 
 	// 5. An import of many rows on the command line, beside the server.
 	var csv strings.Builder
@@ -437,9 +532,12 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("the imported hosts are not in the level-3 list:\n%s", data)
 	}
 
-	// 6. No run failed.
+	// 6. No run failed, no payload ran.
 	if v := admin.call("GET", "/api/v1/apply-runs?failed=true", nil, http.StatusOK); v["count"].(float64) != 0 {
 		t.Errorf("failed runs: %v", v["results"])
+	}
+	if n := b.dialogs.Load(); n != 0 {
+		t.Errorf("the pages opened %d dialogs: a stored payload ran", n)
 	}
 	t.Logf("end to end in %s", time.Since(began).Round(time.Millisecond))
 }
