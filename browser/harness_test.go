@@ -6,15 +6,12 @@ package browser
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -23,6 +20,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"ipdesk"
+	"ipdesk/internal/headless"
 	"ipdesk/sqldb"
 	"ipdesk/web"
 )
@@ -30,13 +28,8 @@ import (
 // chromiumPath finds the browser, or fails (CI) or skips the test.
 func chromiumPath(t *testing.T) string {
 	t.Helper()
-	for _, p := range []string{os.Getenv("IPDESK_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"} {
-		if p == "" {
-			continue
-		}
-		if _, err := exec.LookPath(p); err == nil {
-			return p
-		}
+	if path, ok := headless.Find(); ok {
+		return path
 	}
 	if os.Getenv("CI") == "true" {
 		t.Fatal("Chromium is not installed (apt-get install chromium); browser tests cannot run under CI without it")
@@ -101,19 +94,7 @@ func (s *site) browser(timeout time.Duration) context.Context {
 	t := s.t
 	t.Helper()
 	path := chromiumPath(t)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("lang", "en-US"),
-		chromedp.WindowSize(1280, 900),
-	)
+	opts := headless.Options(path, t.TempDir())
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelTab := chromedp.NewContext(actx)
 	ctx, cancelTime := context.WithTimeout(ctx, timeout)
@@ -150,22 +131,11 @@ func (s *site) run(ctx context.Context, what string, actions ...chromedp.Action[
 // and logs where.
 func (s *site) screenshot(ctx context.Context, name string) {
 	s.t.Helper()
-	dir := os.Getenv("IPDESK_SCREENSHOTS")
-	if dir == "" {
-		dir = filepath.Join(os.TempDir(), "ipdesk-screenshots")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		s.t.Fatal(err)
-	}
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	file, n, err := headless.Screenshot(ctx, name)
 	if err != nil {
 		s.t.Fatalf("screenshot %s: %v", name, err)
 	}
-	file := filepath.Join(dir, strings.ReplaceAll(name, "/", "_")+".png")
-	if err := os.WriteFile(file, png, 0o644); err != nil {
-		s.t.Fatal(err)
-	}
-	s.t.Logf("screenshot %s: %s (%d bytes)", name, file, len(png))
+	s.t.Logf("screenshot %s: %s (%d bytes)", name, file, n)
 }
 
 // text returns the text of the first element matching a CSS selector.
@@ -239,4 +209,3 @@ func (d *dialogs) none(t *testing.T) {
 	}
 }
 
-var _ = fmt.Sprint

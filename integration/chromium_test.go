@@ -2,40 +2,31 @@
 
 package integration
 
-// Headless Chromium for TestEndToEnd, driven with chromedp: the few lines
-// that find and start it are a small copy of those in the browser
-// package's harness (test packages cannot import each other), with the
-// same flags and two more that keep the browser off every network but
-// the loopback one.
+// Headless Chromium for TestEndToEnd, driven with chromedp, started by
+// package headless as in the browser tests.
 
 import (
 	"context"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"ipdesk/internal/headless"
 )
 
-// requireChromium returns the path of the browser ($IPDESK_CHROMIUM, else
-// where Debian installs it), or skips the test (fails it under CI=true).
+// requireChromium returns the path of the browser, or skips the test
+// (fails it under CI=true).
 func requireChromium(t *testing.T) string {
 	t.Helper()
-	for _, p := range []string{os.Getenv("IPDESK_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"} {
-		if p == "" {
-			continue
-		}
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
+	path, ok := headless.Find()
+	if !ok {
+		skipOrFail(t, "Chromium is not installed (apt-get install chromium)")
 	}
-	skipOrFail(t, "Chromium is not installed (apt-get install chromium)")
-	return ""
+	return path
 }
 
 // browserTab is a tab of a headless Chromium of its own (a fresh profile,
@@ -56,23 +47,10 @@ func startChromium(t *testing.T, path string, timeout time.Duration) *browserTab
 	t.Helper()
 	b := &browserTab{t: t}
 	home := t.TempDir()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.NoSandbox, // the tests run as root
-		chromedp.DisableGPU,
-		chromedp.UserDataDir(filepath.Join(home, "profile")),
+	opts := headless.Options(path, filepath.Join(home, "profile"),
 		chromedp.NoInheritEnv,
 		chromedp.Env(childEnv("HOME="+home)...),
 		chromedp.CombinedOutput(&b.out),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("no-proxy-server", true),
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
-		chromedp.Flag("lang", "en-US"),
-		chromedp.WindowSize(1280, 900),
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelTab := chromedp.NewContext(actx)
@@ -125,20 +103,9 @@ func (b *browserTab) eval(js string) string {
 // as the browser tests do, and logs where.
 func (b *browserTab) screenshot(name string) {
 	b.t.Helper()
-	dir := os.Getenv("IPDESK_SCREENSHOTS")
-	if dir == "" {
-		dir = filepath.Join(os.TempDir(), "ipdesk-screenshots")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		b.t.Fatal(err)
-	}
-	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	file, n, err := headless.Screenshot(b.ctx, name)
 	if err != nil {
 		b.t.Fatalf("screenshot %s: %v", name, err)
 	}
-	file := filepath.Join(dir, strings.ReplaceAll(name, "/", "_")+".png")
-	if err := os.WriteFile(file, png, 0o644); err != nil {
-		b.t.Fatal(err)
-	}
-	b.t.Logf("screenshot %s: %s (%d bytes)", name, file, len(png))
+	b.t.Logf("screenshot %s: %s (%d bytes)", name, file, n)
 }
