@@ -208,4 +208,3 @@ func (d *dialogs) none(t *testing.T) {
 		t.Fatalf("a script from stored data ran: dialogs %q", d.seen)
 	}
 }
-
