@@ -55,6 +55,11 @@ type Config struct {
 	// Rooms tells the squid-rooms outputs which rooms are blocked; nil
 	// makes their renders fail.
 	Rooms RoomSource
+	// Seen, if set, is told the object types of the changes Run's
+	// watcher reads from the audit log (those of other processes, and
+	// again those of this one), for other parts that follow changes,
+	// such as the timetable's switcher.
+	Seen func(objectTypes []string)
 }
 
 // Service renders and applies the configured targets. Create it with New.
@@ -68,6 +73,7 @@ type Service struct {
 	rec     *recorder
 	poll    time.Duration
 	rooms   RoomSource
+	seen    func(objectTypes []string)
 }
 
 // New checks specs and returns a service that applies their targets with
@@ -87,6 +93,7 @@ func New(store Store, specs []Spec, cfg Config) (*Service, error) {
 		rec:     &recorder{store: store, last: map[string]recorded{}},
 		rooms:   cfg.Rooms,
 		poll:    cfg.Poll,
+		seen:    cfg.Seen,
 	}
 	if s.poll < 0 {
 		return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, "poll", "poll interval %s is negative", s.poll)
@@ -169,6 +176,14 @@ func (s *Service) watch(ctx context.Context, last int64) {
 			failing = false
 		}
 		s.noteChanges(changes)
+		if s.seen != nil && len(changes) > 0 {
+			types := make([]string, 0, len(changes))
+			for typ := range changes {
+				types = append(types, typ)
+			}
+			slices.Sort(types)
+			s.seen(types)
+		}
 		last = newest
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -514,7 +515,13 @@ func TestChangesOfOtherProcesses(t *testing.T) {
 			// The poll interval is longer than the quiet period, so the
 			// watcher reads the server's own edit after its apply.
 			const poll, quiet = 300 * time.Millisecond, 50 * time.Millisecond
-			s, live := newService(t, server, f, Config{Quiet: quiet, MaxDelay: 5 * time.Second, Poll: poll})
+			var seenMu sync.Mutex
+			var seen []string
+			s, live := newService(t, server, f, Config{Quiet: quiet, MaxDelay: 5 * time.Second, Poll: poll, Seen: func(types []string) {
+				seenMu.Lock()
+				seen = append(seen, types...)
+				seenMu.Unlock()
+			}})
 			server.OnCommit = s.Changed
 			run(t, s)
 			runs := func() int {
@@ -543,6 +550,11 @@ func TestChangesOfOtherProcesses(t *testing.T) {
 			})
 			applied := time.Now() // a quiet period after a poll
 			t.Logf("an import by another process applied after %v", applied.Sub(start).Round(time.Millisecond))
+			seenMu.Lock()
+			if !slices.Contains(seen, ipdesk.ObjectAddress) {
+				t.Errorf("Seen was told %v, not the addresses of the import", seen)
+			}
+			seenMu.Unlock()
 			settle()
 			if n, r := runs(), f.reloads(); n != 2 || r != 2 {
 				t.Errorf("after an import of 200 rows: %d runs and %d reloads, want 2 and 2 in all", n, r)

@@ -52,7 +52,7 @@ func (m *Main) applyOutputs(ctx context.Context, args []string) error {
 	}
 	defer db.Close()
 	// The blocked rooms are those of the timetable now.
-	svc, err := c.outputs(db, c.logger(m.Stderr), schedule.NewPlanner(db, settings, nil))
+	svc, err := c.outputs(db, c.logger(m.Stderr), schedule.NewPlanner(db, settings, nil), nil)
 	if err != nil {
 		return err
 	}

@@ -117,7 +117,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	// The timetable's switcher tells the squid-rooms outputs which rooms
 	// are blocked and applies them when the set changes.
 	var sw *schedule.Switcher
-	svc, err := c.outputs(db, log, outputs.RoomSourceFunc(func(ctx context.Context) ([]int64, error) { return sw.BlockedRooms(ctx) }))
+	// Changes of other processes (an import on the command line, another
+	// instance) that the outputs' watcher reads from the audit log wake
+	// the switcher too.
+	svc, err := c.outputs(db, log, outputs.RoomSourceFunc(func(ctx context.Context) ([]int64, error) { return sw.BlockedRooms(ctx) }),
+		func(objectTypes []string) { sw.Changed(objectTypes) })
 	if err != nil {
 		return err
 	}

@@ -171,13 +171,14 @@ func (c Config) outputsConfig() (outputs.Config, error) {
 // outputs returns the service that applies the targets with data from
 // store, or nil when no targets are configured; rooms tells the
 // squid-rooms targets which rooms are blocked.
-func (c Config) outputs(store outputs.Store, log *slog.Logger, rooms outputs.RoomSource) (*outputs.Service, error) {
+func (c Config) outputs(store outputs.Store, log *slog.Logger, rooms outputs.RoomSource, seen func(objectTypes []string)) (*outputs.Service, error) {
 	cfg, err := c.outputsConfig()
 	if err != nil || len(c.Targets) == 0 {
 		return nil, err
 	}
 	cfg.Logger = log
 	cfg.Rooms = rooms
+	cfg.Seen = seen
 	s, err := outputs.New(store, c.Targets, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("config file: targets: %s", ipdesk.ErrorMessage(err))
