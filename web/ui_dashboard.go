@@ -14,6 +14,8 @@ type dashboardData struct {
 	// AllChanges tells whether Changes are everybody's or the user's own.
 	AllChanges bool
 	Outputs    []ipdesk.Output
+	// Blocked are the rooms whose web access is blocked now.
+	Blocked []ipdesk.RoomState
 }
 
 // spaceSummary is a space with the use of its top-level prefixes.
@@ -60,6 +62,15 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
 	}
 	if d.Changes, _, err = s.store.FindAuditEntries(ctx, f); err != nil {
 		return err
+	}
+	states, err := s.timetable.States(ctx)
+	if err != nil {
+		return err
+	}
+	for _, st := range states.Rooms {
+		if st.Blocked {
+			d.Blocked = append(d.Blocked, st)
+		}
 	}
 	if s.outputs != nil && d.CanViewAll() {
 		if d.Outputs, err = s.outputs.Status(ctx); err != nil {
