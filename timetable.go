@@ -257,6 +257,23 @@ type OverrideFilter struct {
 	Page
 }
 
+// DayOverrides are the overrides one room shall have on one date, one per
+// period: the periods ticked in the override grid. The room's other
+// overrides of the date are removed; one equal to a stored override (the
+// same period and state) keeps the stored one with its reason and author.
+// RoomID and Date of the overrides are taken from the day.
+type DayOverrides struct {
+	RoomID    int64
+	Date      Date
+	Overrides []*Override
+}
+
+// OverrideChanges counts what SetDayOverrides did.
+type OverrideChanges struct {
+	Created int `json:"created"`
+	Deleted int `json:"deleted"`
+}
+
 // NowOverride blocks or opens a room from Start until Until, whatever the
 // timetable says ("block now", "open now until 10:30"). A room has at most
 // one; a new one replaces it.
@@ -406,6 +423,10 @@ type OverrideService interface {
 	// lesson (or the lack of one) says.
 	SetOverride(ctx context.Context, o *Override, blocked *bool) error
 	DeleteOverride(ctx context.Context, id int64) error
+	// SetDayOverrides makes the overrides of each room and date the
+	// given ones (the override grid's form of a day), in one transaction:
+	// all days or, when one is bad, none.
+	SetDayOverrides(ctx context.Context, days []DayOverrides) (OverrideChanges, error)
 	// FindNowOverrides returns the rooms' "now, until" overrides that are
 	// in force at or after t (all when t is zero).
 	FindNowOverrides(ctx context.Context, t time.Time) ([]*NowOverride, error)

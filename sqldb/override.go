@@ -78,11 +78,6 @@ func (db *DB) SetOverride(ctx context.Context, o *ipdesk.Override, blocked *bool
 		if _, err := tx.findRoom("room_id", o.RoomID); err != nil {
 			return err
 		}
-		if _, err := tx.findPeriod(o.Period); ipdesk.ErrorCode(err) == ipdesk.ENOTFOUND {
-			return ipdesk.FieldErrorf(ipdesk.EINVALID, "period", "period %d is not in the bell schedule", o.Period)
-		} else if err != nil {
-			return err
-		}
 		if blocked != nil {
 			o.Blocked = *blocked
 		} else {
@@ -95,7 +90,6 @@ func (db *DB) SetOverride(ctx context.Context, o *ipdesk.Override, blocked *bool
 			}
 			o.Blocked = n == 0
 		}
-		o.CreatedBy, o.CreatedAt = ipdesk.ActorName(ctx), tx.now
 		olds, err := tx.scanOverrides("WHERE room_id = $1 AND day = $2 AND period = $3", o.RoomID, o.Date.String(), o.Period)
 		if err != nil {
 			return err
@@ -105,12 +99,97 @@ func (db *DB) SetOverride(ctx context.Context, o *ipdesk.Override, blocked *bool
 				return err
 			}
 		}
-		if err := tx.queryRow("INSERT INTO overrides (room_id, day, period, blocked, reason, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-			o.RoomID, o.Date.String(), o.Period, o.Blocked, o.Reason, o.CreatedBy, micros(tx.now)).Scan(&o.ID); err != nil {
-			return err
-		}
-		return tx.audit(ipdesk.ActionCreate, ipdesk.ObjectOverride, o.ID, nil, o)
+		return tx.insertOverride(o)
 	})
+}
+
+// insertOverride stores a new override of a period of the bell schedule,
+// set by the actor of the transaction now.
+func (tx *Tx) insertOverride(o *ipdesk.Override) error {
+	if _, err := tx.findPeriod(o.Period); ipdesk.ErrorCode(err) == ipdesk.ENOTFOUND {
+		return ipdesk.FieldErrorf(ipdesk.EINVALID, "period", "period %d is not in the bell schedule", o.Period)
+	} else if err != nil {
+		return err
+	}
+	o.CreatedBy, o.CreatedAt = ipdesk.ActorName(tx.ctx), tx.now
+	if err := tx.queryRow("INSERT INTO overrides (room_id, day, period, blocked, reason, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+		o.RoomID, o.Date.String(), o.Period, o.Blocked, o.Reason, o.CreatedBy, micros(tx.now)).Scan(&o.ID); err != nil {
+		return err
+	}
+	return tx.audit(ipdesk.ActionCreate, ipdesk.ObjectOverride, o.ID, nil, o)
+}
+
+// SetDayOverrides makes the overrides of rooms' days the given ones; see
+// ipdesk.OverrideService. Stored overrides that stay keep their id,
+// reason and author; the others are removed, the new ones created.
+func (db *DB) SetDayOverrides(ctx context.Context, days []ipdesk.DayOverrides) (ipdesk.OverrideChanges, error) {
+	type key struct {
+		room int64
+		date ipdesk.Date
+	}
+	seenDay := map[key]bool{}
+	for _, d := range days {
+		k := key{d.RoomID, d.Date}
+		if seenDay[k] {
+			return ipdesk.OverrideChanges{}, ipdesk.FieldErrorf(ipdesk.EINVALID, "date", "room %d on %s is given twice", d.RoomID, d.Date)
+		}
+		seenDay[k] = true
+		seen := map[int]bool{}
+		for _, o := range d.Overrides {
+			o.ID, o.RoomID, o.Date = 0, d.RoomID, d.Date
+			if err := o.Validate(); err != nil {
+				return ipdesk.OverrideChanges{}, err
+			}
+			if seen[o.Period] {
+				return ipdesk.OverrideChanges{}, ipdesk.FieldErrorf(ipdesk.EINVALID, "period", "period %d of room %d on %s is given twice", o.Period, d.RoomID, d.Date)
+			}
+			seen[o.Period] = true
+		}
+	}
+	var ch ipdesk.OverrideChanges
+	err := db.write(ctx, func(tx *Tx) error {
+		ch = ipdesk.OverrideChanges{}
+		for _, d := range days {
+			if _, err := tx.findRoom("room_id", d.RoomID); err != nil {
+				return err
+			}
+			olds, err := tx.scanOverrides("WHERE room_id = $1 AND day = $2 ORDER BY period", d.RoomID, d.Date.String())
+			if err != nil {
+				return err
+			}
+			stored := map[int]*ipdesk.Override{}
+			for _, o := range olds {
+				stored[o.Period] = o
+			}
+			for _, o := range d.Overrides {
+				if old := stored[o.Period]; old != nil {
+					delete(stored, o.Period)
+					if old.Blocked == o.Blocked {
+						*o = *old
+						continue
+					}
+					if err := tx.deleteOverride(old); err != nil {
+						return err
+					}
+					ch.Deleted++
+				}
+				if err := tx.insertOverride(o); err != nil {
+					return err
+				}
+				ch.Created++
+			}
+			for _, old := range olds {
+				if stored[old.Period] == old {
+					if err := tx.deleteOverride(old); err != nil {
+						return err
+					}
+					ch.Deleted++
+				}
+			}
+		}
+		return nil
+	})
+	return ch, err
 }
 
 // DeleteOverride removes an override.

@@ -361,6 +361,86 @@ func TestOverrides(t *testing.T) {
 	})
 }
 
+// TestSetDayOverrides: the override grid's form of a day sets the
+// overrides of several rooms at once; stored ones that stay are kept as
+// they are, the others removed; a bad day changes nothing of any day.
+func TestSetDayOverrides(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		building, r303, r316 := timetableRooms(t, db)
+		mon := day("2026-03-02")
+		kept := &ipdesk.Override{RoomID: r303.ID, Date: mon, Period: 1, Blocked: true, Reason: "exam"}
+		flipped := &ipdesk.Override{RoomID: r303.ID, Date: mon, Period: 2, Blocked: true}
+		dropped := &ipdesk.Override{RoomID: r303.ID, Date: mon, Period: 3, Blocked: true}
+		other := &ipdesk.Override{RoomID: r303.ID, Date: mon.AddDays(1), Period: 3, Blocked: true}
+		for _, o := range []*ipdesk.Override{kept, flipped, dropped, other} {
+			if err := db.SetOverride(ctx, o, &o.Blocked); err != nil {
+				t.Fatal(err)
+			}
+		}
+		overrides := func(room int64, d ipdesk.Date) []*ipdesk.Override {
+			t.Helper()
+			os, _, err := db.FindOverrides(ctx, ipdesk.OverrideFilter{RoomID: &room, From: &d, To: &d})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return os
+		}
+		audits := auditCount(t, db)
+
+		// A bad day (a building, a period twice, a period not in the bell
+		// schedule) changes nothing, also of the good days before it.
+		good := ipdesk.DayOverrides{RoomID: r316.ID, Date: mon, Overrides: []*ipdesk.Override{{Period: 4, Blocked: true}}}
+		for _, bad := range []ipdesk.DayOverrides{
+			{RoomID: building.ID, Date: mon, Overrides: []*ipdesk.Override{{Period: 1}}},
+			{RoomID: r303.ID, Date: mon, Overrides: []*ipdesk.Override{{Period: 1}, {Period: 1}}},
+			{RoomID: r303.ID, Date: mon, Overrides: []*ipdesk.Override{{Period: 9}}},
+			{RoomID: r303.ID, Date: mon, Overrides: []*ipdesk.Override{{Period: 2, Reason: "bad\x00reason"}}},
+		} {
+			if _, err := db.SetDayOverrides(ctx, []ipdesk.DayOverrides{good, bad}); err == nil {
+				t.Fatalf("bad day %+v accepted", bad)
+			}
+		}
+		if _, err := db.SetDayOverrides(ctx, []ipdesk.DayOverrides{good, good}); ipdesk.ErrorCode(err) != ipdesk.EINVALID {
+			t.Fatalf("a day given twice: %v", err)
+		}
+		if n := auditCount(t, db); n != audits || len(overrides(r316.ID, mon)) != 0 {
+			t.Fatalf("a refused form changed something: %d audit entries, was %d", n, audits)
+		}
+
+		// Period 1 stays as it is, period 2 changes its state, period 3
+		// goes, period 4 is new; room 316 gets one; Tuesday is untouched.
+		ch, err := db.SetDayOverrides(ctx, []ipdesk.DayOverrides{
+			{RoomID: r303.ID, Date: mon, Overrides: []*ipdesk.Override{
+				{Period: 1, Blocked: true, Reason: "other reason"},
+				{Period: 2, Blocked: false, Reason: "open"},
+				{Period: 4, Blocked: true, Reason: "new"},
+			}},
+			good,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ch.Created != 3 || ch.Deleted != 2 {
+			t.Errorf("changes %+v, want 3 created (303/2, 303/4, 316/4) and 2 deleted (303/2, 303/3)", ch)
+		}
+		got := overrides(r303.ID, mon)
+		if len(got) != 3 || got[0].ID != kept.ID || got[0].Reason != "exam" || got[1].Period != 2 || got[1].Blocked || got[1].Reason != "open" ||
+			got[2].Period != 4 || !got[2].Blocked || got[2].CreatedBy != "tester" {
+			t.Fatalf("overrides of 303 on Monday: %+v %+v %+v", got[0], got[1], got[2])
+		}
+		if len(overrides(r316.ID, mon)) != 1 || len(overrides(r303.ID, mon.AddDays(1))) != 1 {
+			t.Errorf("room 316 or Tuesday: %v %v", overrides(r316.ID, mon), overrides(r303.ID, mon.AddDays(1)))
+		}
+		if n := auditCount(t, db); n != audits+5 {
+			t.Errorf("%d audit entries after the form, want %d", n, audits+5)
+		}
+		// No periods: every override of the day goes.
+		if ch, err := db.SetDayOverrides(ctx, []ipdesk.DayOverrides{{RoomID: r303.ID, Date: mon}}); err != nil || ch.Deleted != 3 || len(overrides(r303.ID, mon)) != 0 {
+			t.Fatalf("clearing the day: %+v %v", ch, err)
+		}
+	})
+}
+
 func TestRoomPolicyAndSnapshot(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
 		building, r303, r316 := timetableRooms(t, db)
