@@ -185,3 +185,82 @@ func ToLessons(ctx context.Context, store ipdesk.Store, rows []LessonRow, ignore
 	slices.Sort(res.SkippedRooms)
 	return res, nil
 }
+
+// LessonFile is a lessons file to import and how.
+type LessonFile struct {
+	// ICal tells that the file is iCalendar (.ics); else it is CSV.
+	ICal bool
+	// Location is the school's time zone, in which iCalendar's floating
+	// times are; nil means time.Local.
+	Location *time.Location
+	// IgnoreUnknown leaves out the rows of rooms ipdesk does not know
+	// (see ToLessons).
+	IgnoreUnknown bool
+	// Options are handed to the store; when any line has a problem the
+	// import is a dry run whatever they say.
+	Options ipdesk.LessonImportOptions
+}
+
+// LessonReport tells what a lessons import did or, on a dry run or with
+// problems, would do.
+type LessonReport struct {
+	// Rows are the rows read, in the order of the file.
+	Rows []LessonRow
+	// Lessons is the number of lessons handed to the store.
+	Lessons int
+	Result  ipdesk.LessonImportResult
+	// Problems and Warnings are sorted by line. When Problems is not
+	// empty nothing was written.
+	Problems []LineError
+	Warnings []LineError
+	// Skipped counts the rows of unknown rooms left out (IgnoreUnknown),
+	// SkippedRooms names those rooms.
+	Skipped      int
+	SkippedRooms []string
+}
+
+// Written tells whether the import wrote the lessons.
+func (r *LessonReport) Written(f LessonFile) bool { return !f.Options.DryRun && len(r.Problems) == 0 }
+
+// ImportLessons reads a lessons file, CSV or iCalendar (whose times are
+// mapped to the stored bell schedule), resolves the rooms, and imports the
+// lessons in one transaction or, when any line has a problem, none: the
+// store then checks every row in a dry run, so that one run reports every
+// problem with its line. The error is about the file as a whole (a bad
+// header row, an empty bell schedule for iCalendar) or the storage.
+func ImportLessons(ctx context.Context, store ipdesk.Store, r io.Reader, f LessonFile) (*LessonReport, error) {
+	rep := &LessonReport{}
+	var err error
+	if f.ICal {
+		periods, err := store.FindPeriods(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if len(periods) == 0 {
+			return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, "periods", "the bell schedule is empty, so the lessons' times cannot be mapped to periods; set the periods first")
+		}
+		rep.Rows, rep.Problems, rep.Warnings, err = ReadLessonsICal(r, ICalOptions{Location: f.Location, Periods: periods})
+		if err != nil {
+			return nil, err
+		}
+	} else if rep.Rows, rep.Problems, err = ReadLessonsCSV(r); err != nil {
+		return nil, err
+	}
+	res, err := ToLessons(ctx, store, rep.Rows, f.IgnoreUnknown)
+	if err != nil {
+		return nil, err
+	}
+	rep.Problems = append(rep.Problems, res.Problems...)
+	rep.Lessons, rep.Skipped, rep.SkippedRooms = len(res.Lessons), res.Skipped, res.SkippedRooms
+	opts := f.Options
+	opts.DryRun = opts.DryRun || len(rep.Problems) > 0
+	if rep.Result, err = store.ImportLessons(ctx, res.Lessons, opts); err != nil {
+		return nil, err
+	}
+	for _, p := range rep.Result.Problems {
+		rep.Problems = append(rep.Problems, LineError{Line: res.Lines[p.Row-1], Field: p.Field, Err: p.Error})
+	}
+	SortLineErrors(rep.Problems)
+	SortLineErrors(rep.Warnings)
+	return rep, nil
+}

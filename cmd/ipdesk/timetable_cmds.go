@@ -100,53 +100,31 @@ func (m *Main) importLessons(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	var rows []importer.LessonRow
-	var problems, warnings []importer.LineError
-	if ext := strings.ToLower(filepath.Ext(pos[0])); ext == ".ics" || ext == ".ical" {
-		periods, err := db.FindPeriods(ctx)
-		if err != nil {
-			return err
-		}
-		if len(periods) == 0 {
-			return errors.New("the bell schedule is empty, so the lessons' times cannot be mapped to periods; set it first (ipdesk periods set 1=08:00-08:45 …)")
-		}
-		loc := settings.Location
-		if loc == nil {
-			loc = time.Local
-		}
-		rows, problems, warnings, err = importer.ReadLessonsICal(r, importer.ICalOptions{Location: loc, Periods: periods})
-		if err != nil {
-			return err
-		}
-	} else if rows, problems, err = importer.ReadLessonsCSV(r); err != nil {
+	f := importer.LessonFile{Location: settings.Location, IgnoreUnknown: ignoreUnknown,
+		Options: ipdesk.LessonImportOptions{DryRun: dryRun, Replace: replace}}
+	ext := strings.ToLower(filepath.Ext(pos[0]))
+	f.ICal = ext == ".ics" || ext == ".ical"
+	rep, err := importer.ImportLessons(systemCtx(ctx, m.Getenv), db, r, f)
+	if ipdesk.ErrorField(err) == "periods" {
+		return errors.New(ipdesk.ErrorMessage(err) + " (ipdesk periods set 1=08:00-08:45 …)")
+	} else if err != nil {
 		return err
 	}
-	res, err := importer.ToLessons(ctx, db, rows, ignoreUnknown)
-	if err != nil {
+	if err := m.report(rep.Warnings, rep.Problems); err != nil {
 		return err
 	}
-	problems = append(problems, res.Problems...)
-	out, err := db.ImportLessons(systemCtx(ctx, m.Getenv), res.Lessons, ipdesk.LessonImportOptions{DryRun: dryRun || len(problems) > 0, Replace: replace})
-	if err != nil {
-		return err
-	}
-	for _, p := range out.Problems {
-		problems = append(problems, importer.LineError{Line: res.Lines[p.Row-1], Field: p.Field, Err: p.Error})
-	}
-	if err := m.report(warnings, problems); err != nil {
-		return err
-	}
+	out := rep.Result
 	verb, removed := "imported", "removed first"
 	if dryRun {
 		verb, removed = "would import", "to be removed first"
 	}
-	n := len(res.Lessons)
+	n := rep.Lessons
 	fmt.Fprintf(m.Stdout, "%s %s: %d created, %d updated, %d unchanged", verb, lessons(n), out.Created, out.Updated, n-out.Created-out.Updated)
 	if replace {
 		fmt.Fprintf(m.Stdout, "; %s of the file's rooms and days %s", lessons(out.Deleted), removed)
 	}
-	if res.Skipped > 0 {
-		fmt.Fprintf(m.Stdout, "; %s of unknown rooms left out (%s)", lessons(res.Skipped), strings.Join(res.SkippedRooms, ", "))
+	if rep.Skipped > 0 {
+		fmt.Fprintf(m.Stdout, "; %s of unknown rooms left out (%s)", lessons(rep.Skipped), strings.Join(rep.SkippedRooms, ", "))
 	}
 	fmt.Fprintln(m.Stdout)
 	return nil
