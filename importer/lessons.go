@@ -226,8 +226,9 @@ func (r *LessonReport) Written(f LessonFile) bool { return !f.Options.DryRun && 
 // mapped to the stored bell schedule), resolves the rooms, and imports the
 // lessons in one transaction or, when any line has a problem, none: the
 // store then checks every row in a dry run, so that one run reports every
-// problem with its line. The error is about the file as a whole (a bad
-// header row, an empty bell schedule for iCalendar) or the storage.
+// problem with its line. An EINVALID error is about the file as a whole
+// (field "file": a bad header row; field "periods": an empty bell
+// schedule for iCalendar); others come from the storage.
 func ImportLessons(ctx context.Context, store ipdesk.Store, r io.Reader, f LessonFile) (*LessonReport, error) {
 	rep := &LessonReport{}
 	var err error
@@ -240,11 +241,11 @@ func ImportLessons(ctx context.Context, store ipdesk.Store, r io.Reader, f Lesso
 			return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, "periods", "the bell schedule is empty, so the lessons' times cannot be mapped to periods; set the periods first")
 		}
 		rep.Rows, rep.Problems, rep.Warnings, err = ReadLessonsICal(r, ICalOptions{Location: f.Location, Periods: periods})
-		if err != nil {
-			return nil, err
-		}
-	} else if rep.Rows, rep.Problems, err = ReadLessonsCSV(r); err != nil {
-		return nil, err
+	} else {
+		rep.Rows, rep.Problems, err = ReadLessonsCSV(r)
+	}
+	if err != nil {
+		return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, "file", "%v", err)
 	}
 	res, err := ToLessons(ctx, store, rep.Rows, f.IgnoreUnknown)
 	if err != nil {

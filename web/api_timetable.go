@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"ipdesk"
-	"ipdesk/importer"
 )
 
 // The timetable API: the bell schedule, holidays, lessons, room policies,
@@ -467,15 +466,7 @@ func (s *Server) setOverride(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) deleteOverride(w http.ResponseWriter, r *http.Request) error {
 	p := paramsOf(r)
-	room, id := p.id("id"), p.id("override")
-	o, err := s.store.FindOverrideByID(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	if o.RoomID != room {
-		return ipdesk.Errorf(ipdesk.ENOTFOUND, "room %d has no override %d", room, id)
-	}
-	if err := s.store.DeleteOverride(r.Context(), id); err != nil {
+	if err := s.deleteRoomOverride(r.Context(), p.id("id"), p.id("override")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -488,17 +479,8 @@ func (s *Server) setNowOverride(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	room := paramsOf(r).id("id")
-	n := &ipdesk.NowOverride{RoomID: room, Blocked: req.Blocked, Start: s.timetable.Now(), Reason: req.Reason}
-	var err error
-	if req.Until == "" {
-		n.Until, err = s.timetable.DefaultUntil(r.Context(), room)
-	} else {
-		n.Until, err = s.timetable.ParseUntil(req.Until)
-	}
+	n, err := s.startNowOverride(r.Context(), room, req.Blocked, req.Until, req.Reason)
 	if err != nil {
-		return err
-	}
-	if err := s.store.SetNowOverride(r.Context(), n); err != nil {
 		return err
 	}
 	st, err := s.timetable.RoomState(r.Context(), room)
@@ -577,24 +559,7 @@ func (s *Server) exportLogEntries(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	var all []*ipdesk.LogEntry
-	for off := 0; off < maxLogExport; off += ipdesk.MaxLimit {
-		f.Page = ipdesk.Page{Offset: off, Limit: ipdesk.MaxLimit}
-		es, n, err := s.store.FindLogEntries(r.Context(), f)
-		if err != nil {
-			return err
-		}
-		all = append(all, es...)
-		if off+len(es) >= n || len(es) == 0 {
-			break
-		}
-	}
-	h := w.Header()
-	h.Set("Content-Type", "text/csv; charset=utf-8")
-	h.Set("Content-Disposition", `attachment; filename="logbook.csv"`)
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	return importer.WriteLogbookCSV(w, all, s.timetable.Location())
+	return s.writeLogbookCSV(r.Context(), w, f)
 }
 
 // stateReasons returns the state reasons as strings, for the OpenAPI

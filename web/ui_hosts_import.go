@@ -127,10 +127,22 @@ func (s *Server) hostsImport(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// readImport reads the upload: the file of the first step, or the text
-// the check carried over (with commit) to the second. It returns the
-// text, its format (csv or json), the file's name and the commit flag.
+// readImport reads the upload of a host list (csv or json); see
+// readUpload.
 func (s *Server) readImport(w http.ResponseWriter, r *http.Request) ([]byte, string, string, bool, error) {
+	return s.readUpload(w, r, func(name string) string {
+		if strings.EqualFold(filepath.Ext(name), ".json") {
+			return "json"
+		}
+		return "csv"
+	}, "csv", "json")
+}
+
+// readUpload reads the upload of an import: the file of the first step,
+// or the text the check carried over (with commit) to the second. It
+// returns the text, its format (formatOf the file's name, one of
+// formats), the file's name and the commit flag.
+func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, formatOf func(name string) string, formats ...string) ([]byte, string, string, bool, error) {
 	tooLarge := ipdesk.Errorf(eTooLarge, "the file is larger than %d MiB; split it into smaller files", maxImportBytes>>20)
 	r.Body = http.MaxBytesReader(w, r.Body, maxImportBytes+64<<10)
 	if err := r.ParseMultipartForm(maxImportBytes + 64<<10); err != nil {
@@ -155,16 +167,14 @@ func (s *Server) readImport(w http.ResponseWriter, r *http.Request) ([]byte, str
 		if data, err = io.ReadAll(io.LimitReader(f, maxImportBytes+1)); err != nil {
 			return nil, "", "", false, err
 		}
-		name, format = hdr.Filename, "csv"
-		if strings.EqualFold(filepath.Ext(name), ".json") {
-			format = "json"
-		}
+		name = hdr.Filename
+		format = formatOf(name)
 	}
 	switch {
 	case len(data) > maxImportBytes:
 		return nil, "", "", false, tooLarge
-	case format != "csv" && format != "json":
-		return nil, "", "", false, ipdesk.FieldErrorf(ipdesk.EINVALID, "format", "format %q is not csv or json", clipValue(format))
+	case !slices.Contains(formats, format):
+		return nil, "", "", false, ipdesk.FieldErrorf(ipdesk.EINVALID, "format", "format %q is not %s", clipValue(format), strings.Join(formats, " or "))
 	case !utf8.Valid(data):
 		return nil, "", "", false, ipdesk.FieldErrorf(ipdesk.EINVALID, "file", "the file is not UTF-8 text; save it as UTF-8 (CSV UTF-8) and try again")
 	case len(bytes.TrimSpace(data)) == 0:

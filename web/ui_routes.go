@@ -10,6 +10,7 @@ func (s *Server) pageRoutes() []pageRoute {
 		s.hostPages,
 		s.locationPages,
 		s.planPages,
+		s.roomsPages,
 	} {
 		out = append(out, area()...)
 	}
