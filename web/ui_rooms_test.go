@@ -66,7 +66,9 @@ func (w *roomsWorld) post(t *testing.T, user, target string, v url.Values, want 
 }
 
 // key is the name of a room's period in the override form.
-func key(room int64, period int) string { return strconv.FormatInt(room, 10) + ":" + strconv.Itoa(period) }
+func key(room int64, period int) string {
+	return strconv.FormatInt(room, 10) + ":" + strconv.Itoa(period)
+}
 
 var cellRE = regexp.MustCompile(`<td class="cell ([^"]*)"( aria-current="time")?\s+data-key="([0-9]+:[0-9]+)"`)
 
