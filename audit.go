@@ -22,6 +22,7 @@ const (
 	ObjectAccessLevel = "access_level"
 	ObjectUser        = "user"
 	ObjectToken       = "token"
+	ObjectCall        = "call"
 )
 
 // AuditEntry records one change: who made it, when, to what, and the object

@@ -10,4 +10,5 @@ type Store interface {
 	AccessLevelService
 	AuditService
 	UserService
+	CallService
 }

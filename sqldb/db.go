@@ -29,6 +29,9 @@ type DB struct {
 	w  *sql.DB // writes (SQLite: one connection, immediate transactions)
 	r  *sql.DB // reads (SQLite: a pool of read-only connections)
 	pg bool
+	// dsn is kept on PostgreSQL for the connection that listens for
+	// notifications.
+	dsn string
 
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
@@ -64,7 +67,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		c.SetMaxOpenConns(20)
 		c.SetMaxIdleConns(20)
 		c.SetConnMaxIdleTime(5 * time.Minute)
-		db.w, db.r, db.pg = c, c, true
+		db.w, db.r, db.pg, db.dsn = c, c, true, dsn
 	} else {
 		path := strings.TrimPrefix(dsn, "file:")
 		if i := strings.IndexByte(path, '?'); i >= 0 {
