@@ -239,7 +239,8 @@ type Call struct {
 	Source  string      `json:"source"`
 	Matches CallMatches `json:"matches"`
 	// Events is the call's history, oldest first; set by FindCallByID.
-	Events []*CallEvent `json:"events,omitempty"`
+	// It is not part of the call's JSON: answers that carry it name it.
+	Events []*CallEvent `json:"-"`
 }
 
 // CallEvent is one reported event of a call. Its ID is global (one
@@ -255,8 +256,9 @@ type CallEvent struct {
 	Extension string    `json:"extension"`
 	Source    string    `json:"source"`
 	// Call is the call the event belongs to, without its events; set by
-	// RecordCallEvent and CallEventsAfter.
-	Call *Call `json:"call,omitempty"`
+	// RecordCallEvent and CallEventsAfter. It is not part of the event's
+	// JSON: messages that carry it name it.
+	Call *Call `json:"-"`
 }
 
 // MaxPBXCallIDLen bounds the PBX's call id.

@@ -13,7 +13,7 @@ import (
 )
 
 // Topic is the live topic of call events; EventName is their SSE event
-// name. The data of each is the ipdesk.CallEvent with its call, as JSON.
+// name. The data of each is an EventData as JSON.
 const (
 	Topic     = "calls"
 	EventName = "call"
@@ -311,9 +311,16 @@ func (s *Service) purge(ctx context.Context) {
 // replayPageSize is how many events one read of the store returns.
 const replayPageSize = 500
 
+// EventData is the data of a live call event: the event and its call as
+// it stands (with the state after the latest event).
+type EventData struct {
+	*ipdesk.CallEvent
+	Call *ipdesk.Call `json:"call"`
+}
+
 // liveEvent is the live form of a call event.
 func liveEvent(ev *ipdesk.CallEvent) (live.Event, error) {
-	data, err := json.Marshal(ev)
+	data, err := json.Marshal(EventData{CallEvent: ev, Call: ev.Call})
 	if err != nil {
 		return live.Event{}, err
 	}

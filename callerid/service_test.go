@@ -227,11 +227,12 @@ func next(t *testing.T, s *live.Subscription) (live.Event, *ipdesk.CallEvent) {
 	if len(evs) != 1 {
 		t.Fatalf("%d events at once", len(evs))
 	}
-	var ev ipdesk.CallEvent
+	var ev callerid.EventData
 	if err := json.Unmarshal(evs[0].Data, &ev); err != nil {
 		t.Fatal(err)
 	}
-	return evs[0], &ev
+	ev.CallEvent.Call = ev.Call
+	return evs[0], ev.CallEvent
 }
 
 // run starts the service until the end of the test.
@@ -393,7 +394,7 @@ func TestTwoInstances(t *testing.T) {
 		}
 	}
 	for i, id := range want {
-		var ev ipdesk.CallEvent
+		var ev callerid.EventData
 		json.Unmarshal(got[i].Data, &ev)
 		if got[i].ID != id || ev.Call.From.Raw != fmt.Sprintf("0359112%03d", i) {
 			t.Fatalf("event %d on the other instance: %d %q, want %d", i, got[i].ID, ev.Call.From.Raw, id)

@@ -1,0 +1,242 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"ipdesk"
+	"ipdesk/callerid"
+	"ipdesk/live"
+)
+
+// GET /api/v1/events: the live stream of server-sent events. Each message
+// carries as its SSE id the stream's journal position (the id of the last
+// call event sent), so that a browser reconnecting with Last-Event-ID gets
+// the call events it missed replayed from the database, also from another
+// instance or after a restart.
+
+// eventTopic is a topic of the live stream and the right to see it.
+type eventTopic struct {
+	name string
+	act  action
+	obj  string
+}
+
+// eventTopics lists the topics of the live stream. Other parts add theirs
+// here (the timetable's "rooms", seen with actRead).
+var eventTopics = []eventTopic{
+	{name: callerid.Topic, act: actHelpdesk, obj: ipdesk.ObjectCall},
+}
+
+// Streaming settings.
+const (
+	// DefaultHeartbeat is how often an idle stream sends a comment, so
+	// that proxies and browsers see it alive.
+	DefaultHeartbeat = 25 * time.Second
+	// streamWriteTimeout bounds one write to a stream: a client that
+	// stops reading is dropped.
+	streamWriteTimeout = 15 * time.Second
+	// streamRetry is the reconnection delay the stream suggests, in ms.
+	streamRetry = 2000
+	// readyEvent opens every stream; its data names the cursor and the
+	// topics.
+	readyEvent = "ready"
+)
+
+// streamTopics returns the topics a stream asks for (all that the user
+// may see when list is nil), refusing unknown ones and those the user may
+// not see.
+func (s *Server) streamTopics(r *http.Request, list *string) ([]string, error) {
+	ctx := r.Context()
+	if list == nil {
+		var out []string
+		for _, t := range eventTopics {
+			if s.authorize(ctx, t.act, object{Type: t.obj}) == nil {
+				out = append(out, t.name)
+			}
+		}
+		if len(out) == 0 {
+			return nil, ipdesk.Errorf(ipdesk.EFORBIDDEN, "there are no live events this user may see")
+		}
+		return out, nil
+	}
+	var out []string
+	for _, name := range strings.Split(*list, ",") {
+		name = strings.TrimSpace(name)
+		i := -1
+		for j, t := range eventTopics {
+			if t.name == name {
+				i = j
+			}
+		}
+		if i < 0 {
+			known := make([]string, len(eventTopics))
+			for j, t := range eventTopics {
+				known[j] = t.name
+			}
+			return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, "topics", "topic %q is not one of %s", clipText(name), strings.Join(known, ", "))
+		}
+		if err := s.authorize(ctx, eventTopics[i].act, object{Type: eventTopics[i].obj}); err != nil {
+			return nil, err
+		}
+		out = append(out, name)
+	}
+	return out, nil
+}
+
+// lastEventID returns where a reconnecting stream left off: the
+// Last-Event-ID header a browser sends, or the query parameter
+// last_event_id for a first connection that knows it.
+func lastEventID(r *http.Request, p *params) (int64, bool, error) {
+	if h := strings.TrimSpace(r.Header.Get("Last-Event-ID")); h != "" {
+		n, err := strconv.ParseInt(h, 10, 64)
+		if err != nil || n < 0 {
+			return 0, false, ipdesk.FieldErrorf(ipdesk.EINVALID, "Last-Event-ID", "Last-Event-ID %q is not an event id of this stream", clipText(h))
+		}
+		return n, true, nil
+	}
+	if v := p.int64("last_event_id"); v != nil {
+		return *v, true, nil
+	}
+	return 0, false, nil
+}
+
+// streamEvents answers GET /api/v1/events with a stream that lasts until
+// the client goes, the server shuts down, or the stream falls behind (the
+// client then reconnects and catches up).
+func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
+	p := paramsOf(r)
+	u := ipdesk.ActorFromContext(r.Context())
+	topics, err := s.streamTopics(r, p.str("topics"))
+	if err != nil {
+		return err
+	}
+	last, resume, err := lastEventID(r, p)
+	if err != nil {
+		return err
+	}
+	sub, err := s.events.Subscribe(r.Context(), live.Request{Key: "user:" + strconv.FormatInt(u.ID, 10), Topics: topics, Resume: resume, LastID: last})
+	if errors.Is(err, live.ErrClosed) {
+		return ipdesk.Errorf(eUnavailable, "the server is shutting down; reconnect")
+	} else if err != nil {
+		return err
+	}
+	defer sub.Close()
+
+	rc := http.NewResponseController(w)
+	// The server's read timeout would cancel a long request; a stream
+	// has nothing more to read.
+	rc.SetReadDeadline(time.Time{})
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+
+	cursor := sub.Cursor()
+	var buf []byte
+	buf = append(buf, "retry: "+strconv.Itoa(streamRetry)+"\n"...)
+	buf = appendSSE(buf, readyEvent, cursor, readyData(cursor, topics))
+	send := func() bool {
+		// Each write gets its own deadline in place of the server's.
+		rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
+		_, err := w.Write(buf)
+		if err == nil {
+			err = rc.Flush()
+		}
+		buf = buf[:0]
+		return err == nil
+	}
+	if !send() {
+		return nil
+	}
+	heartbeat := time.NewTicker(s.heartbeat)
+	defer heartbeat.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return nil
+		case <-s.closing:
+			return nil
+		case <-sub.Done():
+			return nil // fell behind, or the broker closed: the client reconnects
+		case <-sub.Ready():
+			for _, e := range sub.Take() {
+				if e.ID > 0 {
+					cursor = e.ID
+				}
+				buf = appendSSE(buf, e.EventName(), cursor, e.Data)
+			}
+		case <-heartbeat.C:
+			buf = append(buf, ": heartbeat\n\n"...)
+		}
+		if len(buf) > 0 && !send() {
+			return nil
+		}
+	}
+}
+
+// readyData is the data of the ready event.
+func readyData(cursor int64, topics []string) []byte {
+	b := []byte(`{"cursor":` + strconv.FormatInt(cursor, 10) + `,"topics":[`)
+	for i, t := range topics {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendQuote(b, t)
+	}
+	return append(b, "]}"...)
+}
+
+// appendSSE appends one message: its name, the stream's cursor as its id,
+// and its data, one data line per line of data (a line break in the data
+// cannot end the message early).
+func appendSSE(b []byte, name string, id int64, data []byte) []byte {
+	b = append(b, "event: "...)
+	b = append(b, sseField(name)...)
+	b = append(b, "\nid: "...)
+	b = strconv.AppendInt(b, id, 10)
+	b = append(b, '\n')
+	for {
+		i := bytes.IndexAny(data, "\r\n")
+		if i < 0 {
+			break
+		}
+		b = append(append(append(b, "data: "...), data[:i]...), '\n')
+		if data[i] == '\r' && i+1 < len(data) && data[i+1] == '\n' {
+			i++
+		}
+		data = data[i+1:]
+	}
+	b = append(append(append(b, "data: "...), data...), '\n')
+	return append(b, '\n')
+}
+
+// sseField keeps line breaks out of a field value.
+func sseField(s string) string {
+	return strings.NewReplacer("\r", "", "\n", "").Replace(s)
+}
+
+// eventRoutes is the route of the live stream.
+func (s *Server) eventRoutes() []*route {
+	names := make([]string, len(eventTopics))
+	for i, t := range eventTopics {
+		names[i] = t.name
+	}
+	return []*route{
+		{method: "GET", path: "/api/v1/events", op: "streamEvents", tag: "events",
+			summary: "The live events as server-sent events (text/event-stream): " + strings.Join(names, ", ") +
+				" (calls need the helpdesk role). Every message's id is the stream's position; reconnect with Last-Event-ID to get the missed calls",
+			act: actRead, object: "event",
+			params: []param{
+				qp("topics", ptString, "comma-separated topics ("+strings.Join(names, ", ")+"); default: all the user may see"),
+				qp("last_event_id", ptInt, "resume after this event id, like the Last-Event-ID header (which wins)"),
+			},
+			reply: replySpec{kind: replyStream, status: http.StatusOK}, h: s.streamEvents},
+	}
+}
