@@ -95,6 +95,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if _, err := c.outputsConfig(); err != nil {
 		return err
 	}
+	cid, err := c.callerID()
+	if err != nil {
+		return err
+	}
 	db, err := m.open(ctx, c)
 	if err != nil {
 		return err
@@ -111,7 +115,24 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Listen, err)
 	}
-	opts := web.Options{Logger: log}
+	calls, err := cid.parts(db, log)
+	if err != nil {
+		return err
+	}
+	opts := web.Options{Logger: log, Events: calls.broker, Heartbeat: cid.heartbeat, CallerID: calls.web}
+	{
+		// Call events are published to the live streams until the server
+		// has shut down.
+		cctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		done := make(chan error, 1)
+		go func() { done <- calls.svc.Run(cctx) }()
+		defer func() {
+			stop()
+			<-done
+			calls.broker.Close()
+		}()
+		log.Info("caller-ID", cid.describe()...)
+	}
 	if svc != nil {
 		// Committed changes mark the outputs dirty; the scheduler applies
 		// them until the server has shut down, finishing applies in flight.

@@ -31,6 +31,9 @@ type Config struct {
 	Targets []outputs.Spec `json:"targets"`
 	// Apply tunes when changes are applied to the targets.
 	Apply ApplyConfig `json:"apply"`
+	// CallerID configures the call intake, number matching and the live
+	// stream (see callerid_config.go).
+	CallerID CallerIDConfig `json:"callerid"`
 }
 
 // ApplyConfig tunes the debouncing of applies after changes, as Go
