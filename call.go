@@ -226,7 +226,7 @@ type Call struct {
 	ID int64 `json:"id"`
 	// PBXCallID is the PBX's id of the call ("" for calls reported by
 	// GET /set_call, which are one event each).
-	PBXCallID string    `json:"call_id"`
+	PBXCallID string    `json:"pbx_call_id"`
 	Started   time.Time `json:"started"`
 	Updated   time.Time `json:"updated"`
 	State     CallState `json:"state"`
@@ -344,10 +344,12 @@ type CallService interface {
 	// PurgeCalls removes the calls started before t with their events and
 	// returns how many it removed.
 	PurgeCalls(ctx context.Context, before time.Time) (int, error)
-	// MatchPhones returns the locations and hosts whose stored phone
-	// numbers q selects, and the hosts in those locations. Kind and
-	// Suggestion are left for the caller.
-	MatchPhones(ctx context.Context, q PhoneQuery) (*CallMatches, error)
+	// MatchPhones tries the queries in order and returns, for the first
+	// that selects any stored phone number, the locations and hosts with
+	// such a phone and the hosts in those locations, and its index; when
+	// none selects anything, empty matches and -1. Kind and Suggestion are
+	// left for the caller.
+	MatchPhones(ctx context.Context, qs ...PhoneQuery) (*CallMatches, int, error)
 }
 
 // CallEventListener is implemented by stores that several ipdesk

@@ -143,24 +143,22 @@ func (s *Service) Report(ctx context.Context, r Report) (*ipdesk.CallEvent, erro
 // not match in full gets a suggestion of how to store it.
 func (s *Service) Match(ctx context.Context, n ipdesk.PhoneNumber) (*ipdesk.CallMatches, error) {
 	rules := s.opts.Rules
-	m, err := s.store.MatchPhones(ctx, rules.fullQuery(n))
+	qs := []ipdesk.PhoneQuery{rules.fullQuery(n)}
+	if q, ok := rules.extensionQuery(n); ok {
+		qs = append(qs, q)
+	}
+	m, which, err := s.store.MatchPhones(ctx, qs...)
 	if err != nil {
 		return nil, err
 	}
-	if !m.Empty() {
+	switch which {
+	case 0:
 		m.Kind = ipdesk.MatchFull
 		return m, nil
-	}
-	m.Kind = ipdesk.MatchNone
-	if q, ok := rules.extensionQuery(n); ok {
-		em, err := s.store.MatchPhones(ctx, q)
-		if err != nil {
-			return nil, err
-		}
-		if !em.Empty() {
-			m = em
-			m.Kind = ipdesk.MatchExtension
-		}
+	case 1:
+		m.Kind = ipdesk.MatchExtension
+	default:
+		m.Kind = ipdesk.MatchNone
 	}
 	if n.Kind != ipdesk.NumberUnknown {
 		m.Suggestion = &ipdesk.CallSuggestion{Phone: n.Number}
@@ -256,15 +254,17 @@ func (s *Service) publish(ctx context.Context, last int64) int64 {
 			}
 			return last
 		}
+		batch := make([]live.Event, 0, len(evs))
 		for _, ev := range evs {
 			e, err := liveEvent(ev)
 			if err != nil {
 				s.log.Error("caller-ID: cannot encode a call event", "id", ev.ID, "error", err)
 			} else {
-				s.opts.Broker.Publish(e)
+				batch = append(batch, e)
 			}
 			last = ev.ID
 		}
+		s.opts.Broker.Publish(batch...)
 		if len(evs) < replayPageSize {
 			return last
 		}
@@ -311,16 +311,21 @@ func (s *Service) purge(ctx context.Context) {
 // replayPageSize is how many events one read of the store returns.
 const replayPageSize = 500
 
-// EventData is the data of a live call event: the event and its call as
-// it stands (with the state after the latest event).
+// EventData is the data of a live call event: what happened, and the
+// call as it stands, with its matches (the answering extension and the
+// reporting PBX are the call's). GET /api/v1/calls/{id} has the whole
+// history.
 type EventData struct {
-	*ipdesk.CallEvent
-	Call *ipdesk.Call `json:"call"`
+	ID    int64                `json:"id"`
+	Kind  ipdesk.CallEventKind `json:"kind"`
+	Time  time.Time            `json:"time"`
+	State ipdesk.CallState     `json:"state"` // after this event
+	Call  *ipdesk.Call         `json:"call"`
 }
 
 // liveEvent is the live form of a call event.
 func liveEvent(ev *ipdesk.CallEvent) (live.Event, error) {
-	data, err := json.Marshal(EventData{CallEvent: ev, Call: ev.Call})
+	data, err := json.Marshal(EventData{ID: ev.ID, Kind: ev.Kind, Time: ev.Time, State: ev.State, Call: ev.Call})
 	if err != nil {
 		return live.Event{}, err
 	}

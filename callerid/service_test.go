@@ -227,12 +227,12 @@ func next(t *testing.T, s *live.Subscription) (live.Event, *ipdesk.CallEvent) {
 	if len(evs) != 1 {
 		t.Fatalf("%d events at once", len(evs))
 	}
-	var ev callerid.EventData
-	if err := json.Unmarshal(evs[0].Data, &ev); err != nil {
+	var d callerid.EventData
+	if err := json.Unmarshal(evs[0].Data, &d); err != nil {
 		t.Fatal(err)
 	}
-	ev.CallEvent.Call = ev.Call
-	return evs[0], ev.CallEvent
+	ev := &ipdesk.CallEvent{ID: d.ID, CallID: d.Call.ID, Kind: d.Kind, Time: d.Time, State: d.State, Call: d.Call}
+	return evs[0], ev
 }
 
 // run starts the service until the end of the test.

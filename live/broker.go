@@ -35,6 +35,10 @@ type Event struct {
 	Name string
 	// Data is the message, usually one JSON object.
 	Data []byte
+
+	// frame is the event as an SSE message with its own ID as the id,
+	// encoded once for all streams (journal events only).
+	frame []byte
 }
 
 // EventName returns the SSE event name of e.
@@ -117,23 +121,31 @@ func New(opts Options) *Broker {
 	return &Broker{opts: opts, subs: map[*Subscription]struct{}{}, perKey: map[string]int{}}
 }
 
-// Publish hands e to every subscription of its topic. A journal event
-// whose ID is not above the last one published is dropped: journal events
-// are published once, in ID order.
-func (b *Broker) Publish(e Event) {
+// Publish hands the events, in order, to every subscription of their
+// topics. A journal event whose ID is not above the last one published is
+// dropped: journal events are published once, in ID order.
+func (b *Broker) Publish(events ...Event) {
+	fresh := make([]Event, 0, len(events))
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
 		return
 	}
-	if e.ID > 0 {
-		if b.headKnown && e.ID <= b.head {
-			return
+	for _, e := range events {
+		if e.ID > 0 {
+			if b.headKnown && e.ID <= b.head {
+				continue
+			}
+			b.head, b.headKnown = e.ID, true
+			e.frame = AppendMessage(nil, e.EventName(), e.ID, e.Data)
 		}
-		b.head, b.headKnown = e.ID, true
+		fresh = append(fresh, e)
+	}
+	if len(fresh) == 0 {
+		return
 	}
 	for s := range b.subs {
-		s.push(e, b.opts.Buffer)
+		s.push(fresh, b.opts.Buffer)
 	}
 }
 
@@ -230,7 +242,8 @@ type Subscription struct {
 
 	mu     sync.Mutex
 	queue  []Event
-	cursor int64 // the last journal ID handed out
+	spare  []Event // the slice the last Take returned, reused by the next
+	cursor int64   // the last journal ID handed out
 	ended  bool
 	err    error
 	ready  chan struct{} // signalled when the queue is not empty
@@ -244,24 +257,30 @@ func (s *Subscription) wants(topic string) bool {
 	return s.topics == nil || topic == "" || slices.Contains(s.topics, topic)
 }
 
-// push queues e, or ends a subscription whose queue is full.
-func (s *Subscription) push(e Event, limit int) {
-	if !s.wants(e.Topic) {
-		return
-	}
+// push queues the events of its topics, or ends a subscription whose
+// queue is full.
+func (s *Subscription) push(events []Event, limit int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ended {
 		return
 	}
-	if len(s.queue) >= limit {
-		s.endLocked(ErrLagged)
-		return
+	n := len(s.queue)
+	for _, e := range events {
+		if !s.wants(e.Topic) {
+			continue
+		}
+		if len(s.queue) >= limit {
+			s.endLocked(ErrLagged)
+			return
+		}
+		s.queue = append(s.queue, e)
 	}
-	s.queue = append(s.queue, e)
-	select {
-	case s.ready <- struct{}{}:
-	default:
+	if len(s.queue) > n {
+		select {
+		case s.ready <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -285,6 +304,7 @@ func (s *Subscription) replay(ctx context.Context, j Journal, lastID int64, maxR
 		}
 		for _, e := range evs {
 			if s.wants(e.Topic) {
+				e.frame = AppendMessage(nil, e.EventName(), e.ID, e.Data)
 				replayed = append(replayed, e)
 			}
 			after = e.ID
@@ -352,12 +372,13 @@ func (s *Subscription) Cursor() int64 {
 }
 
 // Take returns the queued events in order and empties the queue. Journal
-// events at or below the cursor are left out, so none comes twice.
+// events at or below the cursor are left out, so none comes twice. The
+// slice is valid until the next Take, which reuses it.
 func (s *Subscription) Take() []Event {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	q := s.queue
-	s.queue = nil
+	s.queue, s.spare = s.spare[:0], q
 	out := q[:0]
 	for _, e := range q {
 		if e.ID > 0 {
@@ -381,7 +402,7 @@ func (s *Subscription) endLocked(err error) {
 	if s.ended {
 		return
 	}
-	s.ended, s.err, s.queue = true, err, nil
+	s.ended, s.err, s.queue, s.spare = true, err, nil, nil
 	close(s.done)
 }
 

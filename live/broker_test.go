@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -307,5 +308,33 @@ func BenchmarkPublish1000(b *testing.B) {
 				s.Take()
 			}
 		}
+	}
+}
+
+func TestAppendMessage(t *testing.T) {
+	for _, tt := range []struct {
+		data, want string
+	}{
+		{`{"a":1}`, "event: call\nid: 7\ndata: {\"a\":1}\n\n"},
+		{"a\nb", "event: call\nid: 7\ndata: a\ndata: b\n\n"},
+		{"a\r\nb\rc\n", "event: call\nid: 7\ndata: a\ndata: b\ndata: c\ndata: \n\n"},
+		{"", "event: call\nid: 7\ndata: \n\n"},
+	} {
+		if got := string(AppendMessage(nil, "call", 7, []byte(tt.data))); got != tt.want {
+			t.Errorf("AppendMessage(%q) = %q, want %q", tt.data, got, tt.want)
+		}
+	}
+	if got := string(AppendMessage(nil, "ev\r\nil", 1, nil)); !strings.HasPrefix(got, "event: evil\n") {
+		t.Errorf("event name with a line break: %q", got)
+	}
+	// A journal event carries its own id; another the stream's cursor.
+	j := Event{ID: 9, Topic: "calls", Name: "call", Data: []byte("x")}
+	j.frame = AppendMessage(nil, "call", 9, j.Data)
+	if got := string(j.AppendTo(nil, 9)); got != "event: call\nid: 9\ndata: x\n\n" {
+		t.Errorf("journal event: %q", got)
+	}
+	hint := Event{Topic: "rooms", Data: []byte("{}")}
+	if got := string(hint.AppendTo(nil, 9)); got != "event: rooms\nid: 9\ndata: {}\n\n" {
+		t.Errorf("hint: %q", got)
 	}
 }

@@ -483,138 +483,164 @@ func scanCallHost(row interface{ Scan(...any) error }) (ipdesk.CallHost, error) 
 	return h, nil
 }
 
-// MatchPhones looks up the stored phone numbers that q selects: the
-// locations with such a phone, the hosts with such a phone, their owners
-// and rooms, and the hosts in the matched locations (all read in one
-// transaction, each by an index).
-func (db *DB) MatchPhones(ctx context.Context, q ipdesk.PhoneQuery) (*ipdesk.CallMatches, error) {
+// MatchPhones tries the queries in order, in one read transaction: for
+// each, one statement tells whether it selects any stored phone, and for
+// the first that does, the locations with such a phone, the hosts with
+// such a phone, their owners and rooms, and the hosts in the matched
+// locations are read (each by an index).
+func (db *DB) MatchPhones(ctx context.Context, qs ...ipdesk.PhoneQuery) (*ipdesk.CallMatches, int, error) {
 	m := &ipdesk.CallMatches{Kind: ipdesk.MatchNone}
 	normalizeMatches(m)
-	if len(q.Digits) == 0 && q.Suffix == "" {
-		return m, nil
+	var live []int
+	for i, q := range qs {
+		if len(q.Digits) > 0 || q.Suffix != "" {
+			live = append(live, i)
+		}
 	}
+	if len(live) == 0 {
+		return m, -1, nil
+	}
+	which := -1
 	err := db.read(ctx, func(tx *Tx) error {
-		// Locations whose phone matches.
-		var a args
-		cond := phoneCond(&a, "lp.digits", "lp.digits_rev", q)
-		rows, err := tx.query("SELECT "+locationPathColumns+", lp.phone FROM location_phones lp JOIN locations l ON l.id = lp.location_id"+
-			" LEFT JOIN locations p ON p.id = l.parent_id LEFT JOIN locations g ON g.id = p.parent_id WHERE "+cond+
-			" ORDER BY l.id, lp.position LIMIT "+a.add(maxMatchLocations*4), a...)
+		for _, i := range live {
+			var a args
+			var one int
+			err := tx.queryRow("SELECT 1 FROM location_phones lp WHERE "+phoneCond(&a, "lp.digits", "lp.digits_rev", qs[i])+
+				" UNION ALL SELECT 1 FROM addresses WHERE "+phoneCond(&a, "phone_digits", "phone_digits_rev", qs[i])+" LIMIT 1", a...).Scan(&one)
+			if isNoRows(err) {
+				continue
+			} else if err != nil {
+				return err
+			}
+			which = i
+			return tx.matchPhones(qs[i], m)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, -1, err
+	}
+	return m, which, nil
+}
+
+// matchPhones fills m with what q selects.
+func (tx *Tx) matchPhones(q ipdesk.PhoneQuery, m *ipdesk.CallMatches) error {
+	// Locations whose phone matches.
+	var a args
+	cond := phoneCond(&a, "lp.digits", "lp.digits_rev", q)
+	rows, err := tx.query("SELECT "+locationPathColumns+", lp.phone FROM location_phones lp JOIN locations l ON l.id = lp.location_id"+
+		" LEFT JOIN locations p ON p.id = l.parent_id LEFT JOIN locations g ON g.id = p.parent_id WHERE "+cond+
+		" ORDER BY l.id, lp.position LIMIT "+a.add(maxMatchLocations*4), a...)
+	if err != nil {
+		return err
+	}
+	seen := map[int64]bool{}
+	var phoneLocs []any
+	for rows.Next() {
+		var phone string
+		l, err := scanCallLocation(rows, &phone)
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		if seen[l.ID] || len(m.Locations) == maxMatchLocations {
+			continue
+		}
+		seen[l.ID] = true
+		l.Phone = phone
+		m.Locations = append(m.Locations, l)
+		phoneLocs = append(phoneLocs, l.ID)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+
+	// Hosts whose phone matches, then hosts in the matched locations.
+	hostCond := func(a *args) string { return "(" + phoneCond(a, "phone_digits", "phone_digits_rev", q) + ")" }
+	locCond := func(a *args) string {
+		ph := make([]string, len(phoneLocs))
+		for i, id := range phoneLocs {
+			ph[i] = a.add(id)
+		}
+		return "location_id IN (" + strings.Join(ph, ", ") + ")"
+	}
+	a = nil
+	all := hostCond(&a)
+	if len(phoneLocs) > 0 {
+		all += " OR " + locCond(&a)
+	}
+	if err := tx.queryRow("SELECT COUNT(*) FROM addresses WHERE "+all, a...).Scan(&m.HostsTotal); err != nil {
+		return err
+	}
+	byID := map[int64]bool{}
+	for _, part := range []struct {
+		cond func(*args) string
+		by   string
+	}{{hostCond, ipdesk.MatchedByPhone}, {locCond, ipdesk.MatchedByLocation}} {
+		if len(m.Hosts) >= ipdesk.MaxCallHosts || part.by == ipdesk.MatchedByLocation && len(phoneLocs) == 0 {
+			continue
+		}
+		a = nil
+		rows, err := tx.query("SELECT "+callHostColumns+" FROM addresses WHERE "+part.cond(&a)+" ORDER BY space_id, ip_key LIMIT "+
+			a.add(ipdesk.MaxCallHosts+len(m.Hosts)), a...)
 		if err != nil {
 			return err
 		}
-		seen := map[int64]bool{}
-		var phoneLocs []any
 		for rows.Next() {
-			var phone string
-			l, err := scanCallLocation(rows, &phone)
+			h, err := scanCallHost(rows)
 			if err != nil {
 				rows.Close()
 				return err
 			}
-			if seen[l.ID] || len(m.Locations) == maxMatchLocations {
+			if byID[h.ID] || len(m.Hosts) >= ipdesk.MaxCallHosts {
 				continue
 			}
-			seen[l.ID] = true
-			l.Phone = phone
-			m.Locations = append(m.Locations, l)
-			phoneLocs = append(phoneLocs, l.ID)
+			byID[h.ID] = true
+			h.MatchedBy = part.by
+			m.Hosts = append(m.Hosts, h)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
 		}
+	}
 
-		// Hosts whose phone matches, then hosts in the matched locations.
-		hostCond := func(a *args) string { return "(" + phoneCond(a, "phone_digits", "phone_digits_rev", q) + ")" }
-		locCond := func(a *args) string {
-			ph := make([]string, len(phoneLocs))
-			for i, id := range phoneLocs {
-				ph[i] = a.add(id)
-			}
-			return "location_id IN (" + strings.Join(ph, ", ") + ")"
+	// The owners and rooms of the hosts whose phone matched.
+	people := map[string]bool{}
+	var hostLocs []any
+	for _, h := range m.Hosts {
+		if h.MatchedBy != ipdesk.MatchedByPhone {
+			continue
 		}
-		a = nil
-		all := hostCond(&a)
-		if len(phoneLocs) > 0 {
-			all += " OR " + locCond(&a)
+		if h.Owner != "" && !people[h.Owner] {
+			people[h.Owner] = true
+			m.People = append(m.People, ipdesk.CallPerson{Name: h.Owner, Phone: h.Phone, LocationID: h.LocationID})
 		}
-		if err := tx.queryRow("SELECT COUNT(*) FROM addresses WHERE "+all, a...).Scan(&m.HostsTotal); err != nil {
-			return err
+		if h.LocationID != 0 && !seen[h.LocationID] && len(m.Locations)+len(hostLocs) < maxMatchLocations {
+			seen[h.LocationID] = true
+			hostLocs = append(hostLocs, h.LocationID)
 		}
-		byID := map[int64]bool{}
-		for _, part := range []struct {
-			cond func(*args) string
-			by   string
-		}{{hostCond, ipdesk.MatchedByPhone}, {locCond, ipdesk.MatchedByLocation}} {
-			if len(m.Hosts) >= ipdesk.MaxCallHosts || part.by == ipdesk.MatchedByLocation && len(phoneLocs) == 0 {
-				continue
-			}
-			a = nil
-			rows, err := tx.query("SELECT "+callHostColumns+" FROM addresses WHERE "+part.cond(&a)+" ORDER BY space_id, ip_key LIMIT "+
-				a.add(ipdesk.MaxCallHosts+len(m.Hosts)), a...)
-			if err != nil {
-				return err
-			}
-			for rows.Next() {
-				h, err := scanCallHost(rows)
-				if err != nil {
-					rows.Close()
-					return err
-				}
-				if byID[h.ID] || len(m.Hosts) >= ipdesk.MaxCallHosts {
-					continue
-				}
-				byID[h.ID] = true
-				h.MatchedBy = part.by
-				m.Hosts = append(m.Hosts, h)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
-		}
-
-		// The owners and rooms of the hosts whose phone matched.
-		people := map[string]bool{}
-		var hostLocs []any
-		for _, h := range m.Hosts {
-			if h.MatchedBy != ipdesk.MatchedByPhone {
-				continue
-			}
-			if h.Owner != "" && !people[h.Owner] {
-				people[h.Owner] = true
-				m.People = append(m.People, ipdesk.CallPerson{Name: h.Owner, Phone: h.Phone, LocationID: h.LocationID})
-			}
-			if h.LocationID != 0 && !seen[h.LocationID] && len(m.Locations)+len(hostLocs) < maxMatchLocations {
-				seen[h.LocationID] = true
-				hostLocs = append(hostLocs, h.LocationID)
-			}
-		}
-		if len(hostLocs) == 0 {
-			return nil
-		}
-		a = nil
-		ph := make([]string, len(hostLocs))
-		for i, id := range hostLocs {
-			ph[i] = a.add(id)
-		}
-		rows, err = tx.query("SELECT "+locationPathColumns+locationPathJoin+" WHERE l.id IN ("+strings.Join(ph, ", ")+") ORDER BY l.id", a...)
+	}
+	if len(hostLocs) == 0 {
+		return nil
+	}
+	a = nil
+	ph := make([]string, len(hostLocs))
+	for i, id := range hostLocs {
+		ph[i] = a.add(id)
+	}
+	rows, err = tx.query("SELECT "+locationPathColumns+locationPathJoin+" WHERE l.id IN ("+strings.Join(ph, ", ")+") ORDER BY l.id", a...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		l, err := scanCallLocation(rows)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			l, err := scanCallLocation(rows)
-			if err != nil {
-				return err
-			}
-			m.Locations = append(m.Locations, l)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, err
+		m.Locations = append(m.Locations, l)
 	}
-	return m, nil
+	return rows.Err()
 }

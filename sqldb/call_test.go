@@ -359,7 +359,7 @@ func TestMatchPhones(t *testing.T) {
 		mustAddr(t, db, sp.ID, "10.1.4.2", func(a *ipdesk.Address) { a.Hostname, a.Owner, a.Phone = "anna-laptop", "Anna Müller", "0359198765" })
 
 		// A room by its full number: the room and its hosts.
-		m, err := db.MatchPhones(ctx, ipdesk.PhoneQuery{Digits: []string{"49359112345", "490359112345"}})
+		m, _, err := db.MatchPhones(ctx, ipdesk.PhoneQuery{Digits: []string{"49359112345", "490359112345"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -373,54 +373,63 @@ func TestMatchPhones(t *testing.T) {
 
 		// A person by the phone of their hosts: the person, the hosts and
 		// the room of the host that has one.
-		m, _ = db.MatchPhones(ctx, ipdesk.PhoneQuery{Digits: []string{"0359198765"}})
+		m, _, _ = db.MatchPhones(ctx, ipdesk.PhoneQuery{Digits: []string{"0359198765"}})
 		if len(m.People) != 1 || m.People[0].Name != "Anna Müller" || m.People[0].LocationID != r304.ID || len(m.Hosts) != 2 ||
 			m.Hosts[0].ID != anna.ID || m.Hosts[0].MatchedBy != ipdesk.MatchedByPhone || len(m.Locations) != 1 || m.Locations[0].ID != r304.ID || m.Locations[0].Phone != "" {
 			t.Fatalf("person: %+v", m)
 		}
 
 		// An extension: the stored numbers that end with it.
-		m, _ = db.MatchPhones(ctx, ipdesk.PhoneQuery{Suffix: "2345"})
+		m, _, _ = db.MatchPhones(ctx, ipdesk.PhoneQuery{Suffix: "2345"})
 		if len(m.Locations) != 1 || m.Locations[0].ID != r303.ID {
 			t.Fatalf("suffix 2345: %+v", m.Locations)
 		}
-		m, _ = db.MatchPhones(ctx, ipdesk.PhoneQuery{Suffix: "8765"})
+		m, _, _ = db.MatchPhones(ctx, ipdesk.PhoneQuery{Suffix: "8765"})
 		if len(m.Hosts) != 2 || len(m.People) != 1 {
 			t.Fatalf("suffix 8765: %+v", m)
 		}
 		// Suffix bounds at the top of the digit range (9 carries over).
-		m, _ = db.MatchPhones(ctx, ipdesk.PhoneQuery{Suffix: "99"})
+		m, _, _ = db.MatchPhones(ctx, ipdesk.PhoneQuery{Suffix: "99"})
 		if len(m.Locations) != 1 || m.Locations[0].ID != r303.ID {
 			t.Fatalf("suffix 99: %+v", m.Locations)
 		}
 		for _, q := range []ipdesk.PhoneQuery{{}, {Digits: []string{"1"}}, {Suffix: "0000"}, {Suffix: "45", Digits: []string{"9"}}} {
-			m, err := db.MatchPhones(ctx, q)
+			m, which, err := db.MatchPhones(ctx, q)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if q.Suffix == "45" {
-				if len(m.Locations) != 1 {
+				if len(m.Locations) != 1 || which != 0 {
 					t.Fatalf("%+v: %+v", q, m)
 				}
-			} else if !m.Empty() || m.Hosts == nil || m.HostsTotal != 0 {
+			} else if !m.Empty() || m.Hosts == nil || m.HostsTotal != 0 || which != -1 {
 				t.Fatalf("%+v matched %+v", q, m)
 			}
+		}
+
+		// Several queries: the first that selects anything wins.
+		m, which, err := db.MatchPhones(ctx, ipdesk.PhoneQuery{Digits: []string{"1"}}, ipdesk.PhoneQuery{}, ipdesk.PhoneQuery{Suffix: "8765"}, ipdesk.PhoneQuery{Suffix: "2345"})
+		if err != nil || which != 2 || len(m.People) != 1 || len(m.Locations) != 1 || m.Locations[0].ID != r304.ID {
+			t.Fatalf("in order: %d %+v %v", which, m, err)
+		}
+		if m, which, _ := db.MatchPhones(ctx); which != -1 || !m.Empty() {
+			t.Fatalf("no queries: %d %+v", which, m)
 		}
 
 		// Changing a phone changes what matches (the reversed digits follow).
 		if _, _, err := db.UpdateAddress(ctx, anna.ID, ipdesk.AddressUpdate{Phone: ptr("1111")}); err != nil {
 			t.Fatal(err)
 		}
-		if m, _ := db.MatchPhones(ctx, ipdesk.PhoneQuery{Suffix: "111"}); len(m.Hosts) != 1 || m.Hosts[0].ID != anna.ID {
+		if m, _, _ := db.MatchPhones(ctx, ipdesk.PhoneQuery{Suffix: "111"}); len(m.Hosts) != 1 || m.Hosts[0].ID != anna.ID {
 			t.Fatalf("after update: %+v", m.Hosts)
 		}
 		if _, err := db.UpdateLocation(ctx, r303.ID, ipdesk.LocationUpdate{Phones: &[]string{"4711"}}); err != nil {
 			t.Fatal(err)
 		}
-		if m, _ := db.MatchPhones(ctx, ipdesk.PhoneQuery{Suffix: "711"}); len(m.Locations) != 1 {
+		if m, _, _ := db.MatchPhones(ctx, ipdesk.PhoneQuery{Suffix: "711"}); len(m.Locations) != 1 {
 			t.Fatalf("after location update: %+v", m.Locations)
 		}
-		if m, _ := db.MatchPhones(ctx, ipdesk.PhoneQuery{Suffix: "2345"}); len(m.Locations) != 0 {
+		if m, _, _ := db.MatchPhones(ctx, ipdesk.PhoneQuery{Suffix: "2345"}); len(m.Locations) != 0 {
 			t.Fatalf("old phone still matches: %+v", m.Locations)
 		}
 
@@ -432,11 +441,11 @@ func TestMatchPhones(t *testing.T) {
 		if res, err := db.ImportAddresses(ctx, rows, false); err != nil || len(res.Problems) > 0 {
 			t.Fatalf("import: %v %+v", err, res.Problems)
 		}
-		m, _ = db.MatchPhones(ctx, ipdesk.PhoneQuery{Digits: []string{"49359155555"}})
+		m, _, _ = db.MatchPhones(ctx, ipdesk.PhoneQuery{Digits: []string{"49359155555"}})
 		if len(m.Hosts) != ipdesk.MaxCallHosts || m.HostsTotal != 60 || m.Hosts[0].Addr.String() != "10.1.9.1" {
 			t.Fatalf("%d hosts of %d", len(m.Hosts), m.HostsTotal)
 		}
-		if m, _ = db.MatchPhones(ctx, ipdesk.PhoneQuery{Suffix: "5555"}); m.HostsTotal != 60 {
+		if m, _, _ = db.MatchPhones(ctx, ipdesk.PhoneQuery{Suffix: "5555"}); m.HostsTotal != 60 {
 			t.Fatalf("imported phones by suffix: %d", m.HostsTotal)
 		}
 	})

@@ -33,7 +33,7 @@ type callEnv struct {
 	broker *live.Broker
 }
 
-func newCallEnv(t *testing.T, dsn string, mod func(o *Options)) *callEnv {
+func newCallEnv(t testing.TB, dsn string, mod func(o *Options)) *callEnv {
 	t.Helper()
 	if dsn == "" {
 		dsn = filepath.Join(t.TempDir(), "t.db")
@@ -50,9 +50,21 @@ func newCallEnv(t *testing.T, dsn string, mod func(o *Options)) *callEnv {
 }
 
 // startCallEnv starts the caller-ID service and a server on e's database.
-func startCallEnv(t *testing.T, e *testEnv, mod func(o *Options)) *callEnv {
+func startCallEnv(t testing.TB, e *testEnv, mod func(o *Options)) *callEnv {
 	t.Helper()
-	broker := live.New(live.Options{Journal: callerid.Journal{Store: e.db}, MaxStreamsPerKey: 3})
+	return startCallEnvWith(t, e, live.Options{MaxStreamsPerKey: 3}, mod)
+}
+
+// startCallEnvOn is startCallEnv with a broker of the given options.
+func startCallEnvOn(t testing.TB, e *testEnv, bo live.Options) *callEnv {
+	t.Helper()
+	return startCallEnvWith(t, e, bo, nil)
+}
+
+func startCallEnvWith(t testing.TB, e *testEnv, bo live.Options, mod func(o *Options)) *callEnv {
+	t.Helper()
+	bo.Journal = callerid.Journal{Store: e.db}
+	broker := live.New(bo)
 	svc, err := callerid.New(e.db, callerid.Options{Rules: germanRules, Broker: broker})
 	if err != nil {
 		t.Fatal(err)

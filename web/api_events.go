@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"errors"
 	"net/http"
 	"strconv"
@@ -40,6 +39,16 @@ const (
 	// streamWriteTimeout bounds one write to a stream: a client that
 	// stops reading is dropped.
 	streamWriteTimeout = 15 * time.Second
+	// streamCoalesce: while events keep coming, a stream writes (and
+	// flushes) at most once per streamCoalesce, all that is queued at
+	// once; the first event after a quiet spell is written at once. A
+	// stream that got n events in its last write waits n times as long,
+	// up to maxStreamCoalesce. With a thousand streams a write per event
+	// per stream would cost more than the events themselves.
+	streamCoalesce    = 20 * time.Millisecond
+	maxStreamCoalesce = 250 * time.Millisecond
+	// maxStreamBuffer is the largest write buffer a stream keeps.
+	maxStreamBuffer = 256 << 10
 	// streamRetry is the reconnection delay the stream suggests, in ms.
 	streamRetry = 2000
 	// readyEvent opens every stream; its data names the cursor and the
@@ -139,19 +148,28 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
 	w.WriteHeader(http.StatusOK)
 
 	cursor := sub.Cursor()
+	var lastWrite time.Time
+	coalesce := streamCoalesce
 	var buf []byte
 	buf = append(buf, "retry: "+strconv.Itoa(streamRetry)+"\n"...)
-	buf = appendSSE(buf, readyEvent, cursor, readyData(cursor, topics))
+	buf = live.AppendMessage(buf, readyEvent, cursor, readyData(cursor, topics))
 	send := func() bool {
 		// Each write gets its own deadline in place of the server's.
-		rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
+		lastWrite = time.Now()
+		rc.SetWriteDeadline(lastWrite.Add(streamWriteTimeout))
 		_, err := w.Write(buf)
 		if err == nil {
 			err = rc.Flush()
 		}
 		buf = buf[:0]
+		if cap(buf) > maxStreamBuffer {
+			buf = nil // a burst is over; do not keep its buffer
+		}
 		return err == nil
 	}
+	hold := time.NewTimer(time.Hour)
+	hold.Stop()
+	defer hold.Stop()
 	if !send() {
 		return nil
 	}
@@ -166,12 +184,27 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
 		case <-sub.Done():
 			return nil // fell behind, or the broker closed: the client reconnects
 		case <-sub.Ready():
-			for _, e := range sub.Take() {
+			if wait := coalesce - time.Since(lastWrite); wait > 0 {
+				hold.Reset(wait)
+				select {
+				case <-hold.C:
+				case <-r.Context().Done():
+					return nil
+				case <-s.closing:
+					return nil
+				}
+			}
+			batch := sub.Take()
+			for _, e := range batch {
 				if e.ID > 0 {
 					cursor = e.ID
 				}
-				buf = appendSSE(buf, e.EventName(), cursor, e.Data)
+				buf = e.AppendTo(buf, cursor)
 			}
+			// A stream that got several events at once is busy: it waits
+			// longer before its next write, so that the writes stay few
+			// however many events come.
+			coalesce = min(max(time.Duration(len(batch))*streamCoalesce, streamCoalesce), maxStreamCoalesce)
 		case <-heartbeat.C:
 			buf = append(buf, ": heartbeat\n\n"...)
 		}
@@ -191,35 +224,6 @@ func readyData(cursor int64, topics []string) []byte {
 		b = strconv.AppendQuote(b, t)
 	}
 	return append(b, "]}"...)
-}
-
-// appendSSE appends one message: its name, the stream's cursor as its id,
-// and its data, one data line per line of data (a line break in the data
-// cannot end the message early).
-func appendSSE(b []byte, name string, id int64, data []byte) []byte {
-	b = append(b, "event: "...)
-	b = append(b, sseField(name)...)
-	b = append(b, "\nid: "...)
-	b = strconv.AppendInt(b, id, 10)
-	b = append(b, '\n')
-	for {
-		i := bytes.IndexAny(data, "\r\n")
-		if i < 0 {
-			break
-		}
-		b = append(append(append(b, "data: "...), data[:i]...), '\n')
-		if data[i] == '\r' && i+1 < len(data) && data[i+1] == '\n' {
-			i++
-		}
-		data = data[i+1:]
-	}
-	b = append(append(append(b, "data: "...), data...), '\n')
-	return append(b, '\n')
-}
-
-// sseField keeps line breaks out of a field value.
-func sseField(s string) string {
-	return strings.NewReplacer("\r", "", "\n", "").Replace(s)
 }
 
 // eventRoutes is the route of the live stream.
