@@ -34,7 +34,9 @@ func isSetCall(r *http.Request) bool {
 // setCall answers GET /set_call/{number}: "OK" once the call is recorded.
 // Whatever the number, the PBX gets a short plain answer, never an error
 // page: a bad number is recorded as unknown. Refusals are plain too: 403
-// for a bad token or source, 429 over the rate limit.
+// for a bad token or source, 429 over the rate limit. The PBX token comes
+// in the query parameter token (old scripts can only change the URL) or
+// the header X-PBX-Token.
 func (s *Server) setCall(w http.ResponseWriter, r *http.Request) {
 	plain := func(status int, msg string) {
 		h := w.Header()
@@ -58,8 +60,12 @@ func (s *Server) setCall(w http.ResponseWriter, r *http.Request) {
 		plain(http.StatusTooManyRequests, "too many reports from "+src.String()+"; slow down")
 		return
 	}
-	q, _ := url.ParseQuery(r.URL.RawQuery)
-	if err := s.intake.check(src, q.Get("token")); err != nil {
+	token := r.Header.Get(pbxTokenHeader)
+	if token == "" {
+		q, _ := url.ParseQuery(r.URL.RawQuery)
+		token = q.Get("token")
+	}
+	if err := s.intake.check(src, token); err != nil {
 		plain(http.StatusForbidden, ipdesk.ErrorMessage(err))
 		return
 	}

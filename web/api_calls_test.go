@@ -160,6 +160,9 @@ func TestSetCall(t *testing.T) {
 	if c.From.Raw != "03591 12345" || c.From.Number != "+49359112345" || c.Source != "192.0.2.10" || c.State != ipdesk.CallRinging {
 		t.Fatalf("call: %+v", c)
 	}
+	if r := e.from(pbx, "GET", "/set_call/2345", "", pbxTokenHeader, pbxToken); r.code != 200 {
+		t.Fatalf("token in the header: %d %q", r.code, r.body)
+	}
 	if r := e.from(pbx, "HEAD", "/set_call/2345"+tok, ""); r.code != 200 || len(r.body) != 0 {
 		t.Fatalf("HEAD: %d %q", r.code, r.body)
 	}
@@ -205,7 +208,7 @@ func TestSetCall(t *testing.T) {
 		{"no token", pbx, "/set_call/2345", nil},
 		{"wrong token", pbx, "/set_call/2345?token=wrong", nil},
 		{"token of another length", pbx, "/set_call/2345?token=" + pbxToken + "x", nil},
-		{"token in the header instead", pbx, "/set_call/2345", []string{pbxTokenHeader, pbxToken}},
+		{"a wrong token in the header", pbx, "/set_call/2345?token=" + pbxToken, []string{pbxTokenHeader, "wrong-token-0123456789"}},
 		{"a user's API token", pbx, "/set_call/2345", []string{"Authorization", "Bearer " + e.admin}},
 		{"a user's API token as the PBX token", pbx, "/set_call/2345?token=" + url.QueryEscape(e.admin), nil},
 		{"source not allowed", "198.51.100.7:5060", "/set_call/2345" + tok, nil},

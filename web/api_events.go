@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -206,12 +207,32 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
 			// however many events come.
 			coalesce = min(max(time.Duration(len(batch))*streamCoalesce, streamCoalesce), maxStreamCoalesce)
 		case <-heartbeat.C:
+			if !s.stillAllowed(r, topics) {
+				return nil // signed out, disabled or no longer helpdesk
+			}
 			buf = append(buf, ": heartbeat\n\n"...)
 		}
 		if len(buf) > 0 && !send() {
 			return nil
 		}
 	}
+}
+
+// stillAllowed checks again, at each heartbeat, that the stream's
+// credentials are valid and may see its topics, so that a disabled user
+// or a revoked token stops receiving within a heartbeat.
+func (s *Server) stillAllowed(r *http.Request, topics []string) bool {
+	u, err := s.authenticate(r)
+	if err != nil {
+		return false
+	}
+	ctx := ipdesk.NewContextWithActor(r.Context(), u)
+	for _, t := range eventTopics {
+		if slices.Contains(topics, t.name) && s.authorize(ctx, t.act, object{Type: t.obj}) != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // readyData is the data of the ready event.

@@ -283,6 +283,24 @@ func TestEventStreamLimitAndHeartbeat(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("no heartbeat")
 	}
+	// A disabled user's streams end at the next heartbeat.
+	other := e.makeUser("helper", true)
+	s := openStream(t, base+eventsPath, other)
+	s.next(t)
+	h, _ := e.db.FindUserByName(context.Background(), "helper")
+	disabled := true
+	if _, err := e.db.UpdateUser(context.Background(), h.ID, ipdesk.UserUpdate{Disabled: &disabled}); err != nil {
+		t.Fatal(err)
+	}
+	ended := time.After(5 * time.Second)
+	for open := true; open; {
+		select {
+		case _, open = <-s.msgs:
+		case <-ended:
+			t.Fatal("the stream of a disabled user stayed open")
+		}
+	}
+
 	// A closed stream frees its place.
 	open[1].resp.Body.Close()
 	deadline := time.Now().Add(5 * time.Second)

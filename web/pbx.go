@@ -30,9 +30,9 @@ type CallIntake interface {
 type CallerIDOptions struct {
 	// Intake records the reports; nil turns intake off.
 	Intake CallIntake
-	// PBXTokens are the secrets PBXs report with: the query parameter
-	// token of GET /set_call, the header X-PBX-Token of POST
-	// /api/v1/calls. They are compared in constant time and never logged.
+	// PBXTokens are the secrets PBXs report with: the header X-PBX-Token,
+	// or for GET /set_call the query parameter token. They are compared in
+	// constant time and never logged.
 	PBXTokens []string
 	// AllowedSources are the addresses (prefixes) reports may come from.
 	AllowedSources []netip.Prefix
@@ -90,7 +90,7 @@ func (in *intake) check(src netip.Addr, token string) error {
 	}
 	if len(in.tokens) > 0 && !in.tokenValid(token) {
 		if token == "" {
-			return ipdesk.Errorf(ipdesk.EFORBIDDEN, "a PBX token is required: the query parameter token for GET /set_call, the header %s for POST /api/v1/calls", pbxTokenHeader)
+			return ipdesk.Errorf(ipdesk.EFORBIDDEN, "a PBX token is required: the header %s, or for GET /set_call the query parameter token", pbxTokenHeader)
 		}
 		return ipdesk.Errorf(ipdesk.EFORBIDDEN, "the PBX token is not valid")
 	}

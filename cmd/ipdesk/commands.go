@@ -120,19 +120,6 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	opts := web.Options{Logger: log, Events: calls.broker, Heartbeat: cid.heartbeat, CallerID: calls.web}
-	{
-		// Call events are published to the live streams until the server
-		// has shut down.
-		cctx, stop := context.WithCancel(context.WithoutCancel(ctx))
-		done := make(chan error, 1)
-		go func() { done <- calls.svc.Run(cctx) }()
-		defer func() {
-			stop()
-			<-done
-			calls.broker.Close()
-		}()
-		log.Info("caller-ID", cid.describe()...)
-	}
 	if svc != nil {
 		// Committed changes mark the outputs dirty; the scheduler applies
 		// them until the server has shut down, finishing applies in flight.
@@ -148,6 +135,19 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			}
 		}()
 		log.Info("config outputs", "outputs", strings.Join(svc.Names(), ", "))
+	}
+	{
+		// Call events are published to the live streams until the server
+		// has shut down (started after db.OnCommit is set).
+		cctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		done := make(chan error, 1)
+		go func() { done <- calls.svc.Run(cctx) }()
+		defer func() {
+			stop()
+			<-done
+			calls.broker.Close()
+		}()
+		log.Info("caller-ID", cid.describe()...)
 	}
 	srv := web.NewServer(db, opts)
 	log.Info("ipdesk listening", "addr", "http://"+ln.Addr().String(), "db", redact(c.DB))
