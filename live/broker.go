@@ -64,6 +64,7 @@ const (
 	DefaultBuffer           = 4096
 	DefaultMaxReplay        = 10000
 	replayPage              = 500
+	maxKeptQueue            = 256 // queue capacity kept for reuse after a Take
 )
 
 // Options configure a Broker. The zero value is usable.
@@ -379,6 +380,9 @@ func (s *Subscription) Take() []Event {
 	defer s.mu.Unlock()
 	q := s.queue
 	s.queue, s.spare = s.spare[:0], q
+	if cap(s.queue) > maxKeptQueue {
+		s.queue = nil // a burst is over; do not keep its queue
+	}
 	out := q[:0]
 	for _, e := range q {
 		if e.ID > 0 {

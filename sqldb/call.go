@@ -37,6 +37,18 @@ const callColumns = "c.id, c.pbx_call_id, c.started, c.updated, c.state, c.from_
 
 const callEventColumns = "e.id, e.call_id, e.time, e.kind, e.state, e.extension, e.source"
 
+// The hot statements of the intake and the feed, prepared once on SQLite
+// (see stmtCache).
+const (
+	qCallByPBXID     = "SELECT " + callColumns + " FROM calls c WHERE c.pbx_call_id = $1 AND c.started >= $2 ORDER BY c.started DESC, c.id DESC LIMIT 1"
+	qInsertCallEvent = "INSERT INTO call_events (call_id, time, kind, state, extension, source) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id"
+	qInsertCall      = `INSERT INTO calls (pbx_call_id, started, updated, state, from_raw, from_number, from_kind, to_raw, to_number, to_kind,
+		extension, source, match_kind, matches_json, search) VALUES ($1, $2, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`
+	qAdvanceCall     = "UPDATE calls SET state = $1, started = $2, updated = $3, extension = $4, search = $5 WHERE id = $6"
+	qCallEventsAfter = "SELECT " + callColumns + ", " + callEventColumns + " FROM call_events e JOIN calls c ON c.id = e.call_id WHERE e.id > $1 ORDER BY e.id LIMIT $2"
+	qLastCallEvent   = "SELECT COALESCE(MAX(id), 0) FROM call_events"
+)
+
 func scanCall(row interface{ Scan(...any) error }, extra ...any) (*ipdesk.Call, error) {
 	var c ipdesk.Call
 	var started, updated int64
@@ -118,6 +130,9 @@ func (db *DB) RecordCallEvent(ctx context.Context, r *ipdesk.CallReport) (*ipdes
 		return nil, err
 	}
 	at := r.Time.UTC().Truncate(time.Microsecond)
+	if err := db.prepare(ctx, db.w, qCallByPBXID, qInsertCallEvent, qInsertCall, qAdvanceCall); err != nil {
+		return nil, mapError(err)
+	}
 	var out *ipdesk.CallEvent
 	err := db.write(ctx, func(tx *Tx) error {
 		if db.pg {
@@ -142,7 +157,7 @@ func (db *DB) RecordCallEvent(ctx context.Context, r *ipdesk.CallReport) (*ipdes
 			return err
 		}
 		ev := &ipdesk.CallEvent{CallID: c.ID, Kind: r.Kind, Time: at, State: c.State, Extension: r.Extension, Source: r.Source}
-		if err := tx.queryRow("INSERT INTO call_events (call_id, time, kind, state, extension, source) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+		if err := tx.hotQueryRow(qInsertCallEvent,
 			c.ID, micros(at), string(ev.Kind), string(ev.State), ev.Extension, ev.Source).Scan(&ev.ID); err != nil {
 			return err
 		}
@@ -164,8 +179,7 @@ func (db *DB) RecordCallEvent(ctx context.Context, r *ipdesk.CallReport) (*ipdes
 // callByPBXID returns the newest call with the PBX call id that started at
 // or after since, or nil.
 func (tx *Tx) callByPBXID(pbxID string, since time.Time) (*ipdesk.Call, error) {
-	c, err := scanCall(tx.queryRow("SELECT "+callColumns+" FROM calls c WHERE c.pbx_call_id = $1 AND c.started >= $2 ORDER BY c.started DESC, c.id DESC LIMIT 1",
-		pbxID, micros(since)))
+	c, err := scanCall(tx.hotQueryRow(qCallByPBXID, pbxID, micros(since)))
 	if isNoRows(err) {
 		return nil, nil
 	}
@@ -192,8 +206,7 @@ func (tx *Tx) insertCall(r *ipdesk.CallReport, at time.Time) (*ipdesk.Call, erro
 	if err != nil {
 		return nil, err
 	}
-	err = tx.queryRow(`INSERT INTO calls (pbx_call_id, started, updated, state, from_raw, from_number, from_kind, to_raw, to_number, to_kind,
-		extension, source, match_kind, matches_json, search) VALUES ($1, $2, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+	err = tx.hotQueryRow(qInsertCall,
 		c.PBXCallID, micros(at), string(c.State), c.From.Raw, c.From.Number, string(c.From.Kind), c.To.Raw, c.To.Number, string(c.To.Kind),
 		c.Extension, c.Source, string(c.Matches.Kind), string(matches), callSearch(c)).Scan(&c.ID)
 	return c, err
@@ -211,7 +224,7 @@ func (tx *Tx) advanceCall(c *ipdesk.Call, r *ipdesk.CallReport, at time.Time) er
 	if r.Kind == ipdesk.CallAnswer && r.Extension != "" {
 		c.Extension = r.Extension
 	}
-	_, err := tx.exec("UPDATE calls SET state = $1, started = $2, updated = $3, extension = $4, search = $5 WHERE id = $6",
+	_, err := tx.hotExec(qAdvanceCall,
 		string(c.State), micros(c.Started), micros(c.Updated), c.Extension, callSearch(c), c.ID)
 	return err
 }
@@ -299,9 +312,12 @@ const MaxCallEventsRead = 1000
 // order, each with its call.
 func (db *DB) CallEventsAfter(ctx context.Context, after int64, limit int) ([]*ipdesk.CallEvent, error) {
 	limit = min(max(limit, 1), MaxCallEventsRead)
+	if err := db.prepare(ctx, db.r, qCallEventsAfter); err != nil {
+		return nil, mapError(err)
+	}
 	var out []*ipdesk.CallEvent
 	err := db.readOne(ctx, func(tx *Tx) error {
-		rows, err := tx.query("SELECT "+callColumns+", "+callEventColumns+" FROM call_events e JOIN calls c ON c.id = e.call_id WHERE e.id > $1 ORDER BY e.id LIMIT $2", after, limit)
+		rows, err := tx.hotQuery(qCallEventsAfter, after, limit)
 		if err != nil {
 			return err
 		}
@@ -323,9 +339,12 @@ func (db *DB) CallEventsAfter(ctx context.Context, after int64, limit int) ([]*i
 
 // LastCallEventID returns the id of the newest call event, 0 for none.
 func (db *DB) LastCallEventID(ctx context.Context) (int64, error) {
+	if err := db.prepare(ctx, db.r, qLastCallEvent); err != nil {
+		return 0, mapError(err)
+	}
 	var id int64
 	err := db.readOne(ctx, func(tx *Tx) error {
-		return tx.queryRow("SELECT COALESCE(MAX(id), 0) FROM call_events").Scan(&id)
+		return tx.hotQueryRow(qLastCallEvent).Scan(&id)
 	})
 	return id, err
 }
@@ -500,13 +519,23 @@ func (db *DB) MatchPhones(ctx context.Context, qs ...ipdesk.PhoneQuery) (*ipdesk
 	if len(live) == 0 {
 		return m, -1, nil
 	}
+	// One statement per query tells whether it selects anything; its
+	// text varies only with the number of digit forms.
+	exists := make([]string, len(qs))
+	existsArgs := make([]args, len(qs))
+	for _, i := range live {
+		a := &existsArgs[i]
+		exists[i] = "SELECT 1 FROM location_phones lp WHERE " + phoneCond(a, "lp.digits", "lp.digits_rev", qs[i]) +
+			" UNION ALL SELECT 1 FROM addresses WHERE " + phoneCond(a, "phone_digits", "phone_digits_rev", qs[i]) + " LIMIT 1"
+		if err := db.prepare(ctx, db.r, exists[i]); err != nil {
+			return nil, -1, mapError(err)
+		}
+	}
 	which := -1
 	err := db.read(ctx, func(tx *Tx) error {
 		for _, i := range live {
-			var a args
 			var one int
-			err := tx.queryRow("SELECT 1 FROM location_phones lp WHERE "+phoneCond(&a, "lp.digits", "lp.digits_rev", qs[i])+
-				" UNION ALL SELECT 1 FROM addresses WHERE "+phoneCond(&a, "phone_digits", "phone_digits_rev", qs[i])+" LIMIT 1", a...).Scan(&one)
+			err := tx.hotQueryRow(exists[i], existsArgs[i]...).Scan(&one)
 			if isNoRows(err) {
 				continue
 			} else if err != nil {

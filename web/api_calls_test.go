@@ -55,12 +55,7 @@ func startCallEnv(t testing.TB, e *testEnv, mod func(o *Options)) *callEnv {
 	return startCallEnvWith(t, e, live.Options{MaxStreamsPerKey: 3}, mod)
 }
 
-// startCallEnvOn is startCallEnv with a broker of the given options.
-func startCallEnvOn(t testing.TB, e *testEnv, bo live.Options) *callEnv {
-	t.Helper()
-	return startCallEnvWith(t, e, bo, nil)
-}
-
+// startCallEnvWith is startCallEnv with a broker of the given options.
 func startCallEnvWith(t testing.TB, e *testEnv, bo live.Options, mod func(o *Options)) *callEnv {
 	t.Helper()
 	bo.Journal = callerid.Journal{Store: e.db}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"ipdesk"
@@ -48,7 +49,7 @@ const (
 	// per stream would cost more than the events themselves.
 	streamCoalesce    = 20 * time.Millisecond
 	maxStreamCoalesce = 250 * time.Millisecond
-	// maxStreamBuffer is the largest write buffer a stream keeps.
+	// maxStreamBuffer is the largest write buffer put back in the pool.
 	maxStreamBuffer = 256 << 10
 	// streamRetry is the reconnection delay the stream suggests, in ms.
 	streamRetry = 2000
@@ -151,8 +152,10 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
 	cursor := sub.Cursor()
 	var lastWrite time.Time
 	coalesce := streamCoalesce
-	var buf []byte
-	buf = append(buf, "retry: "+strconv.Itoa(streamRetry)+"\n"...)
+	// The write buffer comes from a pool shared by all streams: only the
+	// streams writing at the moment hold one.
+	bp := streamBuffers.Get().(*[]byte)
+	buf := append((*bp)[:0], "retry: "+strconv.Itoa(streamRetry)+"\n"...)
 	buf = live.AppendMessage(buf, readyEvent, cursor, readyData(cursor, topics))
 	send := func() bool {
 		// Each write gets its own deadline in place of the server's.
@@ -162,10 +165,11 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
 		if err == nil {
 			err = rc.Flush()
 		}
-		buf = buf[:0]
-		if cap(buf) > maxStreamBuffer {
-			buf = nil // a burst is over; do not keep its buffer
+		if cap(buf) <= maxStreamBuffer {
+			*bp = buf[:0]
+			streamBuffers.Put(bp)
 		}
+		bp, buf = nil, nil
 		return err == nil
 	}
 	hold := time.NewTimer(time.Hour)
@@ -196,6 +200,10 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
 				}
 			}
 			batch := sub.Take()
+			if len(batch) == 0 {
+				continue
+			}
+			buf = takeBuffer(&bp)
 			for _, e := range batch {
 				if e.ID > 0 {
 					cursor = e.ID
@@ -210,12 +218,21 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
 			if !s.stillAllowed(r, topics) {
 				return nil // signed out, disabled or no longer helpdesk
 			}
-			buf = append(buf, ": heartbeat\n\n"...)
+			buf = append(takeBuffer(&bp), ": heartbeat\n\n"...)
 		}
 		if len(buf) > 0 && !send() {
 			return nil
 		}
 	}
+}
+
+// streamBuffers are the write buffers of the streams.
+var streamBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
+
+// takeBuffer gets a write buffer from the pool into *bp.
+func takeBuffer(bp **[]byte) []byte {
+	*bp = streamBuffers.Get().(*[]byte)
+	return (**bp)[:0]
 }
 
 // stillAllowed checks again, at each heartbeat, that the stream's
