@@ -130,13 +130,7 @@ func TestMatchGermany(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			loc, person := "", ""
-			if len(m.Locations) > 0 {
-				loc = m.Locations[0].Name
-			}
-			if len(m.People) > 0 {
-				person = m.People[0].Name
-			}
+			loc, person := firstNames(m)
 			if m.Kind != tt.kind || loc != tt.location || person != tt.person || len(m.Hosts) != tt.hosts {
 				t.Errorf("Match(%q) = %s %q %q %d hosts, want %s %q %q %d", tt.raw, m.Kind, loc, person, len(m.Hosts), tt.kind, tt.location, tt.person, tt.hosts)
 			}
@@ -188,18 +182,23 @@ func TestMatchRussia(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			loc, person := "", ""
-			if len(m.Locations) > 0 {
-				loc = m.Locations[0].Name
-			}
-			if len(m.People) > 0 {
-				person = m.People[0].Name
-			}
+			loc, person := firstNames(m)
 			if m.Kind != tt.kind || loc != tt.location || person != tt.person {
 				t.Errorf("Match(%q) = %s %q %q, want %s %q %q", tt.raw, m.Kind, loc, person, tt.kind, tt.location, tt.person)
 			}
 		}
 	})
+}
+
+// firstNames returns the names of the first location and person of m.
+func firstNames(m *ipdesk.CallMatches) (location, person string) {
+	if len(m.Locations) > 0 {
+		location = m.Locations[0].Name
+	}
+	if len(m.People) > 0 {
+		person = m.People[0].Name
+	}
+	return location, person
 }
 
 // subscribe opens a stream of the call topic on b.

@@ -409,6 +409,16 @@ func (db *DB) ListenCallEvents(ctx context.Context, ready func(), fn func(id int
 	}
 }
 
+// addAll adds the values to a and returns their placeholders,
+// comma-separated.
+func addAll[T any](a *args, vals []T) string {
+	ph := make([]string, len(vals))
+	for i, v := range vals {
+		ph[i] = a.add(v)
+	}
+	return strings.Join(ph, ", ")
+}
+
 // reverseDigits returns the digits of a phone number back to front: the
 // stored form that makes "ends with" a prefix range on an index.
 func reverseDigits(d string) string {
@@ -439,11 +449,7 @@ func prefixRange(p string) (lo, hi string) {
 func phoneCond(a *args, col, revCol string, q ipdesk.PhoneQuery) string {
 	var terms []string
 	if len(q.Digits) > 0 {
-		ph := make([]string, len(q.Digits))
-		for i, d := range q.Digits {
-			ph[i] = a.add(d)
-		}
-		terms = append(terms, col+" IN ("+strings.Join(ph, ", ")+")")
+		terms = append(terms, col+" IN ("+addAll(a, q.Digits)+")")
 	}
 	if q.Suffix != "" {
 		lo, hi := prefixRange(reverseDigits(q.Suffix))
@@ -564,7 +570,7 @@ func (tx *Tx) matchPhones(q ipdesk.PhoneQuery, m *ipdesk.CallMatches) error {
 		return err
 	}
 	seen := map[int64]bool{}
-	var phoneLocs []any
+	var phoneLocs []int64
 	for rows.Next() {
 		var phone string
 		l, err := scanCallLocation(rows, &phone)
@@ -587,13 +593,7 @@ func (tx *Tx) matchPhones(q ipdesk.PhoneQuery, m *ipdesk.CallMatches) error {
 
 	// Hosts whose phone matches, then hosts in the matched locations.
 	hostCond := func(a *args) string { return "(" + phoneCond(a, "phone_digits", "phone_digits_rev", q) + ")" }
-	locCond := func(a *args) string {
-		ph := make([]string, len(phoneLocs))
-		for i, id := range phoneLocs {
-			ph[i] = a.add(id)
-		}
-		return "location_id IN (" + strings.Join(ph, ", ") + ")"
-	}
+	locCond := func(a *args) string { return "location_id IN (" + addAll(a, phoneLocs) + ")" }
 	a = nil
 	all := hostCond(&a)
 	if len(phoneLocs) > 0 {
@@ -637,7 +637,7 @@ func (tx *Tx) matchPhones(q ipdesk.PhoneQuery, m *ipdesk.CallMatches) error {
 
 	// The owners and rooms of the hosts whose phone matched.
 	people := map[string]bool{}
-	var hostLocs []any
+	var hostLocs []int64
 	for _, h := range m.Hosts {
 		if h.MatchedBy != ipdesk.MatchedByPhone {
 			continue
@@ -655,11 +655,7 @@ func (tx *Tx) matchPhones(q ipdesk.PhoneQuery, m *ipdesk.CallMatches) error {
 		return nil
 	}
 	a = nil
-	ph := make([]string, len(hostLocs))
-	for i, id := range hostLocs {
-		ph[i] = a.add(id)
-	}
-	rows, err = tx.query("SELECT "+locationPathColumns+locationPathJoin+" WHERE l.id IN ("+strings.Join(ph, ", ")+") ORDER BY l.id", a...)
+	rows, err = tx.query("SELECT "+locationPathColumns+locationPathJoin+" WHERE l.id IN ("+addAll(&a, hostLocs)+") ORDER BY l.id", a...)
 	if err != nil {
 		return err
 	}
