@@ -19,8 +19,8 @@ import (
 	"time"
 
 	"ipdesk"
-	"ipdesk/schedule"
 	"ipdesk/live"
+	"ipdesk/schedule"
 )
 
 // Default limits of the HTTP server. A slow or stalled client cannot hold a
