@@ -31,6 +31,7 @@ const (
 	ObjectOverride    = "override"
 	ObjectNowOverride = "now_override"
 	ObjectRoomPolicy  = "room_policy"
+	ObjectCall        = "call"
 )
 
 // AuditEntry records one change: who made it, when, to what, and the object

@@ -16,4 +16,5 @@ type Store interface {
 	LessonService
 	OverrideService
 	LogbookService
+	CallService
 }

@@ -11,18 +11,27 @@ import (
 	"testing"
 )
 
-// roomLab is the file system of a squid test: a directory that squid's
-// user "proxy" can read, with lists/ for the ACL lists and logs/, owned by
-// that user, for squid's logs.
-type roomLab struct {
+// squidFiles is the file system of a squid test: a directory that
+// squid's user "proxy" can read, with lists/ for the ACL lists and logs/,
+// owned by that user, for squid's logs.
+type squidFiles struct {
 	dir, lists, logs string
 }
 
 // newRoomLab checks for root, squid, curl and squid's user, and makes
 // the directories. It calls t.Parallel once the checks passed.
-func newRoomLab(t *testing.T) *roomLab {
+func newRoomLab(t *testing.T) *squidFiles {
 	t.Helper()
 	requireRoot(t)
+	l := newSquidFiles(t)
+	t.Parallel()
+	return l
+}
+
+// newSquidFiles checks for squid, curl and squid's user, and makes the
+// directories.
+func newSquidFiles(t *testing.T) *squidFiles {
+	t.Helper()
 	requireDaemon(t, squidPath)
 	requireDaemon(t, curlPath)
 	proxyUser, err := user.Lookup("proxy")
@@ -31,7 +40,6 @@ func newRoomLab(t *testing.T) *roomLab {
 	}
 	uid, _ := strconv.Atoi(proxyUser.Uid)
 	gid, _ := strconv.Atoi(proxyUser.Gid)
-	t.Parallel()
 
 	// squid drops root for the user proxy, which must be able to read
 	// squid.conf and the lists and to write its logs.
@@ -41,7 +49,7 @@ func newRoomLab(t *testing.T) *roomLab {
 			t.Fatal(err)
 		}
 	}
-	l := &roomLab{dir: dir, lists: filepath.Join(dir, "lists"), logs: filepath.Join(dir, "logs")}
+	l := &squidFiles{dir: dir, lists: filepath.Join(dir, "lists"), logs: filepath.Join(dir, "logs")}
 	for _, d := range []string{l.lists, l.logs} {
 		if err := os.Mkdir(d, 0o755); err != nil {
 			t.Fatal(err)
@@ -56,7 +64,7 @@ func newRoomLab(t *testing.T) *roomLab {
 // conf returns the first lines of the test's squid.conf: squid listens on
 // 10.77.0.1:3128, caches nothing, logs into the lab and asks no DNS server
 // outside the test's namespaces.
-func (l *roomLab) conf() string {
+func (l *squidFiles) conf() string {
 	return fmt.Sprintf(`# The operator's squid.conf for the test: no cache, logs in the test's
 # directory, no DNS or ICMP helpers.
 http_port 10.77.0.1:3128
@@ -78,7 +86,7 @@ shutdown_lifetime 0 seconds
 
 // startSquid starts squid with conf in the namespace proxy; when the test
 // fails, its cache.log is logged.
-func (l *roomLab) startSquid(t *testing.T, proxy *netns, conf string) *process {
+func (l *squidFiles) startSquid(t *testing.T, proxy *netns, conf string) *process {
 	t.Helper()
 	squid := startDaemon(t, "squid", childEnv(), proxy.command(squidPath, "-N", "-f", conf)...)
 	t.Cleanup(func() {
@@ -103,7 +111,7 @@ type squidClient struct {
 // behind the proxy (10.78.0.2, reached through 10.78.0.1), where an HTTP
 // server (the returned process) answers every request with the returned
 // body.
-func (l *roomLab) network(t *testing.T, clients ...squidClient) (proxy *netns, nss []*netns, orig *process, body string) {
+func (l *squidFiles) network(t *testing.T, clients ...squidClient) (proxy *netns, nss []*netns, orig *process, body string) {
 	t.Helper()
 	proxy = newNetns(t, "proxy")
 	origin := newNetns(t, "origin")

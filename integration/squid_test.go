@@ -11,9 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -89,11 +87,12 @@ func fetch(ns *netns) (proxyReply, error) {
 // origin server, and the operator's squid.conf, which reads one list per
 // level of squidLevels. Until start, squid does not run.
 type squidLab struct {
-	dir, lists, logs, conf string
-	proxy, origin          *netns
-	client0, client2       *netns
-	body                   string   // what the origin answers
-	originServer           *process // the HTTP server in origin
+	*squidFiles
+	conf             string
+	proxy            *netns
+	client0, client2 *netns
+	body             string   // what the origin answers
+	originServer     *process // the HTTP server in origin
 	// targets are the lists by level, with squid's check and no reload.
 	targets map[int]apply.Target
 	// reload makes squid read its configuration again.
@@ -107,80 +106,16 @@ type squidLab struct {
 // apply keeps their mode and owner).
 func newSquidLab(t *testing.T) *squidLab {
 	t.Helper()
-	requireDaemon(t, squidPath)
-	requireDaemon(t, curlPath)
-	proxyUser, err := user.Lookup("proxy")
-	if err != nil {
-		skipOrFail(t, "squid's user \"proxy\" does not exist: %v", err)
-	}
-	uid, _ := strconv.Atoi(proxyUser.Uid)
-	gid, _ := strconv.Atoi(proxyUser.Gid)
-
-	// squid drops root for the user proxy, which must be able to read
-	// squid.conf and the lists and to write its logs.
-	l := &squidLab{dir: t.TempDir(), targets: make(map[int]apply.Target)}
-	for _, d := range []string{filepath.Dir(l.dir), l.dir} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	l.lists, l.logs = filepath.Join(l.dir, "lists"), filepath.Join(l.dir, "logs")
-	for _, d := range []string{l.lists, l.logs} {
-		if err := os.Mkdir(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.Chown(l.logs, uid, gid); err != nil {
-		t.Fatal(err)
-	}
-
-	l.proxy = newNetns(t, "proxy")
-	l.origin = newNetns(t, "origin")
-	l.client0 = newNetns(t, "client0")
-	l.client2 = newNetns(t, "client2")
-	l.proxy.ip(t, "link", "add", "br0", "type", "bridge")
-	l.proxy.addr(t, "10.77.0.1/24", "br0")
-	l.proxy.ip(t, "link", "set", "br0", "up")
-	for _, c := range []struct {
-		ns   *netns
-		port string
-		ip   string
-	}{{l.client0, "c0", client0IP}, {l.client2, "c2", client2IP}} {
-		veth(t, l.proxy, c.port, c.ns, "eth0")
-		l.proxy.ip(t, "link", "set", c.port, "master", "br0")
-		c.ns.addr(t, c.ip+"/24", "eth0")
-	}
-	veth(t, l.proxy, "up0", l.origin, "eth0")
-	l.proxy.addr(t, "10.78.0.1/24", "up0")
-	l.origin.addr(t, "10.78.0.2/24", "eth0")
-
-	l.body = "ipdesk origin " + randomHex(8) + "\n"
-	l.originServer = startDaemon(t, "origin", childEnv(), l.origin.command(selfPath, helperFlag, "origin", "10.78.0.2:8080", l.body)...)
-	if err := l.originServer.waitOutput("origin listening", 1, startTimeout); err != nil {
-		t.Fatal(err)
-	}
+	l := &squidLab{squidFiles: newSquidFiles(t), targets: make(map[int]apply.Target)}
+	var clients []*netns
+	l.proxy, clients, l.originServer, l.body = l.network(t, squidClient{"client0", "c0", client0IP}, squidClient{"client2", "c2", client2IP})
+	l.client0, l.client2 = clients[0], clients[1]
 
 	// squid.conf as the operator writes it, with the lines from the
 	// render.SquidLevel documentation.
 	l.conf = filepath.Join(l.dir, "squid.conf")
 	var b strings.Builder
-	fmt.Fprintf(&b, `# The operator's squid.conf for the test: no cache, logs in the test's
-# directory, no DNS or ICMP helpers.
-http_port 10.77.0.1:3128
-visible_hostname ipdesk-test-proxy
-cache_effective_user proxy
-pid_filename %[1]s/squid.pid
-cache_log %[1]s/logs/cache.log
-access_log stdio:%[1]s/logs/access.log
-coredump_dir %[1]s/logs
-cache deny all
-cache_mem 8 MB
-pinger_enable off
-dns_nameservers 127.0.0.1
-netdb_filename none
-max_filedescriptors 1024
-shutdown_lifetime 0 seconds
-`, l.dir)
+	b.WriteString(l.squidFiles.conf())
 	for _, level := range squidLevels {
 		path := filepath.Join(l.lists, fmt.Sprintf("level%d.txt", level))
 		fmt.Fprintf(&b, "acl ipdesk_level%d src %q\n", level, path)
@@ -207,14 +142,7 @@ shutdown_lifetime 0 seconds
 // the client at level 2 (whatever the answer).
 func (l *squidLab) start(t *testing.T) {
 	t.Helper()
-	l.squid = startDaemon(t, "squid", childEnv(), l.proxy.command(squidPath, "-N", "-f", l.conf)...)
-	t.Cleanup(func() {
-		if t.Failed() {
-			if log, err := os.ReadFile(filepath.Join(l.logs, "cache.log")); err == nil {
-				t.Logf("squid's cache.log:\n%s", log)
-			}
-		}
-	})
+	l.squid = l.startSquid(t, l.proxy, l.conf)
 	start := time.Now()
 	err := waitFor(startTimeout, "squid answering", func() (bool, error) {
 		if l.squid.exited() {

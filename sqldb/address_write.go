@@ -142,12 +142,13 @@ func (w *addressWriter) insert() error {
 	}
 	// RETURNING gives the rows in no promised order: the ids are matched
 	// by space and address.
-	err := w.tx.insertMany(`INSERT INTO addresses (space_id, prefix_id, ip_key, address, status, mac, hostname, hostname_lc, description, owner, phone, phone_digits,
-		location_id, access_level, dhcp_reservation, search, version, created_at, updated_at)`, " RETURNING id, space_id, ip_key", 19, len(w.creates),
+	err := w.tx.insertMany(`INSERT INTO addresses (space_id, prefix_id, ip_key, address, status, mac, hostname, hostname_lc, description, owner, phone, phone_digits, phone_digits_rev,
+		location_id, access_level, dhcp_reservation, search, version, created_at, updated_at)`, " RETURNING id, space_id, ip_key", 20, len(w.creates),
 		func(dst []any, i int) []any {
 			a := w.creates[i].a
+			d := digits(a.Phone)
 			return append(dst, a.SpaceID, a.PrefixID, ipam.Key(a.Addr), a.Addr.String(), string(a.Status), a.MAC.String(), a.Hostname, strings.ToLower(a.Hostname),
-				a.Description, a.Owner, a.Phone, digits(a.Phone), nullID(a.LocationID), a.AccessLevel, a.DHCPReservation, search[i], a.Version, micros(a.CreatedAt), micros(a.UpdatedAt))
+				a.Description, a.Owner, a.Phone, d, reverseDigits(d), nullID(a.LocationID), a.AccessLevel, a.DHCPReservation, search[i], a.Version, micros(a.CreatedAt), micros(a.UpdatedAt))
 		},
 		func(rows *sql.Rows) error {
 			var id, space int64
@@ -175,10 +176,11 @@ func (w *addressWriter) insert() error {
 
 // writeUpdate writes the new state a of a stored address.
 func (tx *Tx) writeUpdate(before, a *ipdesk.Address) error {
+	d := digits(a.Phone)
 	_, err := tx.exec(`UPDATE addresses SET prefix_id = $1, ip_key = $2, address = $3, status = $4, mac = $5, hostname = $6, hostname_lc = $7, description = $8, owner = $9, phone = $10, phone_digits = $11,
-		location_id = $12, access_level = $13, dhcp_reservation = $14, search = $15, version = $16, updated_at = $17 WHERE id = $18`,
-		a.PrefixID, ipam.Key(a.Addr), a.Addr.String(), string(a.Status), a.MAC.String(), a.Hostname, strings.ToLower(a.Hostname), a.Description, a.Owner, a.Phone, digits(a.Phone),
-		nullID(a.LocationID), a.AccessLevel, a.DHCPReservation, searchText(a), a.Version, micros(a.UpdatedAt), a.ID)
+		phone_digits_rev = $12, location_id = $13, access_level = $14, dhcp_reservation = $15, search = $16, version = $17, updated_at = $18 WHERE id = $19`,
+		a.PrefixID, ipam.Key(a.Addr), a.Addr.String(), string(a.Status), a.MAC.String(), a.Hostname, strings.ToLower(a.Hostname), a.Description, a.Owner, a.Phone, d,
+		reverseDigits(d), nullID(a.LocationID), a.AccessLevel, a.DHCPReservation, searchText(a), a.Version, micros(a.UpdatedAt), a.ID)
 	if err != nil {
 		return err
 	}

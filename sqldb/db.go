@@ -29,6 +29,9 @@ type DB struct {
 	w  *sql.DB // writes (SQLite: one connection, immediate transactions)
 	r  *sql.DB // reads (SQLite: a pool of read-only connections)
 	pg bool
+	// dsn is kept on PostgreSQL for the connection that listens for
+	// notifications.
+	dsn string
 
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
@@ -41,6 +44,7 @@ type DB struct {
 
 	prefixCache prefixCache
 	tokenUse    sync.Map // token id → last recorded use (time.Time)
+	stmts       stmtCache
 }
 
 var _ ipdesk.Store = (*DB)(nil)
@@ -64,7 +68,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		c.SetMaxOpenConns(20)
 		c.SetMaxIdleConns(20)
 		c.SetConnMaxIdleTime(5 * time.Minute)
-		db.w, db.r, db.pg = c, c, true
+		db.w, db.r, db.pg, db.dsn = c, c, true, dsn
 	} else {
 		path := strings.TrimPrefix(dsn, "file:")
 		if i := strings.IndexByte(path, '?'); i >= 0 {
@@ -104,6 +108,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 
 // Close closes the database.
 func (db *DB) Close() error {
+	db.stmts.close()
 	err := db.w.Close()
 	if db.r != db.w {
 		if e := db.r.Close(); err == nil {
@@ -132,10 +137,11 @@ type querier interface {
 // Tx is a unit of work with the context it runs for: a write or read
 // transaction, or a single read on the pool (see readOne).
 type Tx struct {
-	q   querier
-	db  *DB
-	ctx context.Context
-	now time.Time
+	q    querier
+	pool *sql.DB // the pool q belongs to (see hot)
+	db   *DB
+	ctx  context.Context
+	now  time.Time
 
 	audited []string // object types audited in the transaction
 }
@@ -147,7 +153,7 @@ func (db *DB) write(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return mapError(err)
 	}
-	tx := &Tx{q: sqltx, db: db, ctx: ctx, now: db.Now().UTC().Truncate(time.Microsecond)}
+	tx := &Tx{q: sqltx, pool: db.w, db: db, ctx: ctx, now: db.Now().UTC().Truncate(time.Microsecond)}
 	if err := fn(tx); err != nil {
 		sqltx.Rollback()
 		return mapError(err)
@@ -177,14 +183,14 @@ func (db *DB) read(ctx context.Context, fn func(tx *Tx) error) error {
 		return mapError(err)
 	}
 	defer sqltx.Rollback()
-	return mapError(fn(&Tx{q: sqltx, db: db, ctx: ctx, now: db.Now().UTC()}))
+	return mapError(fn(&Tx{q: sqltx, pool: db.r, db: db, ctx: ctx, now: db.Now().UTC()}))
 }
 
 // readOne runs fn, which must read with a single statement, on the pool
 // without a transaction: one statement is consistent by itself, and the
 // BEGIN and ROLLBACK would cost as much as the read.
 func (db *DB) readOne(ctx context.Context, fn func(tx *Tx) error) error {
-	return mapError(fn(&Tx{q: db.r, db: db, ctx: ctx, now: db.Now().UTC()}))
+	return mapError(fn(&Tx{q: db.r, pool: db.r, db: db, ctx: ctx, now: db.Now().UTC()}))
 }
 
 // exec, query and queryRow use the transaction's context.

@@ -175,7 +175,8 @@ func (tx *Tx) writePhones(l *ipdesk.Location) error {
 		return err
 	}
 	for i, p := range l.Phones {
-		if _, err := tx.exec("INSERT INTO location_phones (location_id, position, phone, digits) VALUES ($1, $2, $3, $4)", l.ID, i, p, digits(p)); err != nil {
+		d := digits(p)
+		if _, err := tx.exec("INSERT INTO location_phones (location_id, position, phone, digits, digits_rev) VALUES ($1, $2, $3, $4, $5)", l.ID, i, p, d, reverseDigits(d)); err != nil {
 			return err
 		}
 	}

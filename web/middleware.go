@@ -120,6 +120,10 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 // answers 404 or 405 in the API's JSON error format. The mux decides which
 // of the two, and which methods the Allow header lists.
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
+	if isSetCall(r) {
+		s.setCall(w, r) // before the mux, which would clean the number as a path
+		return
+	}
 	h, pattern := s.mux.Handler(r)
 	if pattern != "" {
 		s.mux.ServeHTTP(w, r)

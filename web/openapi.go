@@ -86,9 +86,12 @@ func buildOpenAPI(routes []*route) obj {
 		"paths":    paths,
 		"security": []obj{{"bearer": []string{}}},
 		"components": obj{
-			"securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer", "description": "an API token"}},
-			"schemas":         g.components,
-			"responses":       responses,
+			"securitySchemes": obj{
+				"bearer":   obj{"type": "http", "scheme": "bearer", "description": "an API token"},
+				"pbxToken": obj{"type": "apiKey", "in": "header", "name": pbxTokenHeader, "description": "a PBX token of the server's config file (callerid.pbx_tokens); needed when tokens are configured"},
+			},
+			"schemas":   g.components,
+			"responses": responses,
 		},
 	}
 }
@@ -107,6 +110,7 @@ var errorStatuses = []struct {
 	{http.StatusPreconditionFailed, "PreconditionFailed", "If-Match does not name the stored version"},
 	{http.StatusRequestEntityTooLarge, "TooLarge", "the request body is too large"},
 	{http.StatusUnsupportedMediaType, "UnsupportedMediaType", "the request body is not application/json"},
+	{http.StatusTooManyRequests, "TooManyRequests", "too many requests (reports from one source, streams of one user)"},
 	{0, "Error", "an unexpected error"},
 }
 
@@ -134,7 +138,9 @@ func (g *schemaGen) operation(rt *route) obj {
 	if len(ps) > 0 {
 		op["parameters"] = ps
 	}
-	if rt.act == actPublic {
+	if rt.pbx {
+		op["security"] = []obj{{"pbxToken": []string{}}, {}}
+	} else if rt.act == actPublic {
 		op["security"] = []obj{}
 	}
 	if rt.method == http.MethodPatch || rt.method == http.MethodDelete {
@@ -164,6 +170,9 @@ func (g *schemaGen) operation(rt *route) obj {
 		responses[code] = obj{"description": "the document", "content": obj{"application/json": obj{"schema": obj{"type": "object"}}}}
 	case replyCSV:
 		responses[code] = obj{"description": "CSV with a header row", "content": obj{"text/csv": obj{"schema": obj{"type": "string"}}}}
+	case replyStream:
+		responses[code] = obj{"description": "server-sent events, open until the client goes; each message has an event name (the topic's), an id (the stream's position) and JSON data",
+			"content": obj{"text/event-stream": obj{"schema": obj{"type": "string"}}}}
 	case replyObject:
 		r := obj{"description": "the object", "content": obj{"application/json": obj{"schema": g.schema(rt.reply.typ)}}}
 		if rt.reply.etag {
@@ -194,6 +203,12 @@ func (g *schemaGen) operation(rt *route) obj {
 		if rt.act == actWrite || rt.act == actOverride {
 			responses["403"] = errorResponseRef(http.StatusForbidden)
 			responses["409"] = errorResponseRef(http.StatusConflict)
+		}
+		if rt.act == actHelpdesk || rt.pbx || rt.reply.kind == replyStream {
+			responses["403"] = errorResponseRef(http.StatusForbidden)
+		}
+		if rt.pbx || rt.reply.kind == replyStream {
+			responses["429"] = errorResponseRef(http.StatusTooManyRequests)
 		}
 		if len(rt.pathParams()) > 0 {
 			responses["404"] = errorResponseRef(http.StatusNotFound)
@@ -257,6 +272,19 @@ var enumValues = map[reflect.Type][]string{
 	reflect.TypeFor[ipdesk.ApplyStatus]():   applyStatuses(),
 	reflect.TypeFor[ipdesk.RoomPolicy]():    {string(ipdesk.PolicyTimetable), string(ipdesk.PolicyNever), string(ipdesk.PolicyAlways)},
 	reflect.TypeFor[ipdesk.StateReason]():   stateReasons(),
+	reflect.TypeFor[ipdesk.CallState]():     enumStrings(ipdesk.CallStates),
+	reflect.TypeFor[ipdesk.CallEventKind](): enumStrings(ipdesk.CallEventKinds),
+	reflect.TypeFor[ipdesk.NumberKind]():    enumStrings(ipdesk.NumberKinds),
+	reflect.TypeFor[ipdesk.MatchKind]():     enumStrings(ipdesk.MatchKinds),
+}
+
+// enumStrings returns the values of a string enum as strings.
+func enumStrings[T ~string](vs []T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
 }
 
 func schemaName(t reflect.Type) string {

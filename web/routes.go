@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"time"
 
 	"ipdesk"
 )
@@ -19,6 +20,7 @@ type route struct {
 	tag     string
 	summary string
 	act     action
+	pbx     bool   // reported by a PBX: a PBX token, not a user (see pbx.go)
 	object  string // object type handed to authorize
 	params  []param
 	paged   bool // takes ?offset= and ?limit= (added to params by apiRoutes)
@@ -96,6 +98,7 @@ const (
 	replyText                      // text/plain
 	replyDocument                  // an arbitrary JSON document
 	replyCSV                       // text/csv
+	replyStream                    // text/event-stream, open until the client goes
 )
 
 // replySpec declares a successful answer.
@@ -171,7 +174,7 @@ func (s *Server) apiRoutes() []*route {
 // routeTable lists the routes.
 func (s *Server) routeTable() []*route {
 	cascade := qp("cascade", ptBool, "also delete everything inside")
-	return append([]*route{
+	routes := []*route{
 		{method: "GET", path: "/healthz", op: "health", tag: "system", summary: "Check that the server and its database answer",
 			act: actPublic, reply: replySpec{kind: replyText, status: http.StatusOK}, h: s.health},
 		{method: "GET", path: "/api/v1/openapi.json", op: "getOpenAPI", tag: "system", summary: "This API's OpenAPI 3.1 document",
@@ -321,7 +324,7 @@ func (s *Server) routeTable() []*route {
 				qp("actor", ptString, "user name"),
 				qEnum("object_type", "object type", ipdesk.ObjectSpace, ipdesk.ObjectPrefix, ipdesk.ObjectAddress,
 					ipdesk.ObjectLocation, ipdesk.ObjectAccessLevel, ipdesk.ObjectUser, ipdesk.ObjectToken,
-					ipdesk.ObjectGroup, ipdesk.ObjectGrant),
+					ipdesk.ObjectGroup, ipdesk.ObjectGrant, ipdesk.ObjectCall),
 				qp("object_id", ptInt, "object id"),
 				qp("since", ptTime, "entries at or after this time (RFC 3339)"),
 				qp("until", ptTime, "entries before this time (RFC 3339)"),
@@ -353,7 +356,19 @@ func (s *Server) routeTable() []*route {
 				qp("until", ptTime, "runs started before this time (RFC 3339)"),
 			},
 			reply: list[ipdesk.ApplyRun](), h: s.listApplyRuns},
-	}, s.timetableRoutes()...)
+	}
+	routes = append(routes, s.timetableRoutes()...)
+	routes = append(routes, s.callRoutes()...)
+	routes = append(routes, s.eventRoutes()...)
+	return routes
+}
+
+// withTimeout is context.WithTimeout, without a deadline for d == 0.
+func withTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d == 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, d)
 }
 
 // apiHandler wraps a route's handler: it authenticates the caller, checks
@@ -361,7 +376,11 @@ func (s *Server) routeTable() []*route {
 // authorize, and writes the handler's error in the API's format.
 func (s *Server) apiHandler(rt *route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+		timeout := requestTimeout
+		if rt.reply.kind == replyStream {
+			timeout = 0 // open for as long as the client stays
+		}
+		ctx, cancel := withTimeout(r.Context(), timeout)
 		defer cancel()
 		r = r.WithContext(ctx)
 		if rt.act != actPublic {

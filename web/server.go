@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"ipdesk"
+	"ipdesk/live"
 	"ipdesk/schedule"
 )
 
@@ -64,6 +65,14 @@ type Options struct {
 	// with the default settings (the server's time zone, Monday to
 	// Friday).
 	Timetable *schedule.Planner
+	// Events is the broker of the live stream GET /api/v1/events; nil
+	// gives the server a broker of its own, on which nothing is published.
+	Events *live.Broker
+	// Heartbeat is how often an idle live stream sends a comment; 0 means
+	// DefaultHeartbeat.
+	Heartbeat time.Duration
+	// CallerID configures the intake of calls from PBXs.
+	CallerID CallerIDOptions
 }
 
 // Server serves ipdesk over HTTP. Create it with NewServer; use Handler in
@@ -94,6 +103,11 @@ type Server struct {
 	openapiErr  error
 
 	httpServer *http.Server
+
+	intake    *intake
+	events    *live.Broker
+	heartbeat time.Duration
+	closing   chan struct{} // closed at Shutdown: live streams end
 }
 
 // NewServer returns a server for store with every route registered.
@@ -105,6 +119,10 @@ func NewServer(store ipdesk.Store, opts Options) *Server {
 		maxBody: opts.MaxBodyBytes,
 		now:     opts.Now,
 		mux:     http.NewServeMux(),
+
+		events:    opts.Events,
+		heartbeat: opts.Heartbeat,
+		closing:   make(chan struct{}),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -130,6 +148,13 @@ func NewServer(store ipdesk.Store, opts Options) *Server {
 	if s.timetable = opts.Timetable; s.timetable == nil {
 		s.timetable = schedule.NewPlanner(store, schedule.Settings{Location: s.loc}, nil)
 	}
+	if s.events == nil {
+		s.events = live.New(live.Options{})
+	}
+	if s.heartbeat <= 0 {
+		s.heartbeat = DefaultHeartbeat
+	}
+	s.intake = newIntake(opts.CallerID, s.now)
 	s.routes = s.apiRoutes()
 	for _, rt := range s.routes {
 		s.handle(rt.pattern(), s.apiHandler(rt))
@@ -152,6 +177,8 @@ func NewServer(store ipdesk.Store, opts Options) *Server {
 		MaxHeaderBytes:    DefaultMaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	var closeOnce sync.Once
+	s.httpServer.RegisterOnShutdown(func() { closeOnce.Do(func() { close(s.closing) }) })
 	return s
 }
 

@@ -102,6 +102,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	opts.Logger = log
+	cid, err := c.callerID()
+	if err != nil {
+		return err
+	}
 	settings, err := c.scheduleSettings()
 	if err != nil {
 		return err
@@ -134,6 +138,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Listen, err)
 	}
+	calls, err := cid.parts(db, log)
+	if err != nil {
+		return err
+	}
+	opts.Events, opts.Heartbeat, opts.CallerID = calls.broker, cid.heartbeat, calls.web
 	opts.Timetable = sw.Planner()
 	// Committed changes mark the outputs dirty and wake the switcher; the
 	// scheduler applies until the server has shut down, finishing applies
@@ -166,6 +175,19 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			log.Error("timetable switcher", "error", err)
 		}
 	}()
+	{
+		// Call events are published to the live streams until the server
+		// has shut down (started after db.OnCommit is set).
+		cctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		done := make(chan error, 1)
+		go func() { done <- calls.svc.Run(cctx) }()
+		defer func() {
+			stop()
+			<-done
+			calls.broker.Close()
+		}()
+		log.Info("caller-ID", cid.describe()...)
+	}
 	srv := web.NewServer(db, opts)
 	log.Info("ipdesk listening", "addr", "http://"+ln.Addr().String(), "db", redact(c.DB))
 	if m.Ready != nil {

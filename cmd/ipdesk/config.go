@@ -39,6 +39,9 @@ type Config struct {
 	Web WebConfig `json:"web"`
 	// Timetable is the school calendar of the room blocking.
 	Timetable TimetableConfig `json:"timetable"`
+	// CallerID configures the call intake, number matching and the live
+	// stream (see callerid_config.go).
+	CallerID CallerIDConfig `json:"callerid"`
 }
 
 // WebConfig tunes the web UI's sessions; durations as Go durations ("2h").

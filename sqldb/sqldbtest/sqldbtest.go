@@ -110,3 +110,10 @@ func Each(t *testing.T, fn func(t *testing.T, db *sqldb.DB)) {
 		fn(t, db)
 	})
 }
+
+// Open opens the database dsn (a second handle on a database stands for a
+// second ipdesk instance), closed at the end of the test.
+func Open(t testing.TB, dsn string) *sqldb.DB {
+	t.Helper()
+	return open(t, dsn)
+}
