@@ -31,6 +31,7 @@ type eventTopic struct {
 // here (the timetable's "rooms", seen with actRead).
 var eventTopics = []eventTopic{
 	{name: callerid.Topic, act: actHelpdesk, obj: ipdesk.ObjectCall},
+	{name: RoomsTopic, act: actRead, obj: objectRoomState},
 }
 
 // Streaming settings.
@@ -274,7 +275,9 @@ func (s *Server) eventRoutes() []*route {
 		{method: "GET", path: "/api/v1/events", op: "streamEvents", tag: "events",
 			summary: "The live events as server-sent events (text/event-stream): " + strings.Join(names, ", ") +
 				" (calls need the helpdesk role). Every message's id is the stream's position; reconnect with Last-Event-ID to get the missed calls",
-			act: actRead, object: "event",
+			// Every signed-in user may open their own stream; what it
+			// carries is authorized per topic (streamTopics).
+			act: actRead, object: objectMe,
 			params: []param{
 				qp("topics", ptString, "comma-separated topics ("+strings.Join(names, ", ")+"); default: all the user may see"),
 				qp("last_event_id", ptInt, "resume after this event id, like the Last-Event-ID header (which wins)"),

@@ -129,7 +129,14 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	swc := schedule.SwitcherConfig{Settings: settings, Logger: log}
+	calls, err := cid.parts(db, log)
+	if err != nil {
+		return err
+	}
+	// Each look of the switcher at the plan (a boundary, a change) tells
+	// the open occupancy views to fetch their grid anew.
+	swc := schedule.SwitcherConfig{Settings: settings, Logger: log,
+		Notify: func(st ipdesk.RoomStates) { calls.broker.Publish(web.RoomsEvent(st)) }}
 	if svc != nil && svc.HasRooms() {
 		swc.Apply = svc.ApplyRooms
 	}
@@ -137,10 +144,6 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Listen, err)
-	}
-	calls, err := cid.parts(db, log)
-	if err != nil {
-		return err
 	}
 	opts.Events, opts.Heartbeat, opts.CallerID = calls.broker, cid.heartbeat, calls.web
 	opts.Timetable = sw.Planner()

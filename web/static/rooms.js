@@ -217,10 +217,11 @@
   }
 
   // A refresh comes soon after it is asked for, once for a burst of
-  // events.
+  // events; the browsers open at a period's start spread their requests
+  // over a second.
   window.addEventListener("ipdesk-rooms-refresh", () => {
     clearTimeout(timer);
-    timer = setTimeout(refresh, 250);
+    timer = setTimeout(refresh, 200 + Math.random() * 800);
   });
 
   document.addEventListener("visibilitychange", () => {
