@@ -50,8 +50,9 @@ type site struct {
 const password = "correct horse battery"
 
 // newSite starts ipdesk on 127.0.0.1:0 with an SQLite database and the
-// administrator "admin".
-func newSite(t *testing.T, opts web.Options) *site {
+// administrator "admin"; each of more may set further options on the
+// database before the server starts.
+func newSite(t *testing.T, opts web.Options, more ...func(db *sqldb.DB, o *web.Options)) *site {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqldb.Open(ctx, filepath.Join(t.TempDir(), "b.db"))
@@ -61,6 +62,9 @@ func newSite(t *testing.T, opts web.Options) *site {
 	t.Cleanup(func() { db.Close() })
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	for _, f := range more {
+		f(db, &opts)
 	}
 	srv := web.NewServer(db, opts)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -254,9 +254,11 @@
       schedule();
     }
     connected = true;
+    document.body.dataset.roomsStream = "open";
   });
   es.addEventListener("rooms", schedule);
   es.addEventListener("error", () => {
+    document.body.dataset.roomsStream = "closed";
     if (es.readyState === EventSource.CLOSED) {
       poll();
     }
