@@ -83,11 +83,12 @@ func (s *Server) hostsImport(w http.ResponseWriter, r *http.Request) error {
 	d := &importData{page: s.base(w, r, s.catalog(r).T("hosts.import_title"), "hosts")}
 	data, format, name, commit, err := s.readImport(w, r)
 	if err != nil {
-		if !isFormError(err) && ipdesk.ErrorCode(err) != eTooLarge {
+		status, msg, shown := uploadFailure(err)
+		if !shown {
 			return err
 		}
-		d.Error = ipdesk.ErrorMessage(err)
-		s.render(w, r, errorStatus(ipdesk.ErrorCode(err)), "hosts_import", d)
+		d.Error = msg
+		s.render(w, r, status, "hosts_import", d)
 		return nil
 	}
 	d.FileName, d.Format, d.Data = name, format, string(data)
@@ -136,6 +137,16 @@ func (s *Server) readImport(w http.ResponseWriter, r *http.Request) ([]byte, str
 		}
 		return "csv"
 	}, "csv", "json")
+}
+
+// uploadFailure tells how an upload that readUpload refused is shown:
+// with its message and status on the import page, or (false) as an
+// error page.
+func uploadFailure(err error) (status int, msg string, shown bool) {
+	if !isFormError(err) && ipdesk.ErrorCode(err) != eTooLarge {
+		return 0, "", false
+	}
+	return errorStatus(ipdesk.ErrorCode(err)), ipdesk.ErrorMessage(err), true
 }
 
 // readUpload reads the upload of an import: the file of the first step,

@@ -380,11 +380,12 @@ func (s *Server) lessonsImport(w http.ResponseWriter, r *http.Request) error {
 	d := &lessonImportData{page: s.base(w, r, s.catalog(r).T("rooms.import.title"), "rooms")}
 	data, format, name, commit, err := s.readUpload(w, r, lessonFormat, "csv", "ics")
 	if err != nil {
-		if !isFormError(err) && ipdesk.ErrorCode(err) != eTooLarge {
+		status, msg, shown := uploadFailure(err)
+		if !shown {
 			return err
 		}
-		d.Error = ipdesk.ErrorMessage(err)
-		s.render(w, r, errorStatus(ipdesk.ErrorCode(err)), "rooms_import", d)
+		d.Error = msg
+		s.render(w, r, status, "rooms_import", d)
 		return nil
 	}
 	d.FileName, d.Format, d.Data = name, format, string(data)
