@@ -85,9 +85,19 @@ type roomInfo struct {
 // count).
 func (r *roomInfo) Follows() bool { return r.Policy == ipdesk.PolicyTimetable || r.Policy == "" }
 
-// periodCell is one period of one room on one day in the grid.
+// periodCell is one period of one room on one day in the grid, with the
+// fields of its ipdesk.PreviewCell the page shows (flat: templates look
+// fields up by name, which is slow through an embedded struct).
 type periodCell struct {
-	ipdesk.PreviewCell
+	Period          int
+	Blocked         bool
+	Course, Teacher string
+	Current, Past   bool
+	// Flipped tells that an override flips the timetable in the cell.
+	Flipped bool
+	// HasNow tells that a "now" override is in force during part of the
+	// period, NowBlocked that it blocks the room.
+	HasNow, NowBlocked bool
 	// Base is the state the timetable alone gives (the lesson on a
 	// school day), without the override.
 	Base bool
@@ -98,14 +108,6 @@ type periodCell struct {
 	Editable bool
 	Ticked   bool
 }
-
-// Flipped tells whether an override flips the timetable in the cell.
-func (c periodCell) Flipped() bool { return c.OverrideID != 0 }
-
-// HasNow tells whether a "now" override is in force during the period,
-// NowBlocked whether it blocks the room.
-func (c periodCell) HasNow() bool     { return c.NowOverride != nil }
-func (c periodCell) NowBlocked() bool { return c.NowOverride != nil && *c.NowOverride }
 
 // roomRow is one room's row of a day's grid.
 type roomRow struct {
@@ -457,8 +459,9 @@ func dayGrids(cat *i18n.Catalog, s *Server, pv *ipdesk.SchedulePreview, shown []
 			row := roomRow{Room: ri, Cells: make([]periodCell, np)}
 			for j := 0; j < np && i*np+j < len(pr.Cells); j++ {
 				pc := pr.Cells[i*np+j]
-				c := periodCell{PreviewCell: pc, Base: pc.LessonID != 0 && g.SchoolDay,
-					Key: strconv.FormatInt(pr.RoomID, 10) + ":" + strconv.Itoa(pc.Period)}
+				c := periodCell{Period: pc.Period, Blocked: pc.Blocked, Course: pc.Course, Teacher: pc.Teacher, Current: pc.Current, Past: pc.Past,
+					Flipped: pc.OverrideID != 0, HasNow: pc.NowOverride != nil, NowBlocked: pc.NowOverride != nil && *pc.NowOverride,
+					Base: pc.LessonID != 0 && g.SchoolDay, Key: strconv.FormatInt(pr.RoomID, 10) + ":" + strconv.Itoa(pc.Period)}
 				c.Editable = ri.CanOverride && ri.Follows() && !pc.Past
 				c.Ticked = pc.OverrideID != 0
 				if g.Form != nil && c.Editable {
