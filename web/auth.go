@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"ipdesk"
@@ -365,13 +366,11 @@ func (s *Server) mayLocation(ctx context.Context, l *ipdesk.Location, want ipdes
 		if want == ipdesk.RightOverride {
 			act = actOverride
 		}
-		return forbidden(ipdesk.ActorFromContext(ctx), act, "location "+strconvQuote(l.Name))
+		return forbidden(ipdesk.ActorFromContext(ctx), act, "location "+strconv.Quote(l.Name))
 	}
 	return hidden("location", l.ID)
 }
 
-// strconvQuote quotes a name for a message.
-func strconvQuote(s string) string { return "\"" + strings.ReplaceAll(s, "\"", "'") + "\"" }
 
 // scope returns the part of the address plan the actor of ctx may see,
 // for narrowing lists; nil when it is everything.
