@@ -273,7 +273,15 @@ func (s *Server) authorize(ctx context.Context, act action, obj object) error {
 		if act == actRead {
 			return nil
 		}
-		return s.mayLocationID(ctx, obj.ID, ipdesk.RightEdit)
+		err := s.mayLocationID(ctx, obj.ID, ipdesk.RightEdit)
+		if ipdesk.ErrorCode(err) == ipdesk.ENOTFOUND {
+			// The room is in everybody's occupancy view: known, not
+			// changeable.
+			if l, lerr := s.store.FindLocationByID(ctx, obj.ID); lerr == nil && l.Kind == ipdesk.LocationRoom {
+				return forbidden(u, act, "the policy of room "+strconv.Quote(l.Name))
+			}
+		}
+		return err
 	case objectOutput, objectApplyRun:
 		if act == actRead && p.ViewAll {
 			return nil
@@ -361,7 +369,9 @@ func (s *Server) mayLocation(ctx context.Context, l *ipdesk.Location, want ipdes
 	switch {
 	case r.Allows(want):
 		return nil
-	case r.Allows(ipdesk.RightView):
+	case r.Allows(ipdesk.RightView) || (want == ipdesk.RightOverride && l.Kind == ipdesk.LocationRoom):
+		// Every user sees the rooms in the occupancy view, so a refused
+		// override of a room is 403, not 404.
 		act := actWrite
 		if want == ipdesk.RightOverride {
 			act = actOverride

@@ -261,19 +261,17 @@ func TestRoomsOverrideRights(t *testing.T) {
 
 		before := w.overrides(t, w.r303)
 		form := url.Values{"date": {"2026-03-02"}, "room": {strconv.FormatInt(w.r303, 10)}, "flip": {key(w.r303, 3)}}
-		// The reader sees every location and is refused with 403; the
-		// pupil may not see the room as a location, which authorize
-		// answers with 404.
-		for u, status := range map[string]int{"reader": http.StatusForbidden, "pupil": http.StatusNotFound} {
+		// Both see the room in the occupancy view and are refused with
+		// 403.
+		for u, status := range map[string]int{"reader": http.StatusForbidden, "pupil": http.StatusForbidden} {
 			w.post(t, u, "/rooms/overrides", form, status)
 			w.post(t, u, path("/rooms/%d/now", w.r303), url.Values{"blocked": {"0"}}, status)
 			w.post(t, u, path("/rooms/%d/now/end", w.r303), nil, status)
 			w.post(t, u, path("/rooms/%d/overrides/%d/delete", w.r303, before[0].ID), nil, status)
 			w.post(t, u, path("/rooms/%d/policy", w.r303), url.Values{"policy": {"never"}}, status)
 		}
-		// The teacher may not override room 316 (which the teacher may
-		// not see as a location), not even alongside 303.
-		w.post(t, "teacher", "/rooms/overrides", url.Values{"date": {"2026-03-02"}, "room": {strconv.FormatInt(w.r303, 10), strconv.FormatInt(w.r316, 10)}, "flip": {key(w.r316, 3)}}, http.StatusNotFound)
+		// The teacher may not override room 316, not even alongside 303.
+		w.post(t, "teacher", "/rooms/overrides", url.Values{"date": {"2026-03-02"}, "room": {strconv.FormatInt(w.r303, 10), strconv.FormatInt(w.r316, 10)}, "flip": {key(w.r316, 3)}}, http.StatusForbidden)
 		if after := w.overrides(t, w.r303); len(after) != len(before) || after[0].ID != before[0].ID {
 			t.Fatalf("refused forms changed the overrides: %v", after)
 		}
