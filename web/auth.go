@@ -381,7 +381,6 @@ func (s *Server) mayLocation(ctx context.Context, l *ipdesk.Location, want ipdes
 	return hidden("location", l.ID)
 }
 
-
 // scope returns the part of the address plan the actor of ctx may see,
 // for narrowing lists; nil when it is everything.
 func (s *Server) scope(ctx context.Context, want ipdesk.Right) (*ipdesk.Scope, error) {
