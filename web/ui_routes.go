@@ -10,6 +10,7 @@ func (s *Server) pageRoutes() []pageRoute {
 		s.hostPages,
 		s.locationPages,
 		s.planPages,
+		s.callPages,
 	} {
 		out = append(out, area()...)
 	}
