@@ -174,16 +174,16 @@ func TestCallLogPage(t *testing.T) {
 		}
 
 		for q, want := range map[string]int{
-			"?q=z303c1":          1,
-			"?q=99999":           1,
-			"?q=" + callXSSImg[:6]:   2, // the number, and the room's name of the call from 2346
-			"?match=none":        3,
-			"?match=full":        2,
-			"?state=ring":        5,
-			"?state=missed":      0,
-			"?since=2000-01-01":  5,
-			"?until=2000-01-01":  0,
-			"?q=main&match=full": 2,
+			"?q=z303c1":            1,
+			"?q=99999":             1,
+			"?q=" + callXSSImg[:6]: 2, // the number, and the room's name of the call from 2346
+			"?match=none":          3,
+			"?match=full":          2,
+			"?state=ring":          5,
+			"?state=missed":        0,
+			"?since=2000-01-01":    5,
+			"?until=2000-01-01":    0,
+			"?q=main&match=full":   2,
 		} {
 			u, _ := url.Parse("/calls" + q)
 			u.RawQuery = u.Query().Encode()
@@ -196,11 +196,11 @@ func TestCallLogPage(t *testing.T) {
 		// Bad filters: the message beside the field, the value kept and
 		// escaped, nothing listed.
 		for q, field := range map[string]string{
-			"?state=" + url.QueryEscape(callXSSImg): "f-state",
-			"?match=some":                       "f-match",
+			"?state=" + url.QueryEscape(callXSSImg):    "f-state",
+			"?match=some":                              "f-match",
 			"?since=" + url.QueryEscape(callXSSScript): "f-since",
-			"?since=2026-03-02&until=2026-03-01":   "f-until",
-			"?q=" + strings.Repeat("x", 201):        "f-q",
+			"?since=2026-03-02&until=2026-03-01":       "f-until",
+			"?q=" + strings.Repeat("x", 201):           "f-q",
 		} {
 			r := w.page("/calls"+q, ck)
 			if r.code != 400 || !strings.Contains(string(r.body), `aria-describedby="`+field+`-error"`) || !strings.Contains(string(r.body), `id="`+field+`-error" role="alert"`) {
