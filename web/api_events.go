@@ -274,7 +274,9 @@ func (s *Server) eventRoutes() []*route {
 		{method: "GET", path: "/api/v1/events", op: "streamEvents", tag: "events",
 			summary: "The live events as server-sent events (text/event-stream): " + strings.Join(names, ", ") +
 				" (calls need the helpdesk role). Every message's id is the stream's position; reconnect with Last-Event-ID to get the missed calls",
-			act: actRead, object: "event",
+			// Any signed-in user may open a stream; streamTopics asks
+			// authorize for each topic (calls: actHelpdesk).
+			act: actRead, object: objectMe,
 			params: []param{
 				qp("topics", ptString, "comma-separated topics ("+strings.Join(names, ", ")+"); default: all the user may see"),
 				qp("last_event_id", ptInt, "resume after this event id, like the Last-Event-ID header (which wins)"),

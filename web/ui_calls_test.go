@@ -370,3 +370,36 @@ func TestCallPage(t *testing.T) {
 		t.Fatal("a forced POST changed the room or the host")
 	}
 }
+
+// TestEventStreamHelpdeskMember: a member of a helpdesk group who is no
+// administrator opens the call stream (the popup's); a user without the
+// role may not.
+func TestEventStreamHelpdeskMember(t *testing.T) {
+	w := newCallWorld(t, "")
+	base := w.serve(t)
+	token, _, err := w.db.CreateToken(context.Background(), mustUser(t, w.testEnv, w.helper).ID, "stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := openStream(t, base+eventsPath+"?topics=calls", token)
+	if s.resp.StatusCode != 200 {
+		t.Fatalf("helpdesk member: %d", s.resp.StatusCode)
+	}
+	s.next(t)
+	w.setCall(t, base, "2345")
+	if _, d := s.nextCall(t); d.Call.From.Raw != "2345" {
+		t.Fatalf("call %q", d.Call.From.Raw)
+	}
+	if s := openStream(t, base+eventsPath, w.user); s.resp.StatusCode != 403 {
+		t.Fatalf("plain user: %d", s.resp.StatusCode)
+	}
+}
+
+func mustUser(t *testing.T, e *testEnv, name string) *ipdesk.User {
+	t.Helper()
+	u, err := e.db.FindUserByName(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}

@@ -143,7 +143,14 @@
     q(".call-people").textContent = who;
     q(".call-people").hidden = q(".call-people-label").hidden = !who;
     q(".call-who").hidden = !where && !who;
-    const note = m.kind === "extension" ? T.extension : (m.kind === "full" ? "" : T.unknown);
+    let note = "";
+    if (c.from && c.from.kind === "unknown") {
+      note = T.notNumber;
+    } else if (m.kind === "extension") {
+      note = T.extension;
+    } else if (m.kind !== "full") {
+      note = T.unknown;
+    }
     q(".call-note").textContent = note;
     q(".call-note").hidden = !note;
     card.setAttribute("aria-label", where ? number + " – " + where : number);
@@ -167,12 +174,13 @@
     // The hosts table filtered to the matches: per location, and per
     // matched person's phone.
     const links = q(".call-links");
+    const detail = q(".call-detail");
     const link = (href, text) => {
       const li = el("li");
       const a = el("a", "", text);
       a.href = href;
       li.append(a);
-      links.append(li);
+      links.insertBefore(li, detail.parentElement);
     };
     for (const l of locs) {
       link("/hosts?location=" + encodeURIComponent(l.id), fmt(T.hostsIn, l.path || l.name));
@@ -184,8 +192,7 @@
         link("/hosts?q=" + encodeURIComponent(p.phone), fmt(T.hostsWithPhone, p.phone));
       }
     }
-    links.hidden = links.children.length === 0;
-    q(".call-detail").href = "/calls/" + encodeURIComponent(c.id);
+    detail.href = "/calls/" + encodeURIComponent(c.id);
 
     const slot = q(".call-assign-slot");
     if (m.suggestion && m.suggestion.phone && T.canAssign === "1") {
@@ -214,6 +221,7 @@
 
   let moreLink = null;
   let statusLine = null;
+  let booted = false;
 
   function render() {
     const now = Date.now();
@@ -231,6 +239,9 @@
       let card = cards.get(r.id);
       if (!card) {
         card = build(r);
+        // Only a call that comes while the page is open pops up; the
+        // cards the last page left are simply there.
+        card.classList.toggle("fresh", booted);
         cards.set(r.id, card);
       }
       card.callRecord = r;
@@ -590,6 +601,7 @@
   }
 
   render();
+  booted = true;
   connect();
   setInterval(render, 5000);
   // Leaving the page closes the stream (the next page resumes it); a page
