@@ -417,6 +417,20 @@ func TestCallPopup(t *testing.T) {
 		t.Errorf("the overflow link says %q", got)
 	}
 
+	// A call that rings on with no later news (set_call reports only the
+	// ring) is shown as "missed?" once STALE_MS (45 s) have passed: the
+	// stored card is made a minute old, and the next page shows it so.
+	s.run(ctx, "age the stored cards by a minute", chromedp.Evaluate[chromedp.Void](`(() => {
+		const st = JSON.parse(sessionStorage.getItem("ipdesk.calls"));
+		for (const r of st.calls) r.at -= 60000;
+		sessionStorage.setItem("ipdesk.calls", JSON.stringify(st));
+	})()`))
+	s.run(ctx, "reload", chromedp.Navigate(s.url+"/locations"), chromedp.WaitVisible(chromedp.CSS(`ul.loc-tree`)))
+	s.waitCard(ctx, "0351 8888")
+	if got := eval[string](s, ctx, `(`+cardWith("0351 8888")+`).querySelector(".call-state").textContent`); got != "missed?" {
+		t.Errorf("a ring a minute old shows %q, want missed?", got)
+	}
+
 	// The plain user saw none of it.
 	if n := eval[int](s, plain, `document.querySelectorAll("#calls *, script[src*='/calls.'], #call-card").length`); n != 0 {
 		t.Fatalf("the plain user's page has %d popup elements", n)
@@ -432,6 +446,10 @@ func TestCallPopup(t *testing.T) {
 		t.Errorf("the call log lists %d calls, want 7", n)
 	}
 	s.screenshot(ctx, "calls-log")
+	// A call while the log is open: the page says so.
+	setCall(t, direct, "0351 9999")
+	s.run(ctx, "see the notice of new calls", chromedp.WaitVisible(chromedp.CSS(`main .calls-reload a`)))
+	s.dismissAll(ctx)
 	s.run(ctx, "open a call's page",
 		chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll("table.calls-log tbody tr")].find((tr) => tr.innerText.includes("03591 303")).querySelector("a").click()`),
 		chromedp.WaitVisible(chromedp.CSS(`table.call-hosts-full`)),
@@ -486,6 +504,7 @@ func TestCallPopupTwoInstances(t *testing.T) {
 	}
 	postCall(t, csA.url, `{"event": "hangup", "call_id": "two-1"}`)
 	b.run(ctx, "wait for missed", chromedp.Poll[chromedp.Void](`(`+cardWith("0351 999")+`).querySelector(".call-state").textContent === "missed"`, chromedp.WithPollingTimeout(10*time.Second)))
+	b.settle(ctx)
 	b.screenshot(ctx, "calls-two-instances")
 	dialogs.none(t)
 }
