@@ -198,16 +198,8 @@ func (s *Server) callsFilter(form callsFilterForm) (ipdesk.CallFilter, error) {
 		f.Match = &m
 	}
 	var err error
-	if f.Since, err = s.parseLocalTime("since", form.Since, false); err != nil {
-		return f, err
-	}
-	if f.Until, err = s.parseLocalTime("until", form.Until, true); err != nil {
-		return f, err
-	}
-	if f.Since != nil && f.Until != nil && !f.Since.Before(*f.Until) {
-		return f, ipdesk.FieldErrorf(ipdesk.EINVALID, "until", "until %q is not after since %q", clipValue(form.Until), clipValue(form.Since))
-	}
-	return f, nil
+	f.Since, f.Until, err = s.parseTimeRange(form.Since, form.Until)
+	return f, err
 }
 
 // retentionText tells how long calls are kept, when the server knows it
@@ -299,12 +291,19 @@ func (s *Server) findCall(r *http.Request) (*ipdesk.Call, error) {
 	return s.store.FindCallByID(r.Context(), id)
 }
 
-func (s *Server) callPage(w http.ResponseWriter, r *http.Request) error {
+// callWithForm returns the call of the path and its form "add this
+// number" (nil when there is nothing to store).
+func (s *Server) callWithForm(r *http.Request) (*ipdesk.Call, *assignForm, error) {
 	c, err := s.findCall(r)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	form, err := s.newAssignForm(r.Context(), c)
+	f, err := s.newAssignForm(r.Context(), c)
+	return c, f, err
+}
+
+func (s *Server) callPage(w http.ResponseWriter, r *http.Request) error {
+	c, form, err := s.callWithForm(r)
 	if err != nil {
 		return err
 	}
@@ -337,11 +336,7 @@ func numberText(cat *i18n.Catalog, n ipdesk.PhoneNumber) string {
 
 // callAssignForm answers the form alone, for the live popup to show.
 func (s *Server) callAssignForm(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.findCall(r)
-	if err != nil {
-		return err
-	}
-	f, err := s.newAssignForm(r.Context(), c)
+	c, f, err := s.callWithForm(r)
 	if err != nil {
 		return err
 	}
@@ -387,7 +382,7 @@ func (f *assignForm) Offered() bool { return f != nil && (len(f.Locations) > 0 |
 // phone: the form of the call's page, for browsers without the script
 // (which uses the JSON API).
 func (s *Server) callAssign(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.findCall(r)
+	c, f, err := s.callWithForm(r)
 	if err != nil {
 		return err
 	}
@@ -395,10 +390,6 @@ func (s *Server) callAssign(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ctx := r.Context()
-	f, err := s.newAssignForm(ctx, c)
-	if err != nil {
-		return err
-	}
 	if f == nil {
 		return ipdesk.Errorf(ipdesk.EINVALID, "the number of call %d cannot be stored: it matched in full or is no number", c.ID)
 	}

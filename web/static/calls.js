@@ -106,10 +106,6 @@
     r.call = call;
     r.state = callState || call.state;
     r.at = at;
-    const card = box.querySelector(`.call-card[data-call="${call.id}"]`);
-    if (card) {
-      card.callRecord = r;
-    }
   }
 
   // ---- Cards ----
