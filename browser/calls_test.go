@@ -42,9 +42,14 @@ type callServer struct {
 	url    string
 }
 
-func startCallServer(tb testing.TB, db *sqldb.DB) *callServer {
+func startCallServer(tb testing.TB, db *sqldb.DB, bo ...live.Options) *callServer {
 	tb.Helper()
-	broker := live.New(live.Options{Journal: callerid.Journal{Store: db}})
+	var o live.Options
+	if len(bo) > 0 {
+		o = bo[0]
+	}
+	o.Journal = callerid.Journal{Store: db}
+	broker := live.New(o)
 	svc, err := callerid.New(db, callerid.Options{Rules: dialling, Broker: broker})
 	if err != nil {
 		tb.Fatal(err)
@@ -507,6 +512,40 @@ func TestCallPopupTwoInstances(t *testing.T) {
 	b.settle(ctx)
 	b.screenshot(ctx, "calls-two-instances")
 	dialogs.none(t)
+}
+
+// TestCallPopupReset: a tab that missed more calls than the stream
+// replays gets the broker's "reset" and loads the newest calls from the
+// call log instead.
+func TestCallPopupReset(t *testing.T) {
+	db := sqldbtest.SQLite(t)
+	cs := startCallServer(t, db, live.Options{MaxReplay: 500})
+	s := &site{t: t, db: db, srv: cs.srv, url: cs.url}
+	s.user("admin", true)
+	proxy := newCutProxy(t, cs.url)
+	s.url = proxy.url
+	ctx := s.browser(90 * time.Second)
+	watchScriptErrors(t, ctx)
+	s.login(ctx, "admin")
+	s.run(ctx, "open the hosts page", chromedp.Navigate(s.url+"/hosts"), chromedp.WaitVisible(chromedp.CSS(`main h1`)))
+	waitStreams(t, cs, 1)
+	setCall(t, cs.url, "0351 1000")
+	s.waitCard(ctx, "0351 1000")
+
+	proxy.cut(true)
+	waitStreams(t, cs, 0)
+	for i := range 600 {
+		n := fmt.Sprintf("0351 %04d", 2000+i)
+		_, err := db.RecordCallEvent(context.Background(), &ipdesk.CallReport{Kind: ipdesk.CallRing, Time: time.Now(), Source: "192.0.2.1",
+			From: ipdesk.PhoneNumber{Raw: n, Number: "+49351" + n[5:], Kind: ipdesk.NumberInternational}, Matches: ipdesk.CallMatches{Kind: ipdesk.MatchNone}})
+		must(t, err)
+	}
+	proxy.setDown(false)
+	s.waitCard(ctx, "0351 2599")
+	got := eval[[]string](s, ctx, `[...document.querySelectorAll("#calls .call-number")].map((e) => e.textContent)`)
+	if strings.Join(got, ",") != "0351 2599,0351 2598,0351 2597,0351 2596" {
+		t.Fatalf("after the reset the cards are %q", got)
+	}
 }
 
 // BenchmarkCallPopup measures the time from the set_call request to the
