@@ -385,6 +385,26 @@ func TestCallPopup(t *testing.T) {
 		t.Fatalf("room 303's phones: %q", l.Phones)
 	}
 
+	// Another, added to a person's computer: the host is found as one
+	// types, and gets the number as its phone.
+	setCall(t, direct, "0351 6666")
+	s.waitCard(ctx, "0351 6666")
+	card = `(` + cardWith("0351 6666") + `)`
+	s.run(ctx, "open the form and look for the host",
+		chromedp.Evaluate[chromedp.Void](card+`.querySelector(".call-assign-open").click()`),
+		chromedp.Poll[chromedp.Void](`!!`+card+`.querySelector("form.call-assign input[name=host]")`, chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Focus(chromedp.CSS(`#calls form.call-assign input[name=host]`)),
+		chromedp.SendKeys(chromedp.CSS(`#calls form.call-assign input[name=host]`), "z303c2"),
+		chromedp.Poll[chromedp.Void](card+`.querySelectorAll(".assign-hosts input:checked").length === 1`, chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Evaluate[chromedp.Void](card+`.querySelector("form.call-assign button[type=submit]").click()`),
+		chromedp.Poll[chromedp.Void](card+`.querySelector(".assign-status").textContent.startsWith("Added to z303c2")`, chromedp.WithPollingTimeout(10*time.Second)),
+	)
+	hosts, _, err := s.db.FindAddresses(context.Background(), ipdesk.AddressFilter{Hostname: ptr("z303c2")})
+	must(t, err)
+	if len(hosts) != 1 || hosts[0].Phone != "+493516666" {
+		t.Fatalf("z303c2 after adding the number: %+v", hosts)
+	}
+
 	// The stream is cut and stays down; a call comes meanwhile; once the
 	// network is back, EventSource reconnects with Last-Event-ID and the
 	// call is there.
@@ -447,8 +467,8 @@ func TestCallPopup(t *testing.T) {
 	if n := eval[int](s, ctx, `document.querySelectorAll("#calls .call-card").length`); n != 0 {
 		t.Errorf("%d dismissed cards came back on the next page", n)
 	}
-	if n := eval[int](s, ctx, `document.querySelectorAll("table.calls-log tbody tr").length`); n != 7 {
-		t.Errorf("the call log lists %d calls, want 7", n)
+	if n := eval[int](s, ctx, `document.querySelectorAll("table.calls-log tbody tr").length`); n != 8 {
+		t.Errorf("the call log lists %d calls, want 8", n)
 	}
 	s.screenshot(ctx, "calls-log")
 	// A call while the log is open: the page says so.

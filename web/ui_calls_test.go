@@ -138,6 +138,15 @@ func TestCallPagesHelpdeskOnly(t *testing.T) {
 			t.Errorf("%s's dashboard lacks the recent calls", name)
 		}
 	}
+	// In German and Russian.
+	ck := w.login("admin", "password123")
+	for lang, want := range map[string]string{"de": "Anrufliste", "ru": "Журнал звонков"} {
+		w.form("POST", "/language", ck, url.Values{"lang": {lang}, "back": {"/calls"}})
+		body := string(w.page("/calls", ck).body)
+		if !strings.Contains(body, want) || !strings.Contains(body, `data-state-ring="`) || strings.Contains(body, "[calls.") {
+			t.Errorf("/calls in %s lacks %q or a text", lang, want)
+		}
+	}
 	// The static script is served.
 	if r := w.page(w.srv.assets.byName["calls.js"].path, nil); r.code != 200 || !strings.Contains(r.header.Get("Content-Type"), "javascript") {
 		t.Fatalf("calls.js: %d %s", r.code, r.header.Get("Content-Type"))
