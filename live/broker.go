@@ -60,7 +60,7 @@ type Journal interface {
 
 // Defaults of Options.
 const (
-	DefaultMaxStreamsPerKey = 8
+	DefaultMaxStreamsPerKey = 16
 	DefaultBuffer           = 4096
 	DefaultMaxReplay        = 10000
 	replayPage              = 500

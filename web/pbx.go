@@ -43,6 +43,9 @@ type CallerIDOptions struct {
 	// bursts of RateBurst; 0 means DefaultRateLimit and DefaultRateBurst.
 	RateLimit float64
 	RateBurst int
+	// Retention is how long calls are kept (0: for ever), as configured
+	// for the caller-ID service; the call log tells the helpdesk.
+	Retention time.Duration
 }
 
 // Defaults of CallerIDOptions.
@@ -64,10 +67,12 @@ type intake struct {
 	sources []netip.Prefix
 	proxies []netip.Prefix
 	limiter *rateLimiter
+	// retention is CallerIDOptions.Retention.
+	retention time.Duration
 }
 
 func newIntake(o CallerIDOptions, now func() time.Time) *intake {
-	in := &intake{report: o.Intake, sources: o.AllowedSources, proxies: o.TrustedProxies}
+	in := &intake{report: o.Intake, sources: o.AllowedSources, proxies: o.TrustedProxies, retention: o.Retention}
 	for _, t := range o.PBXTokens {
 		in.tokens = append(in.tokens, sha256.Sum256([]byte(t)))
 	}

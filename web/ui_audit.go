@@ -122,16 +122,25 @@ func (s *Server) auditFilter(form auditFilterForm) (ipdesk.AuditFilter, error) {
 		f.ObjectID = &id
 	}
 	var err error
-	if f.Since, err = s.parseLocalTime("since", form.Since, false); err != nil {
-		return f, err
+	f.Since, f.Until, err = s.parseTimeRange(form.Since, form.Until)
+	return f, err
+}
+
+// parseTimeRange parses the filters since and until (see
+// parseLocalTime); until must be after since.
+func (s *Server) parseTimeRange(since, until string) (*time.Time, *time.Time, error) {
+	from, err := s.parseLocalTime("since", since, false)
+	if err != nil {
+		return nil, nil, err
 	}
-	if f.Until, err = s.parseLocalTime("until", form.Until, true); err != nil {
-		return f, err
+	to, err := s.parseLocalTime("until", until, true)
+	if err != nil {
+		return nil, nil, err
 	}
-	if f.Since != nil && f.Until != nil && !f.Since.Before(*f.Until) {
-		return f, ipdesk.FieldErrorf(ipdesk.EINVALID, "until", "until %q is not after since %q", form.Until, form.Since)
+	if from != nil && to != nil && !from.Before(*to) {
+		return nil, nil, ipdesk.FieldErrorf(ipdesk.EINVALID, "until", "until %q is not after since %q", clipValue(until), clipValue(since))
 	}
-	return f, nil
+	return from, to, nil
 }
 
 // localTimeLayouts are the forms a time filter is accepted in: what a

@@ -16,6 +16,8 @@ type dashboardData struct {
 	Outputs    []ipdesk.Output
 	// Blocked are the rooms whose web access is blocked now.
 	Blocked []ipdesk.RoomState
+	// Calls are the newest calls, for helpdesk users.
+	Calls []*ipdesk.Call
 }
 
 // spaceSummary is a space with the use of its top-level prefixes.
@@ -71,6 +73,9 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
 		if st.Blocked {
 			d.Blocked = append(d.Blocked, st)
 		}
+	}
+	if d.Calls, err = s.recentCalls(ctx, d.page); err != nil {
+		return err
 	}
 	if s.outputs != nil && d.CanViewAll() {
 		if d.Outputs, err = s.outputs.Status(ctx); err != nil {

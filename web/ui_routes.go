@@ -11,6 +11,7 @@ func (s *Server) pageRoutes() []pageRoute {
 		s.locationPages,
 		s.planPages,
 		s.roomsPages,
+		s.callPages,
 	} {
 		out = append(out, area()...)
 	}

@@ -225,7 +225,7 @@ func (s callerIDSettings) parts(store ipdesk.Store, log *slog.Logger) (*callerID
 	}
 	return &callerIDParts{broker: broker, svc: svc, web: web.CallerIDOptions{
 		Intake: svc, PBXTokens: s.tokens, AllowedSources: s.sources, TrustedProxies: s.proxies,
-		RateLimit: s.rate, RateBurst: s.burst,
+		RateLimit: s.rate, RateBurst: s.burst, Retention: s.retention,
 	}}, nil
 }
 
