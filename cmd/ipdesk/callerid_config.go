@@ -48,7 +48,7 @@ type CallerIDConfig struct {
 	RateLimit float64 `json:"rate_limit"`
 	RateBurst int     `json:"rate_burst"`
 	// MaxStreamsPerUser bounds the open live streams of one user (browser
-	// tabs); default 8.
+	// tabs); default 16.
 	MaxStreamsPerUser int `json:"max_streams_per_user"`
 	// Heartbeat is how often an idle live stream sends a comment ("25s").
 	Heartbeat string `json:"heartbeat"`
