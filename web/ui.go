@@ -170,6 +170,15 @@ func (s *Server) templateFuncs(c *i18n.Catalog) template.FuncMap {
 			return strconv.Itoa(n)
 		},
 		"id": func(id int64) string { return strconv.FormatInt(id, 10) },
+		// zone is the IANA name of the server's time zone, for scripts
+		// that show times; "" when the server runs on its machine's zone
+		// without a name.
+		"zone": func() string {
+			if n := s.loc.String(); n != "Local" && n != "" {
+				return n
+			}
+			return ""
+		},
 	}
 }
 

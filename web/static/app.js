@@ -23,6 +23,24 @@ document.addEventListener("submit", (e) => {
 // and returns the decoded answer, or throws an Error whose field and
 // message come from the API's error.
 window.ipdesk = {
+  // time formats a Date as HH:MM (with seconds if asked) in the server's
+  // time zone, as the pages show times, in the page's language.
+  time(d, seconds) {
+    const opts = { hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+    if (seconds) {
+      opts.second = "2-digit";
+    }
+    const tz = document.body.dataset.tz;
+    if (tz) {
+      opts.timeZone = tz;
+    }
+    try {
+      return d.toLocaleTimeString(document.documentElement.lang || undefined, opts);
+    } catch (e) {
+      delete opts.timeZone;
+      return d.toLocaleTimeString(document.documentElement.lang || undefined, opts);
+    }
+  },
   async api(method, url, body, headers) {
     const h = Object.assign({ "Accept": "application/json" }, headers || {});
     const init = { method, headers: h, credentials: "same-origin" };

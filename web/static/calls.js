@@ -27,7 +27,6 @@
     return;
   }
   const T = texts.dataset;
-  const lang = T.lang || document.documentElement.lang || "en";
 
   const STALE_MS = 45 * 1000;
   const KEEP_MS = 15 * 60 * 1000;
@@ -128,7 +127,7 @@
     const time = q(".call-time");
     if (!isNaN(started)) {
       time.dateTime = c.started;
-      time.textContent = started.toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
+      time.textContent = window.ipdesk.time(started);
     }
     const locs = m.locations || [];
     const people = m.people || [];

@@ -205,7 +205,7 @@
           again.focus();
         }
       }
-      say(fmt(text("updated"), new Date().toLocaleTimeString()));
+      say(fmt(text("updated"), window.ipdesk.time(new Date(), true)));
     } catch (e) {
       say(text("failed"), true);
     } finally {
