@@ -5,12 +5,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"ipdesk/i18n"
+	"ipdesk/sqldb"
 )
 
 // uiKeyPattern finds the literal catalogue keys templates ask for.
@@ -226,5 +228,22 @@ func TestErrorPages(t *testing.T) {
 	r = e.page("/api/v1/no/such", c)
 	if r.code != http.StatusNotFound || !strings.Contains(r.header.Get("Content-Type"), "application/json") {
 		t.Fatalf("unknown API path: %d %s", r.code, r.header.Get("Content-Type"))
+	}
+}
+
+// TestPagesCarryTheZone: scripts format times in the server's zone, which
+// every page names.
+func TestPagesCarryTheZone(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvWith(t, filepath.Join(t.TempDir(), "t.db"), nil, func(_ *sqldb.DB, o *Options) { o.Location = berlin })
+	if r := e.page("/login", nil); !strings.Contains(string(r.body), `data-tz="Europe/Berlin"`) {
+		t.Fatalf("the sign-in page does not name the zone")
+	}
+	e = newEnv(t) // the machine's zone, without a name
+	if r := e.page("/login", nil); strings.Contains(string(r.body), `data-tz=`) {
+		t.Fatalf("a page names a zone although the server has none configured")
 	}
 }
