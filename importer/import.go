@@ -23,6 +23,11 @@ type Batch struct {
 	// row (with the error's field and message) and keeps the row from the
 	// store. The web UI refuses rows outside the user's rights this way.
 	Allow func(h Host, a *ipdesk.Address) error
+	// WarningText, if set, gives the text of each warning of the store
+	// (a repeated hostname names the other hosts; the web UI leaves the
+	// names out for users who may not see them all). Nil keeps the
+	// store's text.
+	WarningText func(ipdesk.Warning) string
 }
 
 // Report tells what an import did or would do. When Problems is not
@@ -85,7 +90,11 @@ func Import(ctx context.Context, store ipdesk.Store, b Batch) (Report, error) {
 		rep.Problems = append(rep.Problems, at(rows[p.Row-1], p.Field, p.Error))
 	}
 	for _, w := range res.Warnings {
-		rep.Warnings = append(rep.Warnings, at(rows[w.Row-1], "", w.Message))
+		msg := w.Message
+		if b.WarningText != nil {
+			msg = b.WarningText(w.Warning)
+		}
+		rep.Warnings = append(rep.Warnings, at(rows[w.Row-1], "", msg))
 	}
 	rep.Rows, rep.Created, rep.Updated = len(addrs), res.Created, res.Updated
 	if len(rep.Problems) > 0 {

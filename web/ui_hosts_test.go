@@ -603,3 +603,18 @@ func TestHostFieldKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestHostsImportWarningsScoped: the preview's warning about a repeated
+// hostname names the other hosts only to users who see everything.
+func TestHostsImportWarningsScoped(t *testing.T) {
+	w := newUIWorld(t, newEnv(t))
+	csv := "space,address,hostname\nA,10.1.1.60,h10\n" // h10 is also a1's, a2's and b1's name
+	editor := w.upload(t, "editor", "hosts.csv", csv, nil, http.StatusOK)
+	if !strings.Contains(editor, "also used by other hosts") || strings.Contains(editor, w.ipA2) {
+		t.Errorf("the editor's preview warning names hosts it may not see, or no warning at all")
+	}
+	admin := w.upload(t, "admin", "hosts.csv", csv, nil, http.StatusOK)
+	if !strings.Contains(admin, w.ipA2) {
+		t.Errorf("the administrator's preview warning does not name the other hosts")
+	}
+}
