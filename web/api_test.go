@@ -212,11 +212,14 @@ func TestPublicEndpoints(t *testing.T) {
 	}
 }
 
-// TestHealthzDatabaseDown answers 503 when the database is closed.
+// TestHealthzDatabaseDown: with the database closed the process is still
+// live (/healthz 200) but not ready (/readyz 503).
 func TestHealthzDatabaseDown(t *testing.T) {
 	e := newEnv(t)
+	e.must(http.StatusOK, "GET", "/readyz", "", nil, nil)
 	e.db.Close()
-	r := e.do("GET", "/healthz", "", nil)
+	e.must(http.StatusOK, "GET", "/healthz", "", nil, nil)
+	r := e.do("GET", "/readyz", "", nil)
 	if r.code != http.StatusServiceUnavailable {
 		t.Fatalf("status %d, want 503", r.code)
 	}

@@ -17,7 +17,15 @@ import (
 type logInfoKey struct{}
 
 type logInfo struct {
-	user string
+	user  string
+	route string // the mux pattern that served the request, for the metrics
+}
+
+// setLogRoute records the route pattern that serves the request.
+func setLogRoute(ctx context.Context, pattern string) {
+	if li, ok := ctx.Value(logInfoKey{}).(*logInfo); ok {
+		li.route = pattern
+	}
 }
 
 // setLogUser records the authenticated user's name for the access log.
@@ -76,6 +84,12 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		if rec.status == 0 {
 			rec.status = http.StatusOK
 		}
+		d := s.now().Sub(start)
+		route := li.route
+		if route == "" {
+			route = "unmatched"
+		}
+		s.metrics.ObserveRequest(route, rec.status, d)
 		level := slog.LevelInfo
 		if rec.status >= 500 {
 			level = slog.LevelError
@@ -85,7 +99,7 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 			slog.String("path", r.URL.Path),
 			slog.Int("status", rec.status),
 			slog.Int64("bytes", rec.bytes),
-			slog.Duration("duration", s.now().Sub(start)),
+			slog.Duration("duration", d),
 			slog.String("user", li.user),
 			slog.String("remote", r.RemoteAddr),
 		)
@@ -121,11 +135,13 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 // of the two, and which methods the Allow header lists.
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	if isSetCall(r) {
+		setLogRoute(r.Context(), "GET /set_call")
 		s.setCall(w, r) // before the mux, which would clean the number as a path
 		return
 	}
 	h, pattern := s.mux.Handler(r)
 	if pattern != "" {
+		setLogRoute(r.Context(), pattern)
 		s.mux.ServeHTTP(w, r)
 		return
 	}

@@ -48,7 +48,7 @@ func fetchOpenAPI(t *testing.T, e *testEnv) (openAPIDoc, []byte) {
 // HTML pages are not described by the OpenAPI document).
 func isAPIPattern(pattern string) bool {
 	_, p, _ := strings.Cut(pattern, " ")
-	return strings.HasPrefix(p, "/api/") || p == "/healthz"
+	return strings.HasPrefix(p, "/api/") || p == "/healthz" || p == "/readyz"
 }
 
 // TestOpenAPICompleteness walks the mux's registered routes and the

@@ -175,8 +175,10 @@ func (s *Server) apiRoutes() []*route {
 func (s *Server) routeTable() []*route {
 	cascade := qp("cascade", ptBool, "also delete everything inside")
 	routes := []*route{
-		{method: "GET", path: "/healthz", op: "health", tag: "system", summary: "Check that the server and its database answer",
+		{method: "GET", path: "/healthz", op: "health", tag: "system", summary: "Liveness: the server process answers (the database is not asked)",
 			act: actPublic, reply: replySpec{kind: replyText, status: http.StatusOK}, h: s.health},
+		{method: "GET", path: "/readyz", op: "ready", tag: "system", summary: "Readiness: the database answers and its schema is up to date (503 otherwise)",
+			act: actPublic, reply: replySpec{kind: replyText, status: http.StatusOK}, h: s.ready},
 		{method: "GET", path: "/api/v1/openapi.json", op: "getOpenAPI", tag: "system", summary: "This API's OpenAPI 3.1 document",
 			act: actPublic, reply: replySpec{kind: replyDocument, status: http.StatusOK}, h: s.getOpenAPI},
 		{method: "GET", path: "/api/v1/me", op: "getMe", tag: "system", summary: "The calling user",

@@ -20,6 +20,7 @@ import (
 
 	"ipdesk"
 	"ipdesk/live"
+	"ipdesk/metrics"
 	"ipdesk/schedule"
 )
 
@@ -73,6 +74,12 @@ type Options struct {
 	Heartbeat time.Duration
 	// CallerID configures the intake of calls from PBXs.
 	CallerID CallerIDOptions
+	// Metrics receives the request metrics and is served at GET /metrics;
+	// nil gives the server metrics of its own.
+	Metrics *metrics.Metrics
+	// MetricsToken, when set, is the bearer token GET /metrics needs;
+	// without it only loopback clients may read the metrics.
+	MetricsToken string
 }
 
 // Server serves ipdesk over HTTP. Create it with NewServer; use Handler in
@@ -108,6 +115,9 @@ type Server struct {
 	events    *live.Broker
 	heartbeat time.Duration
 	closing   chan struct{} // closed at Shutdown: live streams end
+
+	metrics      *metrics.Metrics
+	metricsToken []byte // SHA-256 of Options.MetricsToken; nil: loopback only
 }
 
 // NewServer returns a server for store with every route registered.
@@ -155,6 +165,7 @@ func NewServer(store ipdesk.Store, opts Options) *Server {
 		s.heartbeat = DefaultHeartbeat
 	}
 	s.intake = newIntake(opts.CallerID, s.now)
+	s.setupMetrics(opts)
 	s.routes = s.apiRoutes()
 	for _, rt := range s.routes {
 		s.handle(rt.pattern(), s.apiHandler(rt))
@@ -162,6 +173,7 @@ func NewServer(store ipdesk.Store, opts Options) *Server {
 	s.assets = loadAssets()
 	s.pages = s.mustPages()
 	s.uiRoutes()
+	s.handle("GET /metrics", http.HandlerFunc(s.serveMetrics))
 	// Browsers may send changes (POST, PATCH, DELETE) only from ipdesk's
 	// own pages: cross-site requests are refused by their Sec-Fetch-Site
 	// or Origin header. Programs (the PBX, scripts with API tokens) send

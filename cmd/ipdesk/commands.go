@@ -18,6 +18,7 @@ import (
 
 	"ipdesk"
 	"ipdesk/importer"
+	"ipdesk/metrics"
 	"ipdesk/outputs"
 	"ipdesk/schedule"
 	"ipdesk/sqldb"
@@ -124,7 +125,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	// Changes of other processes (an import on the command line, another
 	// instance) that the outputs' watcher reads from the audit log wake
 	// the switcher too.
-	svc, err := c.outputs(db, log, outputs.RoomSourceFunc(func(ctx context.Context) ([]int64, error) { return sw.BlockedRooms(ctx) }),
+	met := metrics.New(nil)
+	svc, err := c.outputs(meteredStore{db, met}, log, outputs.RoomSourceFunc(func(ctx context.Context) ([]int64, error) { return sw.BlockedRooms(ctx) }),
 		func(objectTypes []string) { sw.Changed(objectTypes) })
 	if err != nil {
 		return err
@@ -146,6 +148,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return fmt.Errorf("listen on %s: %w", c.Listen, err)
 	}
 	opts.Events, opts.Heartbeat, opts.CallerID = calls.broker, cid.heartbeat, calls.web
+	if opts.CallerID.Intake != nil {
+		opts.CallerID.Intake = meteredIntake{opts.CallerID.Intake, met}
+	}
+	opts.Metrics = met
+	met.WatchBlockedRooms(sw.BlockedRooms)
 	opts.Timetable = sw.Planner()
 	// Committed changes mark the outputs dirty and wake the switcher; the
 	// scheduler applies until the server has shut down, finishing applies
@@ -168,6 +175,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			}
 		}()
 		log.Info("config outputs", "outputs", strings.Join(svc.Names(), ", "))
+		if err := seedLastSuccess(ctx, db, svc.Names(), met); err != nil {
+			return err
+		}
 	}
 	sctx, stopSwitcher := context.WithCancel(context.WithoutCancel(ctx))
 	swDone := make(chan error, 1)

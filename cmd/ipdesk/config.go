@@ -42,6 +42,8 @@ type Config struct {
 	// CallerID configures the call intake, number matching and the live
 	// stream (see callerid_config.go).
 	CallerID CallerIDConfig `json:"callerid"`
+	// Metrics sets who may read GET /metrics (see metrics_config.go).
+	Metrics MetricsConfig `json:"metrics"`
 }
 
 // WebConfig tunes the web UI's sessions; durations as Go durations ("2h").
@@ -78,6 +80,10 @@ func (c Config) webOptions() (web.Options, error) {
 		*d.dst = v
 	}
 	o.SecureCookies = c.Web.SecureCookies
+	if err := c.Metrics.check(); err != nil {
+		return o, err
+	}
+	o.MetricsToken = c.Metrics.Token
 	return o, nil
 }
 

@@ -16,6 +16,8 @@ func TestServeRefusesBadWebConfig(t *testing.T) {
 		{`{"web": {"session_idle": "soon"}}`, `web.session_idle "soon"`},
 		{`{"web": {"session_absolute": "1s"}}`, `web.session_absolute "1s"`},
 		{`{"web": {"cookie": true}}`, `unknown field "cookie"`},
+		{`{"metrics": {"token": "short"}}`, `metrics.token has 5 characters`},
+		{`{"metrics": {"token": "long enough but with blanks"}}`, `metrics.token contains a blank`},
 	} {
 		path := filepath.Join(t.TempDir(), "c.json")
 		if err := os.WriteFile(path, []byte(c.config), 0o600); err != nil {
