@@ -17,4 +17,5 @@ type Store interface {
 	OverrideService
 	LogbookService
 	CallService
+	DirectoryService
 }

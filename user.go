@@ -16,7 +16,11 @@ type User struct {
 	// Language is the user's UI language ("en", "de", "ru"); "" follows
 	// the browser.
 	Language string `json:"language"`
-	Version  int64  `json:"version"`
+	// Directory is where the user signs in: "" with a local password, or
+	// DirectoryLDAP or DirectoryOIDC for a user whose record ipdesk keeps
+	// from the directory (no local password).
+	Directory string `json:"directory"`
+	Version   int64  `json:"version"`
 	Timestamps
 }
 

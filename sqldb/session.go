@@ -77,7 +77,7 @@ func (db *DB) FindSession(ctx context.Context, sec string, limits ipdesk.Session
 	var sc, seen, c, m int64
 	err := db.r.QueryRowContext(ctx, "SELECT s.id, s.user_id, s.created_at, s.last_seen, s.remote, s.user_agent, "+prefixed("u.", userColumns)+
 		" FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.secret_hash = $1", secret.HashToken(sec)).
-		Scan(&s.ID, &s.UserID, &sc, &seen, &s.Remote, &s.UserAgent, &u.ID, &u.Name, &u.FullName, &u.Admin, &u.Disabled, &u.Language, &u.Version, &c, &m)
+		Scan(&s.ID, &s.UserID, &sc, &seen, &s.Remote, &s.UserAgent, &u.ID, &u.Name, &u.FullName, &u.Admin, &u.Disabled, &u.Language, &u.Version, &c, &m, &u.Directory)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, bad
 	} else if err != nil {

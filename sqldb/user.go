@@ -10,12 +10,12 @@ import (
 	"ipdesk/secret"
 )
 
-const userColumns = "id, name, full_name, admin, disabled, language, version, created_at, updated_at"
+const userColumns = "id, name, full_name, admin, disabled, language, version, created_at, updated_at, directory"
 
 func scanUser(row interface{ Scan(...any) error }) (*ipdesk.User, error) {
 	var u ipdesk.User
 	var c, m int64
-	if err := row.Scan(&u.ID, &u.Name, &u.FullName, &u.Admin, &u.Disabled, &u.Language, &u.Version, &c, &m); err != nil {
+	if err := row.Scan(&u.ID, &u.Name, &u.FullName, &u.Admin, &u.Disabled, &u.Language, &u.Version, &c, &m, &u.Directory); err != nil {
 		return nil, err
 	}
 	u.CreatedAt, u.UpdatedAt = fromMicros(c), fromMicros(m)
@@ -170,6 +170,9 @@ func (db *DB) SetPassword(ctx context.Context, id int64, password string) error 
 		if err != nil {
 			return err
 		}
+		if u.Directory != "" {
+			return ipdesk.FieldErrorf(ipdesk.EINVALID, "password", "user %q signs in through the directory (%s) and has no local password", u.Name, u.Directory)
+		}
 		if _, err := tx.exec("UPDATE users SET password_hash = $1, version = version + 1, updated_at = $2 WHERE id = $3", hash, micros(tx.now), id); err != nil {
 			return err
 		}
@@ -192,7 +195,7 @@ func (db *DB) Authenticate(ctx context.Context, name, password string) (*ipdesk.
 	row := db.r.QueryRowContext(ctx, "SELECT "+userColumns+", password_hash FROM users WHERE name = $1", name)
 	var u ipdesk.User
 	var c, m int64
-	err := row.Scan(&u.ID, &u.Name, &u.FullName, &u.Admin, &u.Disabled, &u.Language, &u.Version, &c, &m, &hash)
+	err := row.Scan(&u.ID, &u.Name, &u.FullName, &u.Admin, &u.Disabled, &u.Language, &u.Version, &c, &m, &u.Directory, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		secret.CheckPassword(dummyHash, password)
 		return nil, bad
@@ -253,7 +256,7 @@ func (db *DB) FindUserByToken(ctx context.Context, s string) (*ipdesk.User, erro
 	var u ipdesk.User
 	var c, m int64
 	err := db.r.QueryRowContext(ctx, "SELECT t.id, "+prefixed("u.", userColumns)+" FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
-		secret.HashToken(s)).Scan(&tokenID, &u.ID, &u.Name, &u.FullName, &u.Admin, &u.Disabled, &u.Language, &u.Version, &c, &m)
+		secret.HashToken(s)).Scan(&tokenID, &u.ID, &u.Name, &u.FullName, &u.Admin, &u.Disabled, &u.Language, &u.Version, &c, &m, &u.Directory)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, bad
 	} else if err != nil {

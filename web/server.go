@@ -77,6 +77,8 @@ type Options struct {
 	// Metrics receives the request metrics and is served at GET /metrics;
 	// nil gives the server metrics of its own.
 	Metrics *metrics.Metrics
+	// LDAP, when set, signs in the users that have no local account.
+	LDAP PasswordDirectory
 	// MetricsToken, when set, is the bearer token GET /metrics needs;
 	// without it only loopback clients may read the metrics.
 	MetricsToken string
@@ -116,6 +118,7 @@ type Server struct {
 	heartbeat time.Duration
 	closing   chan struct{} // closed at Shutdown: live streams end
 
+	ldap         PasswordDirectory
 	metrics      *metrics.Metrics
 	metricsToken []byte // SHA-256 of Options.MetricsToken; nil: loopback only
 }
@@ -166,6 +169,7 @@ func NewServer(store ipdesk.Store, opts Options) *Server {
 	}
 	s.intake = newIntake(opts.CallerID, s.now)
 	s.setupMetrics(opts)
+	s.ldap = opts.LDAP
 	s.routes = s.apiRoutes()
 	for _, rt := range s.routes {
 		s.handle(rt.pattern(), s.apiHandler(rt))

@@ -177,7 +177,7 @@ func (s *Server) signIn(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		secs := int((wait + time.Second - 1) / time.Second)
 		return nil, ipdesk.Errorf(ipdesk.ETOOMANY, "too many failed sign-ins; try again in %d seconds", secs)
 	}
-	u, err := s.store.Authenticate(ctx, name, password)
+	u, err := s.checkPassword(ctx, name, password)
 	if err != nil {
 		if ipdesk.ErrorCode(err) == ipdesk.EUNAUTHORIZED {
 			s.throttle.failed(s.now(), name, ip)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 
 	"ipdesk"
@@ -38,6 +39,11 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	_, err := s.signIn(r.Context(), w, r, name, password)
 	if err != nil {
 		d := loginData{page: s.base(w, r, cat.T("login.title"), "login"), Name: name, Next: next}
+		if errors.Is(err, errDirectoryDown) {
+			d.Error = cat.T("login.directory_down")
+			s.render(w, r, http.StatusServiceUnavailable, "login", d)
+			return nil
+		}
 		switch ipdesk.ErrorCode(err) {
 		case ipdesk.EUNAUTHORIZED:
 			d.Error = cat.T("login.wrong")

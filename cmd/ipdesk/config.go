@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"ipdesk"
+	"ipdesk/directory"
 	"ipdesk/outputs"
 	"ipdesk/web"
 )
@@ -44,6 +45,9 @@ type Config struct {
 	CallerID CallerIDConfig `json:"callerid"`
 	// Metrics sets who may read GET /metrics (see metrics_config.go).
 	Metrics MetricsConfig `json:"metrics"`
+	// LDAP signs in users of an LDAP or Active Directory server (see
+	// package directory).
+	LDAP directory.LDAPConfig `json:"ldap"`
 }
 
 // WebConfig tunes the web UI's sessions; durations as Go durations ("2h").
@@ -84,6 +88,13 @@ func (c Config) webOptions() (web.Options, error) {
 		return o, err
 	}
 	o.MetricsToken = c.Metrics.Token
+	if c.LDAP.Enabled() {
+		l, err := directory.NewLDAP(c.LDAP)
+		if err != nil {
+			return o, fmt.Errorf("config file: %w", err)
+		}
+		o.LDAP = l
+	}
 	return o, nil
 }
 

@@ -16,6 +16,8 @@ func TestServeRefusesBadWebConfig(t *testing.T) {
 		{`{"web": {"session_idle": "soon"}}`, `web.session_idle "soon"`},
 		{`{"web": {"session_absolute": "1s"}}`, `web.session_absolute "1s"`},
 		{`{"web": {"cookie": true}}`, `unknown field "cookie"`},
+		{`{"ldap": {"url": "http://dc.school.lan"}}`, `ldap.url "http://dc.school.lan"`},
+		{`{"ldap": {"url": "ldap://dc.school.lan", "base_dn": "dc=school", "user_filter": "(uid=x)"}}`, `ldap.user_filter "(uid=x)" does not contain {name}`},
 		{`{"metrics": {"token": "short"}}`, `metrics.token has 5 characters`},
 		{`{"metrics": {"token": "long enough but with blanks"}}`, `metrics.token contains a blank`},
 	} {
