@@ -79,6 +79,9 @@ type Options struct {
 	Metrics *metrics.Metrics
 	// LDAP, when set, signs in the users that have no local account.
 	LDAP PasswordDirectory
+	// SSO, when set, offers single sign-on through an OpenID Connect
+	// provider on the sign-in page.
+	SSO SingleSignOn
 	// MetricsToken, when set, is the bearer token GET /metrics needs;
 	// without it only loopback clients may read the metrics.
 	MetricsToken string
@@ -119,6 +122,7 @@ type Server struct {
 	closing   chan struct{} // closed at Shutdown: live streams end
 
 	ldap         PasswordDirectory
+	sso          SingleSignOn
 	metrics      *metrics.Metrics
 	metricsToken []byte // SHA-256 of Options.MetricsToken; nil: loopback only
 }
@@ -169,7 +173,7 @@ func NewServer(store ipdesk.Store, opts Options) *Server {
 	}
 	s.intake = newIntake(opts.CallerID, s.now)
 	s.setupMetrics(opts)
-	s.ldap = opts.LDAP
+	s.ldap, s.sso = opts.LDAP, opts.SSO
 	s.routes = s.apiRoutes()
 	for _, rt := range s.routes {
 		s.handle(rt.pattern(), s.apiHandler(rt))
@@ -178,6 +182,8 @@ func NewServer(store ipdesk.Store, opts Options) *Server {
 	s.pages = s.mustPages()
 	s.uiRoutes()
 	s.handle("GET /metrics", http.HandlerFunc(s.serveMetrics))
+	s.handle("GET /login/oidc", s.uiPublic(s.oidcStart))
+	s.handle("GET /login/oidc/callback", s.uiPublic(s.oidcCallback))
 	// Browsers may send changes (POST, PATCH, DELETE) only from ipdesk's
 	// own pages: cross-site requests are refused by their Sec-Fetch-Site
 	// or Origin header. Programs (the PBX, scripts with API tokens) send

@@ -14,6 +14,16 @@ type loginData struct {
 	Name  string
 	Next  string
 	Error string
+	// SSO is the label of the single sign-on button; "" without one.
+	SSO string
+}
+
+// ssoLabel returns the label of the single sign-on button, or "".
+func (s *Server) ssoLabel() string {
+	if s.sso == nil {
+		return ""
+	}
+	return s.sso.Label()
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) error {
@@ -21,7 +31,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) error {
 		s.setLangCookie(w, r, l)
 		r.AddCookie(&http.Cookie{Name: langCookie, Value: l})
 	}
-	d := loginData{page: s.base(w, r, s.catalog(r).T("login.title"), "login"), Next: localPath(r.URL.Query().Get("next"))}
+	d := loginData{page: s.base(w, r, s.catalog(r).T("login.title"), "login"), Next: localPath(r.URL.Query().Get("next")), SSO: s.ssoLabel()}
 	s.render(w, r, http.StatusOK, "login", d)
 	return nil
 }
@@ -38,7 +48,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	cat := s.catalog(r)
 	_, err := s.signIn(r.Context(), w, r, name, password)
 	if err != nil {
-		d := loginData{page: s.base(w, r, cat.T("login.title"), "login"), Name: name, Next: next}
+		d := loginData{page: s.base(w, r, cat.T("login.title"), "login"), Name: name, Next: next, SSO: s.ssoLabel()}
 		if errors.Is(err, errDirectoryDown) {
 			d.Error = cat.T("login.directory_down")
 			s.render(w, r, http.StatusServiceUnavailable, "login", d)

@@ -48,6 +48,8 @@ type Config struct {
 	// LDAP signs in users of an LDAP or Active Directory server (see
 	// package directory).
 	LDAP directory.LDAPConfig `json:"ldap"`
+	// OIDC offers single sign-on through an OpenID Connect provider.
+	OIDC directory.OIDCConfig `json:"oidc"`
 }
 
 // WebConfig tunes the web UI's sessions; durations as Go durations ("2h").
@@ -94,6 +96,13 @@ func (c Config) webOptions() (web.Options, error) {
 			return o, fmt.Errorf("config file: %w", err)
 		}
 		o.LDAP = l
+	}
+	if c.OIDC.Enabled() {
+		sso, err := directory.NewOIDC(c.OIDC, nil)
+		if err != nil {
+			return o, fmt.Errorf("config file: %w", err)
+		}
+		o.SSO = sso
 	}
 	return o, nil
 }

@@ -18,6 +18,8 @@ func TestServeRefusesBadWebConfig(t *testing.T) {
 		{`{"web": {"cookie": true}}`, `unknown field "cookie"`},
 		{`{"ldap": {"url": "http://dc.school.lan"}}`, `ldap.url "http://dc.school.lan"`},
 		{`{"ldap": {"url": "ldap://dc.school.lan", "base_dn": "dc=school", "user_filter": "(uid=x)"}}`, `ldap.user_filter "(uid=x)" does not contain {name}`},
+		{`{"oidc": {"issuer": "https://sso.school.lan", "client_id": "ipdesk", "redirect_url": "https://ipdesk.school.lan/callback"}}`, `oidc.redirect_url "https://ipdesk.school.lan/callback"`},
+		{`{"oidc": {"issuer": "sso.school.lan"}}`, `oidc.issuer "sso.school.lan"`},
 		{`{"metrics": {"token": "short"}}`, `metrics.token has 5 characters`},
 		{`{"metrics": {"token": "long enough but with blanks"}}`, `metrics.token contains a blank`},
 	} {
