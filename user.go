@@ -22,6 +22,9 @@ type User struct {
 	Directory string `json:"directory"`
 	Version   int64  `json:"version"`
 	Timestamps
+	// Token is the API token the user was found by (FindUserByToken);
+	// nil otherwise. Never sent.
+	Token *Token `json:"-"`
 }
 
 // MinPasswordLen is the shortest password accepted.
@@ -81,6 +84,52 @@ type Token struct {
 	Description string     `json:"description"`
 	CreatedAt   time.Time  `json:"created_at"`
 	LastUsedAt  *time.Time `json:"last_used_at"`
+	// Scope limits what the token may do besides its user's rights.
+	Scope TokenScope `json:"scope"`
+	// ExpiresAt ends the token; nil: it lasts until revoked.
+	ExpiresAt *time.Time `json:"expires_at"`
+}
+
+// TokenScope limits an API token.
+type TokenScope string
+
+// Token scopes.
+const (
+	// ScopeFull may do whatever the user may.
+	ScopeFull TokenScope = "full"
+	// ScopeRead may only read (GET and HEAD requests).
+	ScopeRead TokenScope = "read"
+	// ScopePBX may only report calls (GET /set_call, POST /api/v1/calls,
+	// as a PBX token; its user must be an administrator) and use the
+	// call API (/api/v1/calls…) with the user's rights.
+	ScopePBX TokenScope = "pbx"
+)
+
+// TokenScopes are the scopes, the widest first.
+var TokenScopes = []TokenScope{ScopeFull, ScopeRead, ScopePBX}
+
+// ValidateTokenScope checks a scope.
+func ValidateTokenScope(s TokenScope) error {
+	for _, v := range TokenScopes {
+		if s == v {
+			return nil
+		}
+	}
+	return FieldErrorf(EINVALID, "scope", "scope %q is not one of full, read, pbx", clip(string(s)))
+}
+
+// TokenSpec describes a new API token.
+type TokenSpec struct {
+	Description string
+	// Scope is the token's scope; "" means ScopeFull.
+	Scope TokenScope
+	// ExpiresAt, if set, ends the token; it must lie in the future.
+	ExpiresAt *time.Time
+}
+
+// Expired reports whether t has expired at now.
+func (t *Token) Expired(now time.Time) bool {
+	return t.ExpiresAt != nil && !now.Before(*t.ExpiresAt)
 }
 
 // UserUpdate holds the fields to change; nil fields stay as they are.
@@ -104,10 +153,15 @@ type UserService interface {
 	// Authenticate returns the enabled user with this name and password,
 	// or EUNAUTHORIZED.
 	Authenticate(ctx context.Context, name, password string) (*User, error)
-	// CreateToken makes a new API token for the user and returns its secret.
+	// CreateToken makes a new API token for the user, of full scope and
+	// without expiry, and returns its secret.
 	CreateToken(ctx context.Context, userID int64, description string) (string, *Token, error)
+	// CreateScopedToken makes a new API token as spec says and returns
+	// its secret.
+	CreateScopedToken(ctx context.Context, userID int64, spec TokenSpec) (string, *Token, error)
 	// FindUserByToken returns the enabled user a token secret belongs to,
-	// or EUNAUTHORIZED.
+	// with User.Token set to the token, or EUNAUTHORIZED (also for an
+	// expired token).
 	FindUserByToken(ctx context.Context, secret string) (*User, error)
 	// FindTokens returns the API tokens of a user, the newest first
 	// (never their secrets).

@@ -209,16 +209,38 @@ func (db *DB) Authenticate(ctx context.Context, name, password string) (*ipdesk.
 	return &u, nil
 }
 
-// CreateToken makes a new API token; only its hash is stored.
+// CreateToken makes a new API token of full scope without expiry; only
+// its hash is stored.
 func (db *DB) CreateToken(ctx context.Context, userID int64, description string) (string, *ipdesk.Token, error) {
+	return db.CreateScopedToken(ctx, userID, ipdesk.TokenSpec{Description: description})
+}
+
+// CreateScopedToken makes a new API token; only its hash is stored.
+func (db *DB) CreateScopedToken(ctx context.Context, userID int64, spec ipdesk.TokenSpec) (string, *ipdesk.Token, error) {
+	description := spec.Description
 	if err := ipdesk.ValidateText("description", description, ipdesk.MaxNameLen); err != nil {
 		return "", nil, err
+	}
+	if spec.Scope == "" {
+		spec.Scope = ipdesk.ScopeFull
+	}
+	if err := ipdesk.ValidateTokenScope(spec.Scope); err != nil {
+		return "", nil, err
+	}
+	if spec.ExpiresAt != nil && !spec.ExpiresAt.After(db.Now()) {
+		return "", nil, ipdesk.FieldErrorf(ipdesk.EINVALID, "expires_at", "expires_at %s is not in the future", spec.ExpiresAt.UTC().Format(time.RFC3339))
 	}
 	s, err := secret.NewToken()
 	if err != nil {
 		return "", nil, err
 	}
-	t := &ipdesk.Token{UserID: userID, Description: description}
+	t := &ipdesk.Token{UserID: userID, Description: description, Scope: spec.Scope}
+	var expires sql.NullInt64
+	if spec.ExpiresAt != nil {
+		at := fromMicros(micros(*spec.ExpiresAt))
+		t.ExpiresAt = &at
+		expires = sql.NullInt64{Int64: micros(at), Valid: true}
+	}
 	err = db.write(ctx, func(tx *Tx) error {
 		if _, err := tx.findUser(userID); err != nil {
 			return err
@@ -231,8 +253,8 @@ func (db *DB) CreateToken(ctx context.Context, userID int64, description string)
 			return ipdesk.Errorf(ipdesk.ECONFLICT, "user %d already has %d API tokens; revoke some first", userID, n)
 		}
 		t.CreatedAt = tx.now
-		if err := tx.queryRow("INSERT INTO api_tokens (user_id, token_hash, description, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-			userID, secret.HashToken(s), description, micros(tx.now)).Scan(&t.ID); err != nil {
+		if err := tx.queryRow("INSERT INTO api_tokens (user_id, token_hash, description, created_at, scope, expires_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+			userID, secret.HashToken(s), description, micros(tx.now), string(t.Scope), expires).Scan(&t.ID); err != nil {
 			return err
 		}
 		return tx.audit(ipdesk.ActionCreate, ipdesk.ObjectToken, t.ID, nil, t)
@@ -252,19 +274,24 @@ func (db *DB) FindUserByToken(ctx context.Context, s string) (*ipdesk.User, erro
 	if len(s) > 200 {
 		return nil, bad
 	}
-	var tokenID int64
 	var u ipdesk.User
 	var c, m int64
-	err := db.r.QueryRowContext(ctx, "SELECT t.id, "+prefixed("u.", userColumns)+" FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
-		secret.HashToken(s)).Scan(&tokenID, &u.ID, &u.Name, &u.FullName, &u.Admin, &u.Disabled, &u.Language, &u.Version, &c, &m, &u.Directory)
+	var tok *ipdesk.Token
+	row := db.r.QueryRowContext(ctx, "SELECT "+prefixed("t.", tokenColumns)+", "+prefixed("u.", userColumns)+" FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
+		secret.HashToken(s))
+	tok, err := scanToken(scanFunc(func(dst ...any) error {
+		return row.Scan(append(dst, &u.ID, &u.Name, &u.FullName, &u.Admin, &u.Disabled, &u.Language, &u.Version, &c, &m, &u.Directory)...)
+	}))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, bad
 	} else if err != nil {
 		return nil, mapError(err)
 	}
-	if u.Disabled {
+	if u.Disabled || tok.Expired(db.Now()) {
 		return nil, bad
 	}
+	u.Token = tok
+	tokenID := tok.ID
 	u.CreatedAt, u.UpdatedAt = fromMicros(c), fromMicros(m)
 	now := db.Now()
 	if last, ok := db.tokenUse.Load(tokenID); !ok || now.Sub(last.(time.Time)) > tokenUseInterval {
@@ -276,16 +303,27 @@ func (db *DB) FindUserByToken(ctx context.Context, s string) (*ipdesk.User, erro
 	return &u, nil
 }
 
-const tokenColumns = "id, user_id, description, created_at, last_used_at"
+const tokenColumns = "id, user_id, description, created_at, last_used_at, scope, expires_at"
+
+// scanFunc is a Scan method made of a function.
+type scanFunc func(dst ...any) error
+
+func (f scanFunc) Scan(dst ...any) error { return f(dst...) }
 
 func scanToken(row interface{ Scan(...any) error }) (*ipdesk.Token, error) {
 	var t ipdesk.Token
 	var c int64
-	var used sql.NullInt64
-	if err := row.Scan(&t.ID, &t.UserID, &t.Description, &c, &used); err != nil {
+	var used, expires sql.NullInt64
+	var scope string
+	if err := row.Scan(&t.ID, &t.UserID, &t.Description, &c, &used, &scope, &expires); err != nil {
 		return nil, err
 	}
 	t.CreatedAt = fromMicros(c)
+	t.Scope = ipdesk.TokenScope(scope)
+	if expires.Valid {
+		e := fromMicros(expires.Int64)
+		t.ExpiresAt = &e
+	}
 	if used.Valid {
 		u := fromMicros(used.Int64)
 		t.LastUsedAt = &u

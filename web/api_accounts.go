@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"reflect"
 	"strconv"
+	"time"
 
 	"ipdesk"
 )
@@ -44,6 +45,9 @@ type passwordChange struct {
 // tokenCreate is the body of POST /api/v1/me/tokens.
 type tokenCreate struct {
 	Description string `json:"description"`
+	// Scope is full (default), read or pbx; ExpiresAt ends the token.
+	Scope     ipdesk.TokenScope `json:"scope"`
+	ExpiresAt *time.Time        `json:"expires_at"`
 }
 
 // tokenResult answers POST /api/v1/me/tokens: the secret, shown once.
@@ -69,7 +73,7 @@ func (s *Server) accountRoutes() []*route {
 			reply: noContent, h: s.changeMyPassword},
 		{method: "POST", path: "/api/v1/me/tokens", op: "createMyToken", tag: "system",
 			summary: "Make an API token for the calling user; it carries the user's rights, and its secret is shown only in this answer",
-			act:     actRead, object: objectMe, body: optionalBody[tokenCreate]("TokenCreate", "description"),
+			act:     actRead, object: objectMe, body: optionalBody[tokenCreate]("TokenCreate", "description", "scope", "expires_at"),
 			reply: replySpec{kind: replyObject, status: http.StatusCreated, typ: reflect.TypeFor[tokenResult]()}, h: s.createMyToken},
 		{method: "GET", path: "/api/v1/me/tokens", op: "listMyTokens", tag: "system", summary: "The calling user's API tokens, newest first (never their secrets)",
 			act: actRead, object: objectMe, reply: list[ipdesk.Token](), h: s.listMyTokens},
@@ -186,7 +190,7 @@ func (s *Server) createMyToken(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	me := ipdesk.ActorFromContext(r.Context())
-	secret, t, err := s.store.CreateToken(r.Context(), me.ID, in.Description)
+	secret, t, err := s.store.CreateScopedToken(r.Context(), me.ID, ipdesk.TokenSpec{Description: in.Description, Scope: in.Scope, ExpiresAt: in.ExpiresAt})
 	if err != nil {
 		return err
 	}

@@ -65,7 +65,7 @@ func (s *Server) setCall(w http.ResponseWriter, r *http.Request) {
 		q, _ := url.ParseQuery(r.URL.RawQuery)
 		token = q.Get("token")
 	}
-	if err := s.intake.check(src, token); err != nil {
+	if err := s.checkReport(r.Context(), src, token); err != nil {
 		plain(http.StatusForbidden, ipdesk.ErrorMessage(err))
 		return
 	}
@@ -114,7 +114,7 @@ func (s *Server) reportCall(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Retry-After", "1")
 		return ipdesk.Errorf(ipdesk.ETOOMANY, "too many reports from %s; slow down", src)
 	}
-	if err := s.intake.check(src, r.Header.Get(pbxTokenHeader)); err != nil {
+	if err := s.checkReport(r.Context(), src, r.Header.Get(pbxTokenHeader)); err != nil {
 		return err
 	}
 	var req callReportRequest

@@ -387,6 +387,9 @@ func (s *Server) apiHandler(rt *route) http.Handler {
 		r = r.WithContext(ctx)
 		if rt.act != actPublic {
 			u, sess, err := s.authenticate(r)
+			if err == nil {
+				err = s.checkTokenScope(u, r)
+			}
 			if err != nil {
 				s.writeError(w, r, err)
 				return

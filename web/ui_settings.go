@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"time"
 
 	"ipdesk"
 	"ipdesk/i18n"
@@ -15,6 +16,8 @@ type settingsData struct {
 	Tokens    []*ipdesk.Token
 	TokenForm struct {
 		Description string
+		Scope       string
+		Expires     string // YYYY-MM-DD, the last day the token works
 		formState
 	}
 	// NewToken is the token just made, with its secret: shown this once.
@@ -128,15 +131,22 @@ func (s *Server) createTokenSubmit(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	me := ipdesk.ActorFromContext(ctx)
-	desc := formValue(r, "description")
-	secret, t, err := s.store.CreateToken(ctx, me.ID, desc)
+	desc, scope, expires := formValue(r, "description"), formValue(r, "scope"), formValue(r, "expires")
+	spec := ipdesk.TokenSpec{Description: desc, Scope: ipdesk.TokenScope(scope)}
+	var err error
+	spec.ExpiresAt, err = s.tokenExpiry(expires)
+	var secret string
+	var t *ipdesk.Token
+	if err == nil {
+		secret, t, err = s.store.CreateScopedToken(ctx, me.ID, spec)
+	}
 	if err != nil {
 		if !isFormError(err) {
 			return err
 		}
 		return s.showSettings(w, r, formStatus(err), func(d *settingsData) {
-			d.TokenForm.Description = desc
-			d.TokenForm.formState = stateOf(err, "description")
+			d.TokenForm.Description, d.TokenForm.Scope, d.TokenForm.Expires = desc, scope, expires
+			d.TokenForm.formState = stateOf(err, "description", "scope", "expires")
 		})
 	}
 	return s.showSettings(w, r, http.StatusOK, func(d *settingsData) { d.NewToken = &tokenResult{Token: t, Secret: secret} })
@@ -158,4 +168,22 @@ func (s *Server) deleteTokenSubmit(w http.ResponseWriter, r *http.Request) error
 	s.setFlash(w, r, "flash.token_revoked", "")
 	redirect(w, r, "/settings")
 	return nil
+}
+
+// tokenExpiry reads the last day an API token works (YYYY-MM-DD in the
+// server's time zone): it expires at the start of the next day. "" is no
+// expiry.
+func (s *Server) tokenExpiry(day string) (*time.Time, error) {
+	if day == "" {
+		return nil, nil
+	}
+	d, err := time.ParseInLocation(time.DateOnly, day, s.loc)
+	if err != nil {
+		return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, "expires", "expires %q is not a date YYYY-MM-DD", clipValue(day))
+	}
+	end := d.AddDate(0, 0, 1)
+	if !end.After(s.now()) {
+		return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, "expires", "expires %s is in the past", day)
+	}
+	return &end, nil
 }

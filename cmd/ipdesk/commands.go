@@ -346,16 +346,30 @@ func (m *Main) userPasswd(ctx context.Context, args []string) error {
 }
 
 func (m *Main) tokenCreate(ctx context.Context, args []string) error {
-	var user, desc string
+	var user, desc, scope string
+	var valid time.Duration
 	c, _, err := m.flags("token create", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&user, "user", "", "the user the token acts as (required)")
 		fs.StringVar(&desc, "description", "created on the command line", "what the token is for")
+		fs.StringVar(&scope, "scope", "full", "what the token may do: full, read (GET only) or pbx (report calls, call API)")
+		fs.DurationVar(&valid, "valid", 0, "how long the token works, such as 2160h (default: until revoked)")
 	})
 	if err != nil {
 		return err
 	}
 	if user == "" {
 		return errors.New("token create needs --user NAME")
+	}
+	spec := ipdesk.TokenSpec{Description: desc, Scope: ipdesk.TokenScope(scope)}
+	if err := ipdesk.ValidateTokenScope(spec.Scope); err != nil {
+		return fmt.Errorf("--scope: %s", ipdesk.ErrorMessage(err))
+	}
+	if valid < 0 {
+		return fmt.Errorf("--valid %s is negative", valid)
+	}
+	if valid > 0 {
+		at := time.Now().Add(valid)
+		spec.ExpiresAt = &at
 	}
 	db, err := m.open(ctx, c)
 	if err != nil {
@@ -366,7 +380,7 @@ func (m *Main) tokenCreate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	secret, _, err := db.CreateToken(systemCtx(ctx, m.Getenv), u.ID, desc)
+	secret, _, err := db.CreateScopedToken(systemCtx(ctx, m.Getenv), u.ID, spec)
 	if err != nil {
 		return err
 	}

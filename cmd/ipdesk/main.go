@@ -64,7 +64,7 @@ commands:
   migrate                     bring the database schema up to date and exit
   user add NAME [--admin]     add a user; the password comes from IPDESK_PASSWORD or stdin
   user passwd NAME            set a user's password (same sources)
-  token create --user NAME    print a new API token for the user
+  token create --user NAME    print a new API token for the user (--scope full|read|pbx; --valid 2160h)
   import hosts FILE           import hosts from a CSV or JSON file (--dry-run: only check)
   import dhcpd|dnsmasq FILE   import a DHCP server's reservations (--space NAME; --levels proxy1=FILE,…; --dry-run)
   export hosts                write every host as CSV (--format json for JSON)

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"ipdesk"
+	"ipdesk/sqldb"
 )
 
 // TestServeMetrics: serve counts the apply runs of its targets by target
@@ -64,5 +67,30 @@ func TestServeMetrics(t *testing.T) {
 		if !strings.Contains(body, w) {
 			t.Errorf("no %q in the metrics", w)
 		}
+	}
+}
+
+// TestTokenCreateScope: token create makes tokens of a scope and an
+// expiry; a bad scope names the flag.
+func TestTokenCreateScope(t *testing.T) {
+	vars := map[string]string{"IPDESK_DB": filepath.Join(t.TempDir(), "ipdesk.db")}
+	if _, _, err := run(t, vars, "correct horse battery\n", "user", "add", "anna"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := run(t, vars, "", "token", "create", "--user", "anna", "--scope", "read", "--valid", "720h"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := run(t, vars, "", "token", "create", "--user", "anna", "--scope", "root"); err == nil || !strings.Contains(err.Error(), `--scope: scope "root"`) {
+		t.Fatalf("bad scope: %v", err)
+	}
+	db, err := sqldb.Open(context.Background(), vars["IPDESK_DB"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	u, _ := db.FindUserByName(context.Background(), "anna")
+	toks, _ := db.FindTokens(context.Background(), u.ID)
+	if len(toks) != 1 || toks[0].Scope != ipdesk.ScopeRead || toks[0].ExpiresAt == nil || toks[0].ExpiresAt.Before(time.Now().Add(719*time.Hour)) {
+		t.Fatalf("tokens %+v", toks)
 	}
 }
