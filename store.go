@@ -18,4 +18,5 @@ type Store interface {
 	LogbookService
 	CallService
 	DirectoryService
+	TOTPService
 }

@@ -173,3 +173,19 @@ type UserService interface {
 
 // MaxTokensPerUser bounds the API tokens one user may hold.
 const MaxTokensPerUser = 100
+
+// TOTPService keeps the second factor of local accounts: a TOTP secret
+// (RFC 6238) and the time step of the last code used.
+type TOTPService interface {
+	// FindTOTP returns the user's secret ("" while two-factor is off) and
+	// the step of the last code used.
+	FindTOTP(ctx context.Context, userID int64) (secret string, lastStep int64, err error)
+	// SetTOTP turns two-factor on with secret, or off with "", for a
+	// local account; step is the step of the code that confirmed the
+	// secret (it counts as used). The audit entry never holds the secret.
+	SetTOTP(ctx context.Context, userID int64, secret string, step int64) error
+	// UseTOTPStep records that the code of step was used; a step not
+	// after the last one used gives EUNAUTHORIZED (a replayed code), also
+	// when two sign-ins race.
+	UseTOTPStep(ctx context.Context, userID int64, step int64) error
+}

@@ -82,6 +82,8 @@ type Options struct {
 	// SSO, when set, offers single sign-on through an OpenID Connect
 	// provider on the sign-in page.
 	SSO SingleSignOn
+	// TOTP says who must sign in with a two-factor code.
+	TOTP TOTPPolicy
 	// MetricsToken, when set, is the bearer token GET /metrics needs;
 	// without it only loopback clients may read the metrics.
 	MetricsToken string
@@ -123,6 +125,7 @@ type Server struct {
 
 	ldap         PasswordDirectory
 	sso          SingleSignOn
+	totp         TOTPPolicy
 	metrics      *metrics.Metrics
 	metricsToken []byte // SHA-256 of Options.MetricsToken; nil: loopback only
 }
@@ -173,7 +176,7 @@ func NewServer(store ipdesk.Store, opts Options) *Server {
 	}
 	s.intake = newIntake(opts.CallerID, s.now)
 	s.setupMetrics(opts)
-	s.ldap, s.sso = opts.LDAP, opts.SSO
+	s.ldap, s.sso, s.totp = opts.LDAP, opts.SSO, opts.TOTP
 	s.routes = s.apiRoutes()
 	for _, rt := range s.routes {
 		s.handle(rt.pattern(), s.apiHandler(rt))

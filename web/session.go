@@ -178,8 +178,11 @@ func (s *Server) signIn(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		return nil, ipdesk.Errorf(ipdesk.ETOOMANY, "too many failed sign-ins; try again in %d seconds", secs)
 	}
 	u, err := s.checkPassword(ctx, name, password)
+	if err == nil {
+		err = s.secondFactor(ctx, r, u)
+	}
 	if err != nil {
-		if ipdesk.ErrorCode(err) == ipdesk.EUNAUTHORIZED {
+		if ipdesk.ErrorCode(err) == ipdesk.EUNAUTHORIZED || wrongCode(err) {
 			s.throttle.failed(s.now(), name, ip)
 			s.log.LogAttrs(ctx, slog.LevelWarn, "sign-in failed", slog.String("user", name), slog.String("remote", ip))
 		}

@@ -45,6 +45,9 @@ func (s *Server) adminPages() []pageRoute {
 		{pattern: "POST /settings/password", h: s.changePasswordSubmit},
 		{pattern: "POST /settings/tokens", h: s.createTokenSubmit},
 		{pattern: "POST /settings/tokens/{id}/delete", h: s.deleteTokenSubmit},
+		{pattern: "POST /settings/totp/start", h: s.totpStartSubmit},
+		{pattern: "POST /settings/totp", h: s.totpEnableSubmit},
+		{pattern: "POST /settings/totp/off", h: s.totpDisableSubmit},
 
 		{pattern: "GET /help", h: s.helpPage},
 	}

@@ -16,6 +16,11 @@ type loginData struct {
 	Error string
 	// SSO is the label of the single sign-on button; "" without one.
 	SSO string
+	// TOTP asks for a two-factor code; TOTPEnrol shows a new secret to
+	// set up first.
+	TOTP      bool
+	TOTPWrong bool
+	TOTPEnrol *totpEnrolment
 }
 
 // ssoLabel returns the label of the single sign-on button, or "".
@@ -49,6 +54,19 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	_, err := s.signIn(r.Context(), w, r, name, password)
 	if err != nil {
 		d := loginData{page: s.base(w, r, cat.T("login.title"), "login"), Name: name, Next: next, SSO: s.ssoLabel()}
+		var prompt *totpPrompt
+		if errors.As(err, &prompt) {
+			d.TOTP, d.TOTPWrong = true, prompt.Wrong
+			if prompt.Enrol {
+				d.TOTPEnrol = s.enrolment(&ipdesk.User{Name: name}, prompt.Secret)
+			}
+			status := http.StatusOK
+			if prompt.Wrong {
+				status = http.StatusUnauthorized
+			}
+			s.render(w, r, status, "login", d)
+			return nil
+		}
 		if errors.Is(err, errDirectoryDown) {
 			d.Error = cat.T("login.directory_down")
 			s.render(w, r, http.StatusServiceUnavailable, "login", d)

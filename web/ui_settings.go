@@ -24,6 +24,8 @@ type settingsData struct {
 	NewToken *tokenResult
 	// Groups are the user's groups, to show what rights they have.
 	Groups []*ipdesk.Group
+	// TOTP is the two-factor sign-in.
+	TOTP totpView
 }
 
 // TokenTable returns the user's tokens for the token table.
@@ -54,7 +56,12 @@ func (s *Server) showSettings(w http.ResponseWriter, r *http.Request, status int
 	if err != nil {
 		return err
 	}
+	tv, err := s.totpState(ctx, me)
+	if err != nil {
+		return err
+	}
 	d := &settingsData{
+		TOTP:    tv,
 		page:    s.formPage(w, r, s.catalog(r).T("settings.title"), "settings", "/settings"),
 		Profile: userForm{Name: me.Name, FullName: me.FullName, Language: me.Language, Admin: me.Admin, Version: me.Version, Errors: fieldErrors{}},
 		Tokens:  tokens,

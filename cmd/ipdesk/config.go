@@ -61,6 +61,11 @@ type WebConfig struct {
 	// SecureCookies marks the session cookie Secure although ipdesk itself
 	// speaks plain HTTP: set it when a TLS proxy sits in front.
 	SecureCookies bool `json:"secure_cookies"`
+	// TOTPRequired requires two-factor sign-in of local accounts: ""
+	// (nobody; users may turn it on), "admins" or "all".
+	TOTPRequired string `json:"totp_required"`
+	// TOTPRequiredGroups requires it of the members of these groups.
+	TOTPRequiredGroups []string `json:"totp_required_groups"`
 }
 
 // webOptions checks the web settings and the time zone and returns them
@@ -86,6 +91,21 @@ func (c Config) webOptions() (web.Options, error) {
 		*d.dst = v
 	}
 	o.SecureCookies = c.Web.SecureCookies
+	switch c.Web.TOTPRequired {
+	case "":
+	case "admins":
+		o.TOTP.Admins = true
+	case "all":
+		o.TOTP.All = true
+	default:
+		return o, fmt.Errorf("config file: web.totp_required %q is not one of \"\", \"admins\", \"all\"", c.Web.TOTPRequired)
+	}
+	for _, g := range c.Web.TOTPRequiredGroups {
+		if err := ipdesk.ValidateName("web.totp_required_groups", g); err != nil {
+			return o, fmt.Errorf("config file: web.totp_required_groups: %s", ipdesk.ErrorMessage(err))
+		}
+	}
+	o.TOTP.Groups = c.Web.TOTPRequiredGroups
 	if err := c.Metrics.check(); err != nil {
 		return o, err
 	}

@@ -20,6 +20,7 @@ func TestServeRefusesBadWebConfig(t *testing.T) {
 		{`{"ldap": {"url": "ldap://dc.school.lan", "base_dn": "dc=school", "user_filter": "(uid=x)"}}`, `ldap.user_filter "(uid=x)" does not contain {name}`},
 		{`{"oidc": {"issuer": "https://sso.school.lan", "client_id": "ipdesk", "redirect_url": "https://ipdesk.school.lan/callback"}}`, `oidc.redirect_url "https://ipdesk.school.lan/callback"`},
 		{`{"oidc": {"issuer": "sso.school.lan"}}`, `oidc.issuer "sso.school.lan"`},
+		{`{"web": {"totp_required": "teachers"}}`, `web.totp_required "teachers"`},
 		{`{"metrics": {"token": "short"}}`, `metrics.token has 5 characters`},
 		{`{"metrics": {"token": "long enough but with blanks"}}`, `metrics.token contains a blank`},
 	} {

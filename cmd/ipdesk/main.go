@@ -64,6 +64,7 @@ commands:
   migrate                     bring the database schema up to date and exit
   user add NAME [--admin]     add a user; the password comes from IPDESK_PASSWORD or stdin
   user passwd NAME            set a user's password (same sources)
+  user totp-off NAME          turn a user's two-factor sign-in off (a lost phone)
   token create --user NAME    print a new API token for the user (--scope full|read|pbx; --valid 2160h)
   import hosts FILE           import hosts from a CSV or JSON file (--dry-run: only check)
   import dhcpd|dnsmasq FILE   import a DHCP server's reservations (--space NAME; --levels proxy1=FILE,…; --dry-run)
@@ -111,6 +112,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 			return m.userAdd(ctx, r)
 		case "passwd":
 			return m.userPasswd(ctx, r)
+		case "totp-off":
+			return m.userTOTPOff(ctx, r)
 		}
 	case "token":
 		s, r, err := sub()

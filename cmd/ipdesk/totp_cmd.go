@@ -1,0 +1,33 @@
+package main
+
+import (
+	"context"
+	"fmt"
+)
+
+// userTOTPOff turns a user's two-factor sign-in off, for a user who lost
+// their authenticator; with a policy that requires it, they set it up
+// again at the next sign-in.
+func (m *Main) userTOTPOff(ctx context.Context, args []string) error {
+	c, pos, err := m.flags("user totp-off", args, nil)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("user totp-off takes one user name")
+	}
+	db, err := m.open(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	u, err := db.FindUserByName(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	if err := db.SetTOTP(systemCtx(ctx, m.Getenv), u.ID, "", 0); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "two-factor sign-in of %q is off\n", u.Name)
+	return nil
+}
