@@ -80,8 +80,9 @@ func TestLDAPSignIn(t *testing.T) {
 	if !mayOverride() {
 		t.Fatal("anna, a teacher, may not override the room")
 	}
-	if r := e.page("/settings", cookie); r.code != http.StatusOK {
-		t.Fatalf("settings: %d", r.code)
+	if r := e.page("/settings", cookie); r.code != http.StatusOK || strings.Contains(string(r.body), `action="/settings/password"`) ||
+		!strings.Contains(string(r.body), "You sign in through the directory") {
+		t.Fatalf("settings of a directory user: %d", r.code)
 	}
 	// No local password: neither the stored hash nor a new one.
 	if _, err := e.db.Authenticate(ctx, "anna", ldaptest.Password); ipdesk.ErrorCode(err) != ipdesk.EUNAUTHORIZED {
