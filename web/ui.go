@@ -164,11 +164,13 @@ func (s *Server) templateFuncs(c *i18n.Catalog) template.FuncMap {
 		"levelName": func(levels []*ipdesk.AccessLevel, n int) string {
 			for _, l := range levels {
 				if l.Level == n {
-					return l.Name
+					return levelTitle(c, l)
 				}
 			}
 			return strconv.Itoa(n)
 		},
+		"levelTitle":       func(l *ipdesk.AccessLevel) string { return levelTitle(c, l) },
+		"levelDescription": func(l *ipdesk.AccessLevel) string { return levelDescription(c, l) },
 		"id": func(id int64) string { return strconv.FormatInt(id, 10) },
 		// zone is the IANA name of the server's time zone, for scripts
 		// that show times; "" when the server runs on its machine's zone
@@ -367,7 +369,7 @@ type errorPage struct {
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
 	code := ipdesk.ErrorCode(err)
 	status := errorStatus(code)
-	msg := ipdesk.ErrorMessage(err)
+	msg := s.errorText(r, err)
 	if code == ipdesk.EINTERNAL {
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 			status = http.StatusServiceUnavailable
@@ -471,17 +473,17 @@ type fieldErrors map[string]string
 
 // formError returns the field errors of err, and the message of an error
 // that names no field (or "").
-func formError(err error) (fieldErrors, string) {
+func formError(cat *i18n.Catalog, err error) (fieldErrors, string) {
 	fe := fieldErrors{}
 	if err == nil {
 		return fe, ""
 	}
 	if c := ipdesk.ErrorCode(err); ipdesk.ErrorField(err) != "" && (c == ipdesk.EINVALID || c == ipdesk.ECONFLICT) {
 		f := ipdesk.ErrorField(err)
-		fe[f] = ipdesk.ErrorMessage(err)
+		fe[f] = localError(cat, err)
 		return fe, ""
 	}
-	return fe, ipdesk.ErrorMessage(err)
+	return fe, localError(cat, err)
 }
 
 // isFormError tells errors shown beside the form (bad input, conflicts,
