@@ -171,7 +171,7 @@ func (s *Server) templateFuncs(c *i18n.Catalog) template.FuncMap {
 		},
 		"levelTitle":       func(l *ipdesk.AccessLevel) string { return levelTitle(c, l) },
 		"levelDescription": func(l *ipdesk.AccessLevel) string { return levelDescription(c, l) },
-		"id": func(id int64) string { return strconv.FormatInt(id, 10) },
+		"id":               func(id int64) string { return strconv.FormatInt(id, 10) },
 		// zone is the IANA name of the server's time zone, for scripts
 		// that show times; "" when the server runs on its machine's zone
 		// without a name.
