@@ -25,7 +25,10 @@ func ParseISC(data []byte) File {
 			continue // an empty statement or a stray "}"
 		}
 		if !open {
-			continue // a top-level statement such as authoring-byte-order
+			if !iscTopLevel[stmt[0].word] {
+				p.skipped++
+			}
+			continue
 		}
 		if len(stmt) == 2 && stmt[0].word == "lease" {
 			if l, ok := p.lease(stmt[1]); ok {
@@ -40,6 +43,9 @@ func ParseISC(data []byte) File {
 	c.out.Skipped = p.skipped
 	return c.out
 }
+
+// iscTopLevel are the statements outside blocks that dhcpd writes.
+var iscTopLevel = map[string]bool{"authoring-byte-order": true, "server-duid": true, "lease-id-format": true}
 
 // iscToken is a word, a quoted string or one of "{", "}", ";".
 type iscToken struct {

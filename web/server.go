@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"ipdesk"
+	"ipdesk/leases"
 	"ipdesk/live"
 	"ipdesk/schedule"
 )
@@ -73,13 +74,17 @@ type Options struct {
 	Heartbeat time.Duration
 	// CallerID configures the intake of calls from PBXs.
 	CallerID CallerIDOptions
+	// Leases reads the DHCP servers' lease files of the server's config
+	// file; nil when none are configured.
+	Leases *leases.Reader
 }
 
 // Server serves ipdesk over HTTP. Create it with NewServer; use Handler in
 // tests and ListenAndServe or Serve in production.
 type Server struct {
 	store     ipdesk.Store
-	outputs   Outputs // nil without configured outputs
+	outputs   Outputs        // nil without configured outputs
+	leases    *leases.Reader // nil without configured lease files
 	timetable *schedule.Planner
 	log       *slog.Logger
 	maxBody   int64
@@ -115,6 +120,7 @@ func NewServer(store ipdesk.Store, opts Options) *Server {
 	s := &Server{
 		store:   store,
 		outputs: opts.Outputs,
+		leases:  opts.Leases,
 		log:     opts.Logger,
 		maxBody: opts.MaxBodyBytes,
 		now:     opts.Now,
