@@ -93,6 +93,11 @@ func (s *Server) leaseRoutes() []*route {
 				qEnum("status", "how the lease compares with the plan", leaseStatuses()...),
 			},
 			reply: list[leaseRow](), h: s.listLeases},
+		{method: "POST", path: "/api/v1/leases/adopt", op: "adoptLease", tag: "leases",
+			summary: "Make an active lease unknown to ipdesk a host with the lease's MAC and host name and a DHCP reservation (409 when the lease is gone or known)",
+			act:     actWrite, object: ipdesk.ObjectAddress,
+			body:  body[adoptRequest]("LeaseAdopt", []string{"prefix_id", "address", "server"}),
+			reply: one[addressResult](http.StatusCreated), h: s.adoptLeaseAPI},
 		{method: "GET", path: "/api/v1/lease-sources", op: "listLeaseSources", tag: "leases",
 			summary: "The lease files of the config file, as last read: leases, skipped lines, errors",
 			act:     actRead, object: objectOutput,
@@ -118,6 +123,19 @@ func (s *Server) listLeases(w http.ResponseWriter, r *http.Request) error {
 	n := len(rows)
 	lo, hi := min(p.page.Offset, n), min(p.page.Offset+p.page.Limit, n)
 	writeList(w, p.page, n, rows[lo:hi])
+	return nil
+}
+
+func (s *Server) adoptLeaseAPI(w http.ResponseWriter, r *http.Request) error {
+	var req adoptRequest
+	if err := s.decodeBody(w, r, &req); err != nil {
+		return err
+	}
+	a, warnings, err := s.adoptLease(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	writeCreated(w, r, addressURL(a.ID), a.Version, addressResult{Address: a, Warnings: s.visibleWarnings(r.Context(), warnings)})
 	return nil
 }
 

@@ -158,3 +158,52 @@ func (s *Server) lastSeen(ctx context.Context, a *ipdesk.Address) (time.Time, st
 	t, server := leases.LastSeen(s.leases.Read(), sub.Prefix, a)
 	return t, server, nil
 }
+
+// adoptRequest names an active lease: the subnet, the server and the
+// address. What is stored comes from the lease file, read again.
+type adoptRequest struct {
+	PrefixID int64      `json:"prefix_id"`
+	Address  netip.Addr `json:"address"`
+	Server   string     `json:"server"`
+}
+
+// adoptLease turns an active lease that ipdesk has no record of into a
+// host record with the lease's MAC and host name (when it is a valid host
+// name) and a DHCP reservation, as if the user had typed them into the new
+// host form: edit rights on the address are needed, and the store checks
+// the rest in its one transaction.
+func (s *Server) adoptLease(ctx context.Context, req adoptRequest) (*ipdesk.Address, []ipdesk.Warning, error) {
+	if !req.Address.IsValid() {
+		return nil, nil, ipdesk.FieldErrorf(ipdesk.EINVALID, "address", "address is required")
+	}
+	addr := req.Address.Unmap()
+	subs, _, err := s.compareLeases(ctx, leaseQuery{PrefixID: &req.PrefixID})
+	if err != nil {
+		return nil, nil, err
+	}
+	var row *leases.Row
+	var sub *ipdesk.Prefix
+	for _, sl := range subs {
+		for i := range sl.Rows {
+			if rr := &sl.Rows[i]; rr.Lease.Addr == addr && rr.Server == req.Server {
+				row, sub = rr, sl.Subnet
+			}
+		}
+	}
+	if row == nil || row.Status != leases.StatusUnknown || row.Lease.MAC.IsZero() {
+		return nil, nil, ipdesk.FieldErrorf(ipdesk.ECONFLICT, "address", "address %s: %q has no active lease of it that ipdesk does not know (gone, or recorded by now)", addr, clipValue(req.Server))
+	}
+	a := &ipdesk.Address{SpaceID: sub.SpaceID, PrefixID: sub.ID, Addr: addr, Status: ipdesk.StatusActive,
+		MAC: row.Lease.MAC, DHCPReservation: true}
+	if ipdesk.ValidateHostname(row.Lease.Hostname) == nil {
+		a.Hostname = row.Lease.Hostname
+	}
+	if err := s.mayPlaceHost(ctx, a); err != nil {
+		return nil, nil, err
+	}
+	warnings, err := s.store.CreateAddress(ctx, a)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, warnings, nil
+}

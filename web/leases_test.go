@@ -300,3 +300,28 @@ func oneLeaseReader(t *testing.T, addr string) *leases.Reader {
 	}
 	return r
 }
+
+// TestLeaseAdoptAPI: the API's adoption needs edit rights, answers the
+// new host, and 409 naming the address for a lease that is known by now.
+func TestLeaseAdoptAPI(t *testing.T) {
+	e := newLeaseEnv(t)
+	body := map[string]any{"prefix_id": e.labSubnet, "address": "10.77.0.100", "server": "dhcpd"}
+	if r := e.do("POST", "/api/v1/leases/adopt", e.limited, body); r.code != http.StatusNotFound {
+		t.Errorf("adopting without view: %d %s", r.code, r.body)
+	}
+	if r := e.do("POST", "/api/v1/leases/adopt", e.user, body); r.code != http.StatusForbidden {
+		t.Errorf("adopting with view only: %d %s", r.code, r.body)
+	}
+	var a addressResult
+	e.must(http.StatusCreated, "POST", "/api/v1/leases/adopt", e.editor, body, &a)
+	if a.Address == nil || a.MAC.String() != "02:1d:e5:77:00:0c" || a.Hostname != "pc-c" || !a.DHCPReservation {
+		t.Errorf("the adopted host: %+v", a.Address)
+	}
+	r := e.do("POST", "/api/v1/leases/adopt", e.editor, body)
+	if r.code != http.StatusConflict || r.apiError(t).Field != "address" || !strings.Contains(string(r.body), "10.77.0.100") {
+		t.Errorf("adopting again: %d %s", r.code, r.body)
+	}
+	if r := e.do("POST", "/api/v1/leases/adopt", e.editor, map[string]any{"prefix_id": e.labSubnet, "server": "dhcpd"}); r.code != http.StatusBadRequest {
+		t.Errorf("no address: %d %s", r.code, r.body)
+	}
+}

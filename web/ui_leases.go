@@ -128,17 +128,12 @@ func (s *Server) leasesPage(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// leaseAdopt turns an active lease that ipdesk has no record of into a
-// host record with the lease's MAC and host name and a DHCP reservation,
-// as if the user had typed them into the new host form: edit rights on
-// the address are needed, and the store checks the rest. The lease is
-// read again, so the form names only where it is (subnet, server,
-// address), never what is stored.
+// leaseAdopt is the button of an unknown lease: adoptLease, then back to
+// the subnet's leases with a message.
 func (s *Server) leaseAdopt(w http.ResponseWriter, r *http.Request) error {
 	if err := s.parseForm(w, r); err != nil {
 		return err
 	}
-	ctx := r.Context()
 	prefixID, err := optionalInt("prefix_id", formValue(r, "prefix_id"))
 	if err != nil {
 		return err
@@ -150,44 +145,17 @@ func (s *Server) leaseAdopt(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	server := formValue(r, "server")
 	back := "/leases?prefix=" + strconv.FormatInt(*prefixID, 10)
-	subs, _, err := s.compareLeases(ctx, leaseQuery{PrefixID: prefixID})
-	if err != nil {
-		return err
-	}
-	var row *leases.Row
-	var sub *ipdesk.Prefix
-	for _, sl := range subs {
-		for i := range sl.Rows {
-			if rr := &sl.Rows[i]; rr.Lease.Addr == addr && rr.Server == server {
-				row, sub = rr, sl.Subnet
-			}
-		}
-	}
-	if row == nil || row.Status != leases.StatusUnknown || row.Lease.MAC.IsZero() {
-		s.setFlash(w, r, "flash.leases.gone", addr.String())
+	_, warnings, err := s.adoptLease(r.Context(), adoptRequest{PrefixID: *prefixID, Address: addr, Server: formValue(r, "server")})
+	switch {
+	case isFormError(err):
+		s.setFlash(w, r, "flash.leases.not_adopted", ipdesk.ErrorMessage(err))
 		redirect(w, r, back)
 		return nil
-	}
-	a := ipdesk.Address{SpaceID: sub.SpaceID, PrefixID: sub.ID, Addr: addr, Status: ipdesk.StatusActive,
-		MAC: row.Lease.MAC, DHCPReservation: true}
-	if ipdesk.ValidateHostname(row.Lease.Hostname) == nil {
-		a.Hostname = row.Lease.Hostname
-	}
-	if err := s.mayPlaceHost(ctx, &a); err != nil {
+	case err != nil:
 		return err
 	}
-	warnings, err := s.store.CreateAddress(ctx, &a)
-	if err != nil {
-		if !isFormError(err) {
-			return err
-		}
-		s.setFlash(w, r, "flash.leases.not_adopted", addr.String()+": "+ipdesk.ErrorMessage(err))
-		redirect(w, r, back)
-		return nil
-	}
-	if len(s.visibleWarnings(ctx, warnings)) > 0 {
+	if len(s.visibleWarnings(r.Context(), warnings)) > 0 {
 		s.flashSaved(w, r, "flash.saved", warnings)
 	} else {
 		s.setFlash(w, r, "flash.leases.adopted", addr.String())
