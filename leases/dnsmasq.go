@@ -21,12 +21,7 @@ func ParseDnsmasq(data []byte, leaseTime time.Duration) File {
 		if len(f) == 0 || f[0] == "duid" {
 			continue
 		}
-		l, ok := dnsmasqLine(f, leaseTime)
-		if !ok {
-			c.out.Skipped++
-			continue
-		}
-		c.add(l)
+		c.take(dnsmasqLine(f, leaseTime))
 	}
 	return c.out
 }

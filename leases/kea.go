@@ -34,12 +34,7 @@ func ParseKea(data []byte) File {
 			}
 			continue
 		}
-		l, ok := keaLine(f, cols)
-		if !ok {
-			c.out.Skipped++
-			continue
-		}
-		c.add(l)
+		c.take(keaLine(f, cols))
 	}
 	return c.out
 }

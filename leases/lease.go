@@ -85,6 +85,15 @@ func (c *collector) add(l Lease) {
 	c.out.Leases = append(c.out.Leases, l)
 }
 
+// take adds l when ok, else counts a skipped line.
+func (c *collector) take(l Lease, ok bool) {
+	if !ok {
+		c.out.Skipped++
+		return
+	}
+	c.add(l)
+}
+
 // parseHWAddr reads a hardware address as the daemons write it: six
 // colon-separated hex octets, each of one or two digits (dhcpd may drop a
 // leading zero). Only Ethernet-sized addresses are taken.

@@ -91,23 +91,11 @@ func TestParseISC(t *testing.T) {
 		{Addr: netip.MustParseAddr("10.77.0.102"), MAC: mac("02:1d:e5:77:00:0e"), State: StateFree,
 			Starts: utc("2026-12-06T00:00:00Z"), Ends: utc("2026-12-06T01:00:00Z"), Seen: utc("2026-12-06T00:00:00Z")},
 	}
-	if len(f.Leases) != len(want) {
-		t.Fatalf("got %d leases: %+v", len(f.Leases), f.Leases)
-	}
-	for i := range want {
-		if f.Leases[i] != want[i] {
-			t.Errorf("lease %d:\n got %+v\nwant %+v", i, f.Leases[i], want[i])
-		}
-	}
+	sameLeases(t, f.Leases, want)
 }
 
 func TestParseISCGarbage(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		in      string
-		leases  []string
-		skipped int
-	}{
+	for _, tc := range []garbageCase{
 		{"empty", "", nil, 0},
 		{"only comments", "# nothing\n#\n", nil, 0},
 		{"stray brace", "}\nlease 10.0.0.1 { binding state active; }\n", []string{"10.0.0.1"}, 1},
@@ -119,16 +107,7 @@ func TestParseISCGarbage(t *testing.T) {
 		{"missing semicolon", "lease 10.0.0.1 { binding state active }", []string{"10.0.0.1"}, 1},
 		{"binary", "\x00\xff{{;;}}lease", nil, 1},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			f := ParseISC([]byte(tc.in))
-			var got []string
-			for _, l := range f.Leases {
-				got = append(got, l.Addr.String())
-			}
-			if strings.Join(got, " ") != strings.Join(tc.leases, " ") || f.Skipped != tc.skipped {
-				t.Errorf("leases %v skipped %d, want %v skipped %d", got, f.Skipped, tc.leases, tc.skipped)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { tc.check(t, ParseISC([]byte(tc.in))) })
 	}
 }
 
@@ -161,23 +140,11 @@ func TestParseKea(t *testing.T) {
 		{Addr: netip.MustParseAddr("10.77.0.103"), MAC: mac("02:1d:e5:77:00:0f"), State: StateActive,
 			Starts: utc("2026-12-06T00:00:00Z"), Never: true, Seen: utc("2026-12-06T00:00:00Z")},
 	}
-	if len(f.Leases) != len(want) {
-		t.Fatalf("got %d leases: %+v", len(f.Leases), f.Leases)
-	}
-	for i := range want {
-		if f.Leases[i] != want[i] {
-			t.Errorf("lease %d:\n got %+v\nwant %+v", i, f.Leases[i], want[i])
-		}
-	}
+	sameLeases(t, f.Leases, want)
 }
 
 func TestParseKeaGarbage(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		in      string
-		leases  []string
-		skipped int
-	}{
+	for _, tc := range []garbageCase{
 		{"header only", "address,hwaddr,client_id,valid_lifetime,expire,subnet_id,fqdn_fwd,fqdn_rev,hostname,state,user_context\n", nil, 0},
 		{"short line", "10.0.0.1,02:00:00:00:00:01,,600\n", nil, 1},
 		{"bad numbers", "10.0.0.1,02:00:00:00:00:01,,x,1,1,0,0,,0,\n10.0.0.2,02:00:00:00:00:01,,600,-5,1,0,0,,0,\n", nil, 2},
@@ -186,16 +153,7 @@ func TestParseKeaGarbage(t *testing.T) {
 		{"crlf and a later header", "10.0.0.1,02:00:00:00:00:01,,600,1,1,0,0,,0,\r\naddress,hwaddr,valid_lifetime,expire\r\n10.0.0.2,02:00:00:00:00:02,600,100\r\n",
 			[]string{"10.0.0.1", "10.0.0.2"}, 0},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			f := ParseKea([]byte(tc.in))
-			var got []string
-			for _, l := range f.Leases {
-				got = append(got, l.Addr.String())
-			}
-			if strings.Join(got, " ") != strings.Join(tc.leases, " ") || f.Skipped != tc.skipped {
-				t.Errorf("leases %v skipped %d, want %v skipped %d", got, f.Skipped, tc.leases, tc.skipped)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { tc.check(t, ParseKea([]byte(tc.in))) })
 	}
 }
 
@@ -220,14 +178,7 @@ func TestParseDnsmasq(t *testing.T) {
 		{Addr: netip.MustParseAddr("2001:db8::5"), Hostname: "v6host", State: StateActive,
 			Starts: utc("2026-12-05T23:00:00Z"), Ends: utc("2026-12-06T00:00:00Z"), Seen: utc("2026-12-05T23:00:00Z")},
 	}
-	if len(f.Leases) != len(want) {
-		t.Fatalf("got %d leases: %+v", len(f.Leases), f.Leases)
-	}
-	for i := range want {
-		if f.Leases[i] != want[i] {
-			t.Errorf("lease %d:\n got %+v\nwant %+v", i, f.Leases[i], want[i])
-		}
-	}
+	sameLeases(t, f.Leases, want)
 	// The last line of an address wins.
 	f = ParseDnsmasq([]byte("100 02:00:00:00:00:01 10.0.0.1 a *\n200 02:00:00:00:00:02 10.0.0.1 b *\n"), 0)
 	if len(f.Leases) != 1 || f.Leases[0].Hostname != "b" || !f.Leases[0].Seen.IsZero() {
@@ -293,4 +244,37 @@ func FuzzParseKea(f *testing.F) {
 func FuzzParseDnsmasq(f *testing.F) {
 	f.Add([]byte(dnsmasqSample))
 	f.Fuzz(func(t *testing.T, data []byte) { checkFile(t, ParseDnsmasq(data, time.Hour)) })
+}
+
+// sameLeases requires got to be want.
+func sameLeases(t *testing.T, got, want []Lease) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("got %d leases: %+v", len(got), got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("lease %d:\n got %+v\nwant %+v", i, got[i], want[i])
+		}
+	}
+}
+
+// garbageCase is an input with what a parser must make of it: the
+// addresses of the leases, and how much it skipped.
+type garbageCase struct {
+	name    string
+	in      string
+	leases  []string
+	skipped int
+}
+
+func (tc garbageCase) check(t *testing.T, f File) {
+	t.Helper()
+	var got []string
+	for _, l := range f.Leases {
+		got = append(got, l.Addr.String())
+	}
+	if strings.Join(got, " ") != strings.Join(tc.leases, " ") || f.Skipped != tc.skipped {
+		t.Errorf("leases %v skipped %d, want %v skipped %d", got, f.Skipped, tc.leases, tc.skipped)
+	}
 }
