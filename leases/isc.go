@@ -54,6 +54,14 @@ type iscToken struct {
 	punct  byte // '{', '}', ';' or 0
 }
 
+// iscDelim marks the bytes that end a word.
+var iscDelim = func() (d [256]bool) {
+	for _, c := range []byte(" \t\n\r\f\v{};\"#") {
+		d[c] = true
+	}
+	return d
+}()
+
 // iscLexer splits a dhcpd.leases file into tokens.
 type iscLexer struct {
 	src []byte
@@ -79,7 +87,7 @@ func (lx *iscLexer) next() (iscToken, bool) {
 			return lx.str()
 		default:
 			start := lx.pos
-			for lx.pos < len(lx.src) && !strings.ContainsRune(" \t\n\r\f\v{};\"#", rune(lx.src[lx.pos])) {
+			for lx.pos < len(lx.src) && !iscDelim[lx.src[lx.pos]] {
 				lx.pos++
 			}
 			return iscToken{word: string(lx.src[start:lx.pos])}, true
