@@ -83,8 +83,7 @@ type Options struct {
 // tests and ListenAndServe or Serve in production.
 type Server struct {
 	store     ipdesk.Store
-	outputs   Outputs        // nil without configured outputs
-	leases    *leases.Reader // nil without configured lease files
+	outputs   Outputs // nil without configured outputs
 	timetable *schedule.Planner
 	log       *slog.Logger
 	maxBody   int64
@@ -113,6 +112,8 @@ type Server struct {
 	events    *live.Broker
 	heartbeat time.Duration
 	closing   chan struct{} // closed at Shutdown: live streams end
+
+	leases *leases.Reader // nil without configured lease files
 }
 
 // NewServer returns a server for store with every route registered.

@@ -133,17 +133,18 @@ type hostData struct {
 	Form      hostForm
 	Errors    fieldErrors
 	// Error is a message about no one field (a stale version, a refusal).
-	Error   string
-	CanEdit bool
+	Error     string
+	CanEdit   bool
+	Spaces    []*ipdesk.Space
+	Locations []locOption
+	Levels    []*ipdesk.AccessLevel
+	Statuses  []ipdesk.AddressStatus
+	History   history
+
 	// LastSeen is the last contact of the host's client with a DHCP
 	// server (LastSeenServer), from the lease files; zero when none.
 	LastSeen       time.Time
 	LastSeenServer string
-	Spaces         []*ipdesk.Space
-	Locations      []locOption
-	Levels         []*ipdesk.AccessLevel
-	Statuses       []ipdesk.AddressStatus
-	History        history
 }
 
 // hostHistoryFields are the fields the history of a host shows, in order.
