@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"ipdesk"
+	"ipdesk/leases"
 	"ipdesk/live"
 	"ipdesk/schedule"
 )
@@ -73,6 +74,9 @@ type Options struct {
 	Heartbeat time.Duration
 	// CallerID configures the intake of calls from PBXs.
 	CallerID CallerIDOptions
+	// Leases reads the DHCP servers' lease files of the server's config
+	// file; nil when none are configured.
+	Leases *leases.Reader
 }
 
 // Server serves ipdesk over HTTP. Create it with NewServer; use Handler in
@@ -108,6 +112,8 @@ type Server struct {
 	events    *live.Broker
 	heartbeat time.Duration
 	closing   chan struct{} // closed at Shutdown: live streams end
+
+	leases *leases.Reader // nil without configured lease files
 }
 
 // NewServer returns a server for store with every route registered.
@@ -115,6 +121,7 @@ func NewServer(store ipdesk.Store, opts Options) *Server {
 	s := &Server{
 		store:   store,
 		outputs: opts.Outputs,
+		leases:  opts.Leases,
 		log:     opts.Logger,
 		maxBody: opts.MaxBodyBytes,
 		now:     opts.Now,

@@ -256,6 +256,7 @@ type page struct {
 	Query url.Values
 	// Features tell which optional parts are configured.
 	Outputs bool
+	Leases  bool
 }
 
 // Can tells the layout which menu entries to show.
@@ -265,7 +266,7 @@ func (p page) CanHelpdesk() bool { return p.Perms != nil && (p.Perms.Admin || p.
 
 // base returns the page data shared by every page of request r.
 func (s *Server) base(w http.ResponseWriter, r *http.Request, title, nav string) page {
-	p := page{Title: title, Nav: nav, Lang: s.lang(r), Path: r.URL.RequestURI(), Query: r.URL.Query(), Outputs: s.outputs != nil}
+	p := page{Title: title, Nav: nav, Lang: s.lang(r), Path: r.URL.RequestURI(), Query: r.URL.Query(), Outputs: s.outputs != nil, Leases: s.leases != nil}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		// A form shown again after a POST: the language switch goes back
 		// to the page the form was on, not to the form's address.

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	"ipdesk"
 	"ipdesk/i18n"
@@ -139,6 +140,11 @@ type hostData struct {
 	Levels    []*ipdesk.AccessLevel
 	Statuses  []ipdesk.AddressStatus
 	History   history
+
+	// LastSeen is the last contact of the host's client with a DHCP
+	// server (LastSeenServer), from the lease files; zero when none.
+	LastSeen       time.Time
+	LastSeenServer string
 }
 
 // hostHistoryFields are the fields the history of a host shows, in order.
@@ -193,6 +199,9 @@ func (s *Server) hostPageData(w http.ResponseWriter, r *http.Request, a *ipdesk.
 	}
 	d.SpaceName = sp.Name
 	if d.Subnet, err = s.store.FindPrefixByID(ctx, a.PrefixID); err != nil {
+		return nil, err
+	}
+	if d.LastSeen, d.LastSeenServer, err = s.lastSeen(ctx, a); err != nil {
 		return nil, err
 	}
 	d.History, err = s.hostHistory(ctx, cat, a.ID, d.Levels)

@@ -16,6 +16,9 @@ func TestServeRefusesBadWebConfig(t *testing.T) {
 		{`{"web": {"session_idle": "soon"}}`, `web.session_idle "soon"`},
 		{`{"web": {"session_absolute": "1s"}}`, `web.session_absolute "1s"`},
 		{`{"web": {"cookie": true}}`, `unknown field "cookie"`},
+		{`{"leases": [{"name": "k", "kind": "bind", "path": "/x"}]}`, `leases "k": kind "bind"`},
+		{`{"leases": [{"name": "k", "kind": "kea", "path": "x.csv"}]}`, `leases "k": path "x.csv"`},
+		{`{"leases": [{"name": "d", "kind": "dnsmasq", "path": "/x", "lease_time": "long"}]}`, `lease_time "long"`},
 	} {
 		path := filepath.Join(t.TempDir(), "c.json")
 		if err := os.WriteFile(path, []byte(c.config), 0o600); err != nil {
