@@ -161,7 +161,7 @@ func (s *Server) changePassword(ctx context.Context, current, next string) error
 	}
 	if err := s.store.SetPassword(ctx, me.ID, next); err != nil {
 		if ipdesk.ErrorField(err) == "password" {
-			return ipdesk.FieldErrorf(ipdesk.EINVALID, "new", "%s", ipdesk.ErrorMessage(err))
+			return ipdesk.WithField(err, ipdesk.EINVALID, "new")
 		}
 		return err
 	}

@@ -92,7 +92,11 @@ func (s *Server) getAddress(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeObject(w, r, http.StatusOK, a.Version, a)
+	seen, server, err := s.lastSeen(r.Context(), a)
+	if err != nil {
+		return err
+	}
+	writeObject(w, r, http.StatusOK, a.Version, addressView{Address: a, LastSeen: optTime(seen), LastSeenServer: server})
 	return nil
 }
 

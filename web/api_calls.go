@@ -66,7 +66,7 @@ func (s *Server) setCall(w http.ResponseWriter, r *http.Request) {
 		token = q.Get("token")
 	}
 	if err := s.checkReport(r.Context(), src, token); err != nil {
-		plain(http.StatusForbidden, ipdesk.ErrorMessage(err))
+		plain(http.StatusForbidden, s.errorText(r, err))
 		return
 	}
 	raw := strings.TrimPrefix(strings.TrimPrefix(r.URL.EscapedPath(), setCallPath), "/")

@@ -92,7 +92,7 @@ func (s *Server) applyOutputs(w http.ResponseWriter, r *http.Request) error {
 	}
 	runs, err := s.outputs.ApplyNow(context.WithoutCancel(r.Context()), req.Target)
 	if ipdesk.ErrorCode(err) == ipdesk.ENOTFOUND {
-		return ipdesk.FieldErrorf(ipdesk.EINVALID, "target", "%s", ipdesk.ErrorMessage(err))
+		return ipdesk.WithField(err, ipdesk.EINVALID, "target")
 	} else if err != nil {
 		return err
 	}

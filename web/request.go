@@ -167,7 +167,7 @@ func parseParam(d param, v string) (any, error) {
 	case ptMAC:
 		m, err := ipdesk.ParseMAC(v)
 		if err != nil {
-			return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, d.name, "query parameter %s: %s", d.name, ipdesk.ErrorMessage(err))
+			return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, d.name, "query parameter %s: %s", d.name, ipdesk.AsError(err))
 		}
 		return m, nil
 	case ptTime:
@@ -184,7 +184,7 @@ func parseParam(d param, v string) (any, error) {
 	case ptDate:
 		dt, err := ipdesk.ParseDate(d.name, v)
 		if err != nil {
-			return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, d.name, "query parameter %s", ipdesk.ErrorMessage(err))
+			return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, d.name, "query parameter %s", ipdesk.AsError(err))
 		}
 		return dt, nil
 	}
@@ -391,9 +391,9 @@ func (b *bodySpec) accepted() []string {
 func fieldDecodeError(name string, t reflect.Type, raw json.RawMessage, err error) error {
 	var de *ipdesk.Error
 	if errors.As(err, &de) && de.Field == "" {
-		return ipdesk.FieldErrorf(ipdesk.EINVALID, name, "field %q: %s", name, de.Message)
+		return ipdesk.FieldErrorf(ipdesk.EINVALID, name, "field %q: %s", name, de)
 	} else if de != nil {
-		return ipdesk.FieldErrorf(ipdesk.EINVALID, name, "%s", de.Message)
+		return ipdesk.WithField(de, ipdesk.EINVALID, name)
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {

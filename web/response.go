@@ -55,7 +55,7 @@ type errorDetail struct {
 // generic message.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := ipdesk.ErrorCode(err)
-	detail := errorDetail{Code: code, Field: ipdesk.ErrorField(err), Message: ipdesk.ErrorMessage(err)}
+	detail := errorDetail{Code: code, Field: ipdesk.ErrorField(err), Message: s.errorText(r, err)}
 	if code == ipdesk.EINTERNAL {
 		var de *ipdesk.Error
 		switch {

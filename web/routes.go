@@ -271,7 +271,7 @@ func (s *Server) routeTable() []*route {
 			body:  body[ipdesk.Address]("AddressCreate", []string{"address"}, addressFields...),
 			reply: one[addressResult](http.StatusCreated), h: s.createAddress},
 		{method: "GET", path: "/api/v1/addresses/{id}", op: "getAddress", tag: "addresses", summary: "Get an address",
-			act: actRead, object: ipdesk.ObjectAddress, reply: one[ipdesk.Address](http.StatusOK), h: s.getAddress},
+			act: actRead, object: ipdesk.ObjectAddress, reply: one[addressView](http.StatusOK), h: s.getAddress},
 		{method: "PATCH", path: "/api/v1/addresses/{id}", op: "updateAddress", tag: "addresses", summary: "Change an address (mac \"\" clears it)",
 			act: actWrite, object: ipdesk.ObjectAddress,
 			body:  body[ipdesk.AddressUpdate]("AddressUpdate", nil),
@@ -362,6 +362,7 @@ func (s *Server) routeTable() []*route {
 	routes = append(routes, s.timetableRoutes()...)
 	routes = append(routes, s.callRoutes()...)
 	routes = append(routes, s.eventRoutes()...)
+	routes = append(routes, s.leaseRoutes()...)
 	return routes
 }
 

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"ipdesk"
+	"ipdesk/leases"
 	"ipdesk/live"
 	"ipdesk/metrics"
 	"ipdesk/schedule"
@@ -87,6 +88,9 @@ type Options struct {
 	// MetricsToken, when set, is the bearer token GET /metrics needs;
 	// without it only loopback clients may read the metrics.
 	MetricsToken string
+	// Leases reads the DHCP servers' lease files of the server's config
+	// file; nil when none are configured.
+	Leases *leases.Reader
 }
 
 // Server serves ipdesk over HTTP. Create it with NewServer; use Handler in
@@ -128,6 +132,7 @@ type Server struct {
 	totp         TOTPPolicy
 	metrics      *metrics.Metrics
 	metricsToken []byte // SHA-256 of Options.MetricsToken; nil: loopback only
+	leases *leases.Reader // nil without configured lease files
 }
 
 // NewServer returns a server for store with every route registered.
@@ -135,6 +140,7 @@ func NewServer(store ipdesk.Store, opts Options) *Server {
 	s := &Server{
 		store:   store,
 		outputs: opts.Outputs,
+		leases:  opts.Leases,
 		log:     opts.Logger,
 		maxBody: opts.MaxBodyBytes,
 		now:     opts.Now,

@@ -186,7 +186,7 @@ func (s *Server) totpEnableSubmit(w http.ResponseWriter, r *http.Request) error 
 	if !ok {
 		return s.showSettings(w, r, http.StatusBadRequest, func(d *settingsData) {
 			d.TOTP.Enrol = s.enrolment(me, secret)
-			d.TOTP.formState = stateOf(ipdesk.FieldErrorf(ipdesk.EINVALID, "code", "%s", s.catalog(r).T("totp.wrong")), "code")
+			d.TOTP.formState = stateOf(s.catalog(r), ipdesk.FieldErrorf(ipdesk.EINVALID, "code", "%s", s.catalog(r).T("totp.wrong")), "code")
 		})
 	}
 	if err := s.store.SetTOTP(ctx, me.ID, secret, step); err != nil {
@@ -207,7 +207,7 @@ func (s *Server) totpDisableSubmit(w http.ResponseWriter, r *http.Request) error
 	me := ipdesk.ActorFromContext(ctx)
 	fail := func(msg string) error {
 		return s.showSettings(w, r, http.StatusBadRequest, func(d *settingsData) {
-			d.TOTP.formState = stateOf(ipdesk.FieldErrorf(ipdesk.EINVALID, "code", "%s", msg), "code")
+			d.TOTP.formState = stateOf(s.catalog(r), ipdesk.FieldErrorf(ipdesk.EINVALID, "code", "%s", msg), "code")
 		})
 	}
 	if req, err := s.totpRequired(ctx, me); err != nil {

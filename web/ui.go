@@ -164,12 +164,14 @@ func (s *Server) templateFuncs(c *i18n.Catalog) template.FuncMap {
 		"levelName": func(levels []*ipdesk.AccessLevel, n int) string {
 			for _, l := range levels {
 				if l.Level == n {
-					return l.Name
+					return levelTitle(c, l)
 				}
 			}
 			return strconv.Itoa(n)
 		},
-		"id": func(id int64) string { return strconv.FormatInt(id, 10) },
+		"levelTitle":       func(l *ipdesk.AccessLevel) string { return levelTitle(c, l) },
+		"levelDescription": func(l *ipdesk.AccessLevel) string { return levelDescription(c, l) },
+		"id":               func(id int64) string { return strconv.FormatInt(id, 10) },
 		// zone is the IANA name of the server's time zone, for scripts
 		// that show times; "" when the server runs on its machine's zone
 		// without a name.
@@ -254,6 +256,7 @@ type page struct {
 	Query url.Values
 	// Features tell which optional parts are configured.
 	Outputs bool
+	Leases  bool
 }
 
 // Can tells the layout which menu entries to show.
@@ -263,7 +266,7 @@ func (p page) CanHelpdesk() bool { return p.Perms != nil && (p.Perms.Admin || p.
 
 // base returns the page data shared by every page of request r.
 func (s *Server) base(w http.ResponseWriter, r *http.Request, title, nav string) page {
-	p := page{Title: title, Nav: nav, Lang: s.lang(r), Path: r.URL.RequestURI(), Query: r.URL.Query(), Outputs: s.outputs != nil}
+	p := page{Title: title, Nav: nav, Lang: s.lang(r), Path: r.URL.RequestURI(), Query: r.URL.Query(), Outputs: s.outputs != nil, Leases: s.leases != nil}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		// A form shown again after a POST: the language switch goes back
 		// to the page the form was on, not to the form's address.
@@ -367,7 +370,7 @@ type errorPage struct {
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
 	code := ipdesk.ErrorCode(err)
 	status := errorStatus(code)
-	msg := ipdesk.ErrorMessage(err)
+	msg := s.errorText(r, err)
 	if code == ipdesk.EINTERNAL {
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 			status = http.StatusServiceUnavailable
@@ -471,17 +474,17 @@ type fieldErrors map[string]string
 
 // formError returns the field errors of err, and the message of an error
 // that names no field (or "").
-func formError(err error) (fieldErrors, string) {
+func formError(cat *i18n.Catalog, err error) (fieldErrors, string) {
 	fe := fieldErrors{}
 	if err == nil {
 		return fe, ""
 	}
 	if c := ipdesk.ErrorCode(err); ipdesk.ErrorField(err) != "" && (c == ipdesk.EINVALID || c == ipdesk.ECONFLICT) {
 		f := ipdesk.ErrorField(err)
-		fe[f] = ipdesk.ErrorMessage(err)
+		fe[f] = localError(cat, err)
 		return fe, ""
 	}
-	return fe, ipdesk.ErrorMessage(err)
+	return fe, localError(cat, err)
 }
 
 // isFormError tells errors shown beside the form (bad input, conflicts,

@@ -35,6 +35,11 @@ func (s *Server) adminPages() []pageRoute {
 		{pattern: "POST /groups/{id}/grants", h: s.addGrantSubmit},
 		{pattern: "POST /groups/{id}/grants/{grant}/delete", h: s.deleteGrantSubmit},
 
+		{pattern: "GET /access-levels", h: s.levelsPage},
+		{pattern: "POST /access-levels", h: s.createLevelSubmit},
+		{pattern: "POST /access-levels/{level}", h: s.updateLevelSubmit},
+		{pattern: "POST /access-levels/{level}/delete", h: s.deleteLevelSubmit},
+
 		{pattern: "GET /audit", h: s.auditPage},
 
 		{pattern: "GET /outputs", h: s.outputsPage},

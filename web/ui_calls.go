@@ -154,7 +154,7 @@ func (s *Server) callsPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	if ferr != nil {
 		d.page = s.base(w, r, cat.T("calls.title"), "calls")
-		d.Filter.Errors, _ = formError(ferr)
+		d.Filter.Errors, _ = formError(s.catalog(r), ferr)
 		s.render(w, r, formStatus(ferr), "calls", d)
 		return nil
 	}
@@ -416,7 +416,7 @@ func (s *Server) callAssign(w http.ResponseWriter, r *http.Request) error {
 		if !isFormError(err) || !f.Offered() {
 			return err
 		}
-		fe, msg := formError(err)
+		fe, msg := formError(s.catalog(r), err)
 		f.Errors, f.Message = fieldErrors{}, msg
 		// The store names the location's phones and the host's phone;
 		// the form shows them beside its fields, anything else above.

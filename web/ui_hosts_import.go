@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"ipdesk"
+	"ipdesk/i18n"
 	"ipdesk/importer"
 )
 
@@ -83,7 +84,7 @@ func (s *Server) hostsImport(w http.ResponseWriter, r *http.Request) error {
 	d := &importData{page: s.base(w, r, s.catalog(r).T("hosts.import_title"), "hosts")}
 	data, format, name, commit, err := s.readImport(w, r)
 	if err != nil {
-		status, msg, shown := uploadFailure(err)
+		status, msg, shown := uploadFailure(s.catalog(r), err)
 		if !shown {
 			return err
 		}
@@ -143,11 +144,11 @@ func (s *Server) readImport(w http.ResponseWriter, r *http.Request) ([]byte, str
 // uploadFailure tells how an upload that readUpload refused is shown:
 // with its message and status on the import page, or (false) as an
 // error page.
-func uploadFailure(err error) (status int, msg string, shown bool) {
+func uploadFailure(cat *i18n.Catalog, err error) (status int, msg string, shown bool) {
 	if !isFormError(err) && ipdesk.ErrorCode(err) != eTooLarge {
 		return 0, "", false
 	}
-	return errorStatus(ipdesk.ErrorCode(err)), ipdesk.ErrorMessage(err), true
+	return errorStatus(ipdesk.ErrorCode(err)), localError(cat, err), true
 }
 
 // readUpload reads the upload of an import: the file of the first step,

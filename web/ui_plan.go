@@ -95,8 +95,8 @@ func checkbox(r *http.Request, name string) bool {
 // planFormErrors is formError for a form with the given fields: an error
 // about one of them, a conflict too, is shown beside it; any other error
 // above the form.
-func planFormErrors(err error, fields ...string) (fieldErrors, string) {
-	fe, msg := formError(err)
+func planFormErrors(cat *i18n.Catalog, err error, fields ...string) (fieldErrors, string) {
+	fe, msg := formError(cat, err)
 	if f := ipdesk.ErrorField(err); msg != "" && f != "" && slices.Contains(fields, f) && isFormError(err) {
 		return fieldErrors{f: msg}, ""
 	}
@@ -234,7 +234,7 @@ func (s *Server) spaceCreate(w http.ResponseWriter, r *http.Request) error {
 		return derr
 	}
 	d.Form = f
-	d.Errors, d.FormError = planFormErrors(err, "name", "description")
+	d.Errors, d.FormError = planFormErrors(s.catalog(r), err, "name", "description")
 	s.render(w, r, formStatus(err), "spaces", d)
 	return nil
 }
@@ -314,7 +314,7 @@ func (s *Server) spaceUpdate(w http.ResponseWriter, r *http.Request) error {
 	d := s.spaceEditData(w, r, sp)
 	version := d.Form.Version
 	d.Form = f
-	d.Errors, d.FormError = planFormErrors(err, "name", "description")
+	d.Errors, d.FormError = planFormErrors(s.catalog(r), err, "name", "description")
 	if msg, ok := s.staleNote(r, err); ok {
 		d.FormError, d.Form.Version = msg, version
 	}
@@ -341,7 +341,7 @@ func (s *Server) spaceDelete(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d := s.spaceEditData(w, r, sp)
-	d.Cascade, d.DeleteError = cascade, ipdesk.ErrorMessage(err)
+	d.Cascade, d.DeleteError = cascade, s.errorText(r, err)
 	s.render(w, r, formStatus(err), "space-edit", d)
 	return nil
 }

@@ -280,7 +280,7 @@ func (s *Server) prefixCreate(w http.ResponseWriter, r *http.Request) error {
 		return derr
 	}
 	d.Form = f
-	d.Errors, d.FormError = planFormErrors(err, prefixFormFields...)
+	d.Errors, d.FormError = planFormErrors(s.catalog(r), err, prefixFormFields...)
 	s.render(w, r, formStatus(err), "space", d)
 	return nil
 }

@@ -506,7 +506,7 @@ func (s *Server) occupancy(r *http.Request, p page, form *overrideForm) (*occupa
 		if !isFormError(err) {
 			return nil, err
 		}
-		d.Error = ipdesk.ErrorMessage(err)
+		d.Error = s.errorText(r, err)
 		v = roomsView{From: today, Days: occupancyDays}
 	}
 	d.View = v

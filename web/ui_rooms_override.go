@@ -64,7 +64,7 @@ func (s *Server) roomsOverrides(w http.ResponseWriter, r *http.Request) error {
 	if !isFormError(err) {
 		return err
 	}
-	f.Errors, f.Error = formError(err)
+	f.Errors, f.Error = formError(s.catalog(r), err)
 	if id, err := strconv.ParseInt(r.PostFormValue("room_page"), 10, 64); err == nil && id > 0 {
 		return s.renderRoomPage(w, r, id, date, roomForms{Override: f}, formStatus(err))
 	}
@@ -216,7 +216,7 @@ func (s *Server) roomNow(w http.ResponseWriter, r *http.Request) error {
 	if !isFormError(err) {
 		return err
 	}
-	f.Errors, f.Error = formError(err)
+	f.Errors, f.Error = formError(s.catalog(r), err)
 	return s.renderRoomPage(w, r, id, s.today(), roomForms{Now: f}, formStatus(err))
 }
 

@@ -12,6 +12,7 @@ func (s *Server) pageRoutes() []pageRoute {
 		s.planPages,
 		s.roomsPages,
 		s.callPages,
+		s.leasePages,
 	} {
 		out = append(out, area()...)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"ipdesk"
 	"ipdesk/directory"
+	"ipdesk/leases"
 	"ipdesk/outputs"
 	"ipdesk/web"
 )
@@ -50,6 +51,9 @@ type Config struct {
 	LDAP directory.LDAPConfig `json:"ldap"`
 	// OIDC offers single sign-on through an OpenID Connect provider.
 	OIDC directory.OIDCConfig `json:"oidc"`
+	// Leases are the DHCP servers' lease files that the lease view reads
+	// (see package leases); from the file only, like the targets.
+	Leases []leases.Source `json:"leases"`
 }
 
 // WebConfig tunes the web UI's sessions; durations as Go durations ("2h").
@@ -123,6 +127,13 @@ func (c Config) webOptions() (web.Options, error) {
 			return o, fmt.Errorf("config file: %w", err)
 		}
 		o.SSO = sso
+	}
+	if len(c.Leases) > 0 {
+		r, err := leases.NewReader(c.Leases)
+		if err != nil {
+			return o, fmt.Errorf("config file: %s", ipdesk.ErrorMessage(err))
+		}
+		o.Leases = r
 	}
 	return o, nil
 }

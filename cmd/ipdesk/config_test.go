@@ -23,6 +23,9 @@ func TestServeRefusesBadWebConfig(t *testing.T) {
 		{`{"web": {"totp_required": "teachers"}}`, `web.totp_required "teachers"`},
 		{`{"metrics": {"token": "short"}}`, `metrics.token has 5 characters`},
 		{`{"metrics": {"token": "long enough but with blanks"}}`, `metrics.token contains a blank`},
+		{`{"leases": [{"name": "k", "kind": "bind", "path": "/x"}]}`, `leases "k": kind "bind"`},
+		{`{"leases": [{"name": "k", "kind": "kea", "path": "x.csv"}]}`, `leases "k": path "x.csv"`},
+		{`{"leases": [{"name": "d", "kind": "dnsmasq", "path": "/x", "lease_time": "long"}]}`, `lease_time "long"`},
 	} {
 		path := filepath.Join(t.TempDir(), "c.json")
 		if err := os.WriteFile(path, []byte(c.config), 0o600); err != nil {
