@@ -132,6 +132,7 @@ type Server struct {
 	totp         TOTPPolicy
 	metrics      *metrics.Metrics
 	metricsToken []byte // SHA-256 of Options.MetricsToken; nil: loopback only
+
 	leases *leases.Reader // nil without configured lease files
 }
 
