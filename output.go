@@ -234,3 +234,20 @@ type LeftOut struct {
 	// server.
 	URL string `json:"url,omitempty"`
 }
+
+// ReservationSite is where a DHCP reservation lives, as the scopes of the
+// config outputs see it.
+type ReservationSite struct {
+	SpaceName string
+	Addr      netip.Addr
+}
+
+// ReservationScopes tells which DHCP outputs carry reservations together.
+// Package outputs implements it from the targets of the server's config
+// file; the store asks it before it stores a DHCP reservation whose
+// address, or MAC in the same subnet, another space reserves already.
+type ReservationScopes interface {
+	// SharedOutput returns the name of a DHCP output that would write
+	// reservations at both sites, or "" when none would.
+	SharedOutput(x, y ReservationSite) string
+}
