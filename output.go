@@ -230,9 +230,10 @@ type LeftOut struct {
 	OtherID int64 `json:"other_id,omitempty"`
 	// Message says the same in English, without naming the other record.
 	Message string `json:"message"`
-	// URL is the page of the record, set for the reader by the web
-	// server.
-	URL string `json:"url,omitempty"`
+	// URL and OtherURL are the pages of the record and of the other
+	// record, set for the reader by the web server.
+	URL      string `json:"url,omitempty"`
+	OtherURL string `json:"other_url,omitempty"`
 }
 
 // ReservationSite is where a DHCP reservation lives, as the scopes of the

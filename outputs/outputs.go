@@ -321,6 +321,15 @@ func (s *Service) ApplyNow(ctx context.Context, name string) ([]*ipdesk.ApplyRun
 func (s *Service) Status(ctx context.Context) ([]ipdesk.Output, error) {
 	st := s.sched.Status()
 	out := make([]ipdesk.Output, len(st))
+	for _, ts := range st {
+		// What a DHCP output leaves out is known from its latest render;
+		// before its first (just after start), render it now.
+		if t := s.byName[ts.Name]; isDHCP(t.Kind) && !t.leftOutKnown() {
+			if _, err := s.render(ctx, t); err != nil && ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+		}
+	}
 	for i, ts := range st {
 		o := ipdesk.Output{
 			Name:          ts.Name,

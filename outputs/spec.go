@@ -90,6 +90,14 @@ type target struct {
 	leftKnown bool             // a render has set leftOut
 }
 
+// leftOutKnown tells whether t has been rendered, so that leftOutList
+// tells what it leaves out.
+func (t *target) leftOutKnown() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.leftKnown
+}
+
 // leftOutList returns a copy of the records the latest render of t left
 // out (none before its first render).
 func (t *target) leftOutList() []ipdesk.LeftOut {
