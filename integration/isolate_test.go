@@ -48,12 +48,7 @@ func TestIsolatedConflicts(t *testing.T) {
 }
 
 func testIsolated(t *testing.T, c dhcpCase) {
-	requireRoot(t)
-	requireDaemon(t, busyboxPath)
-	requireDaemon(t, killPath)
-	for _, p := range c.programs {
-		requireDaemon(t, p)
-	}
+	c.require(t)
 	t.Parallel()
 	l := newDHCPLab(t)
 	target := c.setup(t, l)

@@ -78,15 +78,7 @@ func Sift(in *Input, sv Sieve) (*Input, []ipdesk.LeftOut) {
 			subnets = append(subnets, p)
 		}
 		// The older record of a prefix first, so that it is kept.
-		slices.SortFunc(subnets, func(x, y *ipdesk.Prefix) int {
-			if c := x.Prefix.Addr().Compare(y.Prefix.Addr()); c != 0 {
-				return c
-			}
-			if c := cmp.Compare(x.Prefix.Bits(), y.Prefix.Bits()); c != 0 {
-				return c
-			}
-			return cmp.Compare(x.ID, y.ID)
-		})
+		slices.SortFunc(subnets, compareSubnets)
 		for _, p := range subnets {
 			if n := len(kept); n > 0 && kept[n-1].Prefix == p.Prefix {
 				left = append(left, subnetLeftOut(p, ipdesk.LeftOutSubnetTwice, kept[n-1].ID,
