@@ -45,6 +45,10 @@ type DB struct {
 	prefixCache prefixCache
 	tokenUse    sync.Map // token id → last recorded use (time.Time)
 	stmts       stmtCache
+
+	// reservationScopes, if set, checks new DHCP reservations against
+	// other spaces (see SetReservationScopes).
+	reservationScopes ipdesk.ReservationScopes
 }
 
 var _ ipdesk.Store = (*DB)(nil)

@@ -59,6 +59,9 @@ func (s *Server) listOutputs(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
+		if err := s.narrowLeftOut(r.Context(), all); err != nil {
+			return err
+		}
 		name := p.str("target")
 		withDiff := p.bool("diff") == nil || *p.bool("diff")
 		for _, o := range all {

@@ -148,6 +148,7 @@ func (s *Server) templateFuncs(c *i18n.Catalog) template.FuncMap {
 		"tn":    c.Plural,
 		"asset": func(name string) string { return s.assets.byName[name].path },
 		"time":  func(t time.Time) string { return s.fmtTime(c.Lang, t) },
+		"clock": func(t time.Time) string { return t.In(s.loc).Format("15:04:05") },
 		"date":  func(t time.Time) string { return s.fmtDate(c.Lang, t) },
 		"ago":   func(t time.Time) string { return s.fmtAgo(c, t) },
 		"pct":   func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) + " %" },

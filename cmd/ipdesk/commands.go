@@ -69,6 +69,16 @@ func (m *Main) open(ctx context.Context, c Config) (*sqldb.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database %s: %w", redact(c.DB), err)
 	}
+	if len(c.Targets) > 0 {
+		// New DHCP reservations are checked against other spaces that a
+		// DHCP output serves together.
+		rs, err := outputs.Scopes(c.Targets)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("config file: targets: %s", ipdesk.ErrorMessage(err))
+		}
+		db.SetReservationScopes(rs)
+	}
 	return db, nil
 }
 
