@@ -165,7 +165,7 @@ func (s *Server) changePassword(ctx context.Context, current, next string) error
 	if st := authOf(ctx); st != nil && st.session != nil {
 		keep = st.session.ID
 	}
-	return s.store.DeleteUserSessions(ctx, me.ID, keep)
+	return s.deleteUserSessions(ctx, me.ID, keep)
 }
 
 func (s *Server) changeMyPassword(w http.ResponseWriter, r *http.Request) error {
@@ -245,6 +245,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	s.userChanged(id, u.Disabled)
 	writeObject(w, r, http.StatusOK, u.Version, u)
 	return nil
 }
@@ -291,7 +292,7 @@ func (s *Server) setUserPassword(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.SetPassword(r.Context(), id, in.Password); err != nil {
 		return err
 	}
-	if err := s.store.DeleteUserSessions(r.Context(), id, 0); err != nil {
+	if err := s.deleteUserSessions(r.Context(), id, 0); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -158,7 +158,7 @@ func (s *Server) listCalls(w http.ResponseWriter, r *http.Request) error {
 	if f.Since != nil && f.Until != nil && !f.Since.Before(*f.Until) {
 		return ipdesk.FieldErrorf(ipdesk.EINVALID, "until", "until %s is not after since %s", f.Until.Format(time.RFC3339), f.Since.Format(time.RFC3339))
 	}
-	calls, n, err := s.store.FindCalls(r.Context(), f)
+	calls, n, err := s.findCalls(r.Context(), f)
 	if err != nil {
 		return err
 	}
@@ -167,7 +167,7 @@ func (s *Server) listCalls(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getCall(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.store.FindCallByID(r.Context(), paramsOf(r).id("id"))
+	c, err := s.findCallByID(r.Context(), paramsOf(r).id("id"))
 	if err != nil {
 		return err
 	}

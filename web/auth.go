@@ -411,3 +411,50 @@ func (s *Server) locationScope(ctx context.Context) (*[]int64, error) {
 	}
 	return &roots, nil
 }
+
+// callViewer narrows the matches of calls to what a helpdesk user may
+// see. The matches are stored as they were at the time of the call, for
+// every host of every space; a user who may not see a host learns only
+// the room and the person (the locations and people of the matches),
+// not the host's address, MAC, name, owner or phone.
+type callViewer struct {
+	p *ipdesk.Permissions
+}
+
+// callViewer returns the viewer of the actor of ctx; nil when the actor
+// may see every host, so that nothing is narrowed.
+func (s *Server) callViewer(ctx context.Context) (*callViewer, error) {
+	p, err := s.permissions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if p.Admin || p.ScopeFor(ipdesk.RightView).All {
+		return nil, nil
+	}
+	return &callViewer{p: p}, nil
+}
+
+// call returns c as the viewer may see it: c itself for a nil viewer,
+// else a copy without the hosts the viewer may not see. The count of
+// matched hosts is the count of the hosts shown: the hosts beyond
+// ipdesk.MaxCallHosts may lie anywhere.
+func (v *callViewer) call(c *ipdesk.Call) *ipdesk.Call {
+	if v == nil || c == nil {
+		return c
+	}
+	out := *c
+	out.Matches.Hosts = make([]ipdesk.CallHost, 0, len(c.Matches.Hosts))
+	for _, h := range c.Matches.Hosts {
+		if v.p.CanAddress(h.SpaceID, h.Addr, ipdesk.RightView) {
+			out.Matches.Hosts = append(out.Matches.Hosts, h)
+		}
+	}
+	out.Matches.HostsTotal = len(out.Matches.Hosts)
+	return &out
+}
+
+// seesHosts tells whether the viewer may see any host at all, so that
+// links to the hosts table can lead somewhere.
+func (v *callViewer) seesHosts() bool {
+	return v == nil || !v.p.ScopeFor(ipdesk.RightView).Empty()
+}
