@@ -458,3 +458,55 @@ func (v *callViewer) call(c *ipdesk.Call) *ipdesk.Call {
 func (v *callViewer) seesHosts() bool {
 	return v == nil || !v.p.ScopeFor(ipdesk.RightView).Empty()
 }
+
+// visibleWarnings returns the warnings of a change as the actor of ctx may
+// read them: the store's warnings name other records (the hosts that share
+// a hostname, the prefixes of other spaces that overlap), which only users
+// who see everything may know of; others get the warning without the
+// names.
+func (s *Server) visibleWarnings(ctx context.Context, ws []ipdesk.Warning) []ipdesk.Warning {
+	if len(ws) == 0 {
+		return warningsOrEmpty(nil)
+	}
+	if p, err := s.permissions(ctx); err == nil && (p.Admin || p.ViewAll) {
+		return ws
+	}
+	out := make([]ipdesk.Warning, len(ws))
+	for i, w := range ws {
+		switch w.Code {
+		case ipdesk.WDuplicateHostname:
+			w.Message = "the hostname is also used by other hosts"
+		case ipdesk.WOverlapOtherSpace:
+			w.Message = "the prefix overlaps prefixes of other address spaces"
+		default:
+			w.Message = "the change was stored with a warning (" + w.Code + ")"
+		}
+		out[i] = w
+	}
+	return out
+}
+
+// visibleSpaceConflict rewords the conflict of a space name taken by a
+// space the actor of ctx may not know of: "taken by another address
+// space", without the other space's id. Users who know the space get the
+// store's message.
+func (s *Server) visibleSpaceConflict(ctx context.Context, err error, name string) error {
+	if ipdesk.ErrorCode(err) != ipdesk.ECONFLICT || ipdesk.ErrorField(err) != "name" {
+		return err
+	}
+	p, perr := s.permissions(ctx)
+	if perr != nil {
+		return perr
+	}
+	if p.Admin {
+		return err
+	}
+	spaces, _, ferr := s.store.FindSpaces(ctx, ipdesk.SpaceFilter{Name: &name, Page: ipdesk.Page{Limit: 1}})
+	if ferr != nil {
+		return ferr
+	}
+	if len(spaces) == 1 && p.KnowsSpace(spaces[0].ID) {
+		return err
+	}
+	return ipdesk.FieldErrorf(ipdesk.ECONFLICT, "name", "name %q is taken by another address space", name)
+}

@@ -221,6 +221,9 @@ func (s *Server) spaceCreate(w http.ResponseWriter, r *http.Request) error {
 	f := readSpaceForm(r)
 	sp := &ipdesk.Space{Name: f.Name, Description: f.Description}
 	err := s.store.CreateSpace(ctx, sp)
+	if err != nil {
+		err = s.visibleSpaceConflict(ctx, err, sp.Name)
+	}
 	if err == nil {
 		s.setFlash(w, r, "flash.created", sp.Name)
 		redirect(w, r, "/spaces/"+strconv.FormatInt(sp.ID, 10))
@@ -301,7 +304,9 @@ func (s *Server) spaceUpdate(w http.ResponseWriter, r *http.Request) error {
 	upd := ipdesk.SpaceUpdate{Name: &f.Name, Description: &f.Description}
 	upd.Version, err = optionalInt("version", f.Version)
 	if err == nil {
-		_, err = s.store.UpdateSpace(r.Context(), sp.ID, upd)
+		if _, err = s.store.UpdateSpace(r.Context(), sp.ID, upd); err != nil {
+			err = s.visibleSpaceConflict(r.Context(), err, f.Name)
+		}
 	}
 	if err == nil {
 		s.setFlash(w, r, "flash.saved", "")
