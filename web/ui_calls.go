@@ -26,10 +26,10 @@ import (
 // callPages are the pages of the caller-ID area.
 func (s *Server) callPages() []pageRoute {
 	return []pageRoute{
-		{pattern: "GET /calls", h: s.callsPage},
-		{pattern: "GET /calls/{id}", h: s.callPage},
-		{pattern: "GET /calls/{id}/assign", h: s.callAssignForm},
-		{pattern: "POST /calls/{id}/assign", h: s.callAssign},
+		{pattern: "GET /calls", act: actHelpdesk, object: ipdesk.ObjectCall, h: s.callsPage},
+		{pattern: "GET /calls/{id}", act: actHelpdesk, object: ipdesk.ObjectCall, h: s.callPage},
+		{pattern: "GET /calls/{id}/assign", act: actHelpdesk, object: ipdesk.ObjectCall, h: s.callAssignForm},
+		{pattern: "POST /calls/{id}/assign", act: actHelpdesk, object: ipdesk.ObjectCall, h: s.callAssign},
 	}
 }
 
