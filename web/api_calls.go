@@ -186,14 +186,14 @@ func (s *Server) callRoutes() []*route {
 		{method: "GET", path: "/api/v1/calls", op: "listCalls", tag: "calls", summary: "The call log, newest first",
 			act: actHelpdesk, object: ipdesk.ObjectCall, paged: true,
 			params: []param{
-				qp("q", ptString, "matches the number (as given or normalised) and the names it matched: rooms, people, host names, addresses"),
+				qp("q", ptString, "matches the number (as given or normalised) and the names it matched: rooms, people, host names, addresses (only the hosts the user may see)"),
 				qEnum("state", "the call's state", enumStrings(ipdesk.CallStates)...),
 				qEnum("match", "how the number matched (none: unknown numbers, to be added to a room or person)", enumStrings(ipdesk.MatchKinds)...),
 				qp("since", ptTime, "calls started at or after this time (RFC 3339)"),
 				qp("until", ptTime, "calls started before this time (RFC 3339)"),
 			},
 			reply: list[ipdesk.Call](), h: s.listCalls},
-		{method: "GET", path: "/api/v1/calls/{id}", op: "getCall", tag: "calls", summary: "A call with its matches and its event history",
+		{method: "GET", path: "/api/v1/calls/{id}", op: "getCall", tag: "calls", summary: "A call with its matches (the hosts the user may see) and its event history",
 			act: actHelpdesk, object: ipdesk.ObjectCall,
 			reply: replySpec{kind: replyObject, status: http.StatusOK, typ: reflect.TypeFor[callDetail]()}, h: s.getCall},
 	}

@@ -202,6 +202,8 @@ func TestPageRoutesDeclareRights(t *testing.T) {
 				t.Errorf("%s %s %s: %d, but authorize says %d (%v)", user, method, target, r.code, errorStatus(ipdesk.ErrorCode(err)), err)
 			case r.code >= 500:
 				t.Errorf("%s %s %s: %d", user, method, target, r.code)
+			case user == "admin" && param == "" && r.code != http.StatusOK:
+				t.Errorf("admin GET %s: %d", target, r.code)
 			}
 		}
 	}

@@ -440,7 +440,7 @@ func (s *Server) uiPage(p pageRoute) http.Handler {
 // ServeMux pattern, or "".
 func firstPathParam(pattern string) string {
 	for _, seg := range strings.Split(pattern, "/") {
-		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
+		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") && seg != "{$}" {
 			return strings.TrimSuffix(seg[1:len(seg)-1], "...")
 		}
 	}
