@@ -24,12 +24,6 @@ type Outputs interface {
 	ApplyNow(ctx context.Context, name string) ([]*ipdesk.ApplyRun, error)
 }
 
-// Object types handed to authorize for the outputs.
-const (
-	objectOutput   = "output"
-	objectApplyRun = "apply_run"
-)
-
 // applyRequest is the body of POST /api/v1/apply.
 type applyRequest struct {
 	// Target names a target of the config file, or one output of a
@@ -42,11 +36,6 @@ type applyResult struct {
 	// OK tells whether every run left its daemon on the new file.
 	OK   bool               `json:"ok"`
 	Runs []*ipdesk.ApplyRun `json:"runs"`
-}
-
-// errNoOutputs answers an apply when the config file has no targets.
-func errNoOutputs() error {
-	return ipdesk.Errorf(ipdesk.ECONFLICT, "no targets are configured; config outputs are set in the server's config file")
 }
 
 // listOutputs answers every output with its state, its last run and, unless

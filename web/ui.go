@@ -394,9 +394,15 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 // uiHandler is a page handler; its error is answered as an HTML page.
 type uiHandler func(w http.ResponseWriter, r *http.Request) error
 
-// uiPage wraps a page that needs a signed-in user: without a valid
-// session the browser is sent to the sign-in page and back afterwards.
-func (s *Server) uiPage(h uiHandler) http.Handler {
+// uiPage wraps a page of the route table: without a valid session the
+// browser is sent to the sign-in page and back afterwards; then, as
+// apiHandler does for the API, authorize checks the page's declared
+// action on its object (with the id of the first {name} of its path)
+// before the handler runs. The handler narrows further where the form
+// names more (the subnet of a new host, each room of a bulk override).
+func (s *Server) uiPage(p pageRoute) http.Handler {
+	param := firstPathParam(p.pattern)
+	h := p.h
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
 		defer cancel()
@@ -415,11 +421,34 @@ func (s *Server) uiPage(h uiHandler) http.Handler {
 			s.renderError(w, r, err)
 			return
 		}
-		r = r.WithContext(withAuth(ctx, u, sess))
+		ctx = withAuth(ctx, u, sess)
+		r = r.WithContext(ctx)
+		obj := object{Type: p.object}
+		if param != "" {
+			if obj.ID, err = pathID(r, param); err != nil {
+				s.renderError(w, r, err)
+				return
+			}
+		}
+		if err := s.authorize(ctx, p.act, obj); err != nil {
+			s.renderError(w, r, err)
+			return
+		}
 		if err := h(w, r); err != nil {
 			s.renderError(w, r, err)
 		}
 	})
+}
+
+// firstPathParam returns the name of the first {name} segment of a
+// ServeMux pattern, or "".
+func firstPathParam(pattern string) string {
+	for _, seg := range strings.Split(pattern, "/") {
+		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") && seg != "{$}" {
+			return strings.TrimSuffix(seg[1:len(seg)-1], "...")
+		}
+	}
+	return ""
 }
 
 // uiPublic wraps a page that needs no session (the sign-in page).
@@ -561,15 +590,19 @@ func (s *Server) uiRoutes() {
 	s.handle("POST /login", s.uiPublic(s.loginSubmit))
 	s.handle("POST /logout", s.uiPublic(s.logout))
 	s.handle("POST /language", s.uiPublic(s.setLanguage))
-	s.handle("GET /{$}", s.uiPage(s.dashboard))
 	for _, p := range s.pageRoutes() {
-		s.handle(p.pattern, s.uiPage(p.h))
+		s.handle(p.pattern, s.uiPage(p))
 	}
 }
 
-// pageRoute is one page of the UI.
+// pageRoute is one page of the UI, with the right it needs: the action
+// and the type of object handed to authorize (the object's id is the
+// path's first {name}), as the API's routes declare theirs. A page that
+// declares no object is for administrators only.
 type pageRoute struct {
 	pattern string
+	act     action
+	object  string
 	h       uiHandler
 }
 

@@ -149,7 +149,7 @@ func (s *Server) leaseAdopt(w http.ResponseWriter, r *http.Request) error {
 	_, warnings, err := s.adoptLease(r.Context(), adoptRequest{PrefixID: *prefixID, Address: addr, Server: formValue(r, "server")})
 	switch {
 	case isFormError(err):
-		s.setFlash(w, r, "flash.leases.not_adopted", ipdesk.ErrorMessage(err))
+		s.setFlash(w, r, "flash.leases.not_adopted", s.errorText(r, err))
 		redirect(w, r, back)
 		return nil
 	case err != nil:
