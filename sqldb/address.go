@@ -189,8 +189,8 @@ func checkAddressIn(l addressLookups, a *ipdesk.Address, p *ipdesk.Prefix) ([]ip
 	if err != nil || len(others) == 0 {
 		return nil, err
 	}
-	return []ipdesk.Warning{{Code: ipdesk.WDuplicateHostname,
-		Message: fmt.Sprintf("hostname %q is also used by %s", a.Hostname, strings.Join(others, ", "))}}, nil
+	return []ipdesk.Warning{ipdesk.Warnf(ipdesk.WDuplicateHostname,
+		"hostname %q is also used by %s", a.Hostname, strings.Join(others, ", "))}, nil
 }
 
 // The addressLookups of a transaction ask the database.

@@ -239,15 +239,13 @@ func (tx *Tx) otherSpaceWarnings(p *ipdesk.Prefix) ([]ipdesk.Warning, error) {
 			list = append(list, "…")
 			break
 		}
-		list = append(list, fmt.Sprintf("%s in space %d", o, o.spaceID))
+		list = append(list, fmt.Sprintf("%s (space_id %d)", o, o.spaceID))
 	}
 	if len(list) == 0 {
 		return nil, nil
 	}
-	return []ipdesk.Warning{{
-		Code:    ipdesk.WOverlapOtherSpace,
-		Message: fmt.Sprintf("prefix %s overlaps prefixes of other spaces: %s", p.Prefix, strings.Join(list, ", ")),
-	}}, nil
+	return []ipdesk.Warning{ipdesk.Warnf(ipdesk.WOverlapOtherSpace,
+		"prefix %s overlaps prefixes of other spaces: %s", p.Prefix, strings.Join(list, ", "))}, nil
 }
 
 // insertPrefix stores a validated prefix whose space generation tx has

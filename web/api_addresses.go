@@ -83,7 +83,7 @@ func (s *Server) createAddress(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeCreated(w, r, addressURL(a.ID), a.Version, addressResult{Address: &a, Warnings: s.visibleWarnings(r.Context(), warnings)})
+	writeCreated(w, r, addressURL(a.ID), a.Version, addressResult{Address: &a, Warnings: s.visibleWarnings(r, warnings)})
 	return nil
 }
 
@@ -118,7 +118,7 @@ func (s *Server) updateAddress(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeObject(w, r, http.StatusOK, a.Version, addressResult{Address: a, Warnings: s.visibleWarnings(r.Context(), warnings)})
+	writeObject(w, r, http.StatusOK, a.Version, addressResult{Address: a, Warnings: s.visibleWarnings(r, warnings)})
 	return nil
 }
 

@@ -474,22 +474,27 @@ func (v *callViewer) seesHosts() bool {
 // a hostname, the prefixes of other spaces that overlap), which only users
 // who see everything may know of; others get the warning without the
 // names.
-func (s *Server) visibleWarnings(ctx context.Context, ws []ipdesk.Warning) []ipdesk.Warning {
+func (s *Server) visibleWarnings(r *http.Request, ws []ipdesk.Warning) []ipdesk.Warning {
 	if len(ws) == 0 {
 		return warningsOrEmpty(nil)
 	}
-	if p, err := s.permissions(ctx); err == nil && (p.Admin || p.ViewAll) {
-		return ws
-	}
+	p, err := s.permissions(r.Context())
+	seesAll := err == nil && (p.Admin || p.ViewAll)
+	cat := s.catalog(r)
 	out := make([]ipdesk.Warning, len(ws))
 	for i, w := range ws {
-		switch w.Code {
-		case ipdesk.WDuplicateHostname:
-			w.Message = "the hostname is also used by other hosts"
-		case ipdesk.WOverlapOtherSpace:
-			w.Message = "the prefix overlaps prefixes of other address spaces"
-		default:
-			w.Message = "the change was stored with a warning (" + w.Code + ")"
+		if !seesAll {
+			switch w.Code {
+			case ipdesk.WDuplicateHostname:
+				w = ipdesk.Warnf(w.Code, "the hostname is also used by other hosts")
+			case ipdesk.WOverlapOtherSpace:
+				w = ipdesk.Warnf(w.Code, "the prefix overlaps prefixes of other address spaces")
+			default:
+				w = ipdesk.Warnf(w.Code, "the change was stored with a warning (%s)", w.Code)
+			}
+		}
+		if w.Format != "" {
+			w.Message = cat.Errorf(w.Format, w.Args...)
 		}
 		out[i] = w
 	}

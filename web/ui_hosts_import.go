@@ -100,7 +100,7 @@ func (s *Server) hostsImport(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	rep, err := importer.Import(r.Context(), s.store, importer.Batch{Hosts: hosts, Problems: problems, DryRun: !commit, Allow: allow,
-		WarningText: func(w ipdesk.Warning) string { return s.visibleWarnings(r.Context(), []ipdesk.Warning{w})[0].Message }})
+		WarningText: func(w ipdesk.Warning) string { return s.visibleWarnings(r, []ipdesk.Warning{w})[0].Message }})
 	if err != nil {
 		return err
 	}

@@ -155,7 +155,7 @@ func (s *Server) leaseAdopt(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
-	if len(s.visibleWarnings(r.Context(), warnings)) > 0 {
+	if len(s.visibleWarnings(r, warnings)) > 0 {
 		s.flashSaved(w, r, "flash.saved", warnings)
 	} else {
 		s.setFlash(w, r, "flash.leases.adopted", addr.String())

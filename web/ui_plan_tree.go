@@ -289,7 +289,7 @@ func (s *Server) prefixCreate(w http.ResponseWriter, r *http.Request) error {
 // about it (such as overlaps with other spaces).
 func (s *Server) createdFlash(w http.ResponseWriter, r *http.Request, what string, warnings []ipdesk.Warning) {
 	if len(warnings) > 0 {
-		s.setFlash(w, r, "flash.plan_created_warning", warningText(s.visibleWarnings(r.Context(), warnings)))
+		s.setFlash(w, r, "flash.plan_created_warning", warningText(s.visibleWarnings(r, warnings)))
 		return
 	}
 	s.setFlash(w, r, "flash.created", what)
