@@ -147,6 +147,10 @@ func first(vals ...string) string {
 // has been printed already.
 var errUsage = errors.New("usage")
 
+// errHelp reports that a command printed its usage because it was asked
+// to (-h, --help): Run succeeds.
+var errHelp = errors.New("help")
+
 // outputsConfig checks the targets and the apply settings and returns the
 // settings. Errors name the target and the field.
 func (c Config) outputsConfig() (outputs.Config, error) {

@@ -145,7 +145,11 @@ func (m *Main) periods(ctx context.Context, args []string) error {
 	if set || len(args) > 0 && args[0] == "list" {
 		args = args[1:]
 	}
-	c, pos, err := m.flags("periods", args, nil)
+	name := "periods"
+	if set {
+		name = "periods set"
+	}
+	c, pos, err := m.flags(name, args, nil)
 	if err != nil {
 		return err
 	}
@@ -208,7 +212,11 @@ func (m *Main) holidays(ctx context.Context, args []string) error {
 	if len(args) > 0 && (args[0] == "add" || args[0] == "delete" || args[0] == "list") {
 		verb, args = args[0], args[1:]
 	}
-	c, pos, err := m.flags("holidays "+verb, args, nil)
+	name := "holidays"
+	if verb != "list" {
+		name += " " + verb
+	}
+	c, pos, err := m.flags(name, args, nil)
 	if err != nil {
 		return err
 	}
