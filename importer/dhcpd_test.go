@@ -323,11 +323,7 @@ func TestParseDHCPDHostile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			start := time.Now()
 			res := ParseDHCPD("f", []byte(tt.in), ConfigOptions{Space: "school", ReadFile: noFiles})
-			if d := time.Since(start); d > 10*time.Second {
-				t.Errorf("took %v", d)
-			}
 			if len(res.Hosts) != tt.hosts {
 				t.Errorf("hosts %v", res.Hosts)
 			}
@@ -388,7 +384,9 @@ func TestDHCPDIncludes(t *testing.T) {
 
 	// A chain deeper than MaxIncludeDepth, and a file including another
 	// twice at every level, end with a problem instead of reading on.
+	reads := 0
 	chain := ConfigOptions{Space: "school", ReadFile: func(name string) ([]byte, error) {
+		reads++
 		n := len(name)
 		var b strings.Builder
 		for _, c := range "wxyz" {
@@ -396,10 +394,13 @@ func TestDHCPDIncludes(t *testing.T) {
 		}
 		return []byte(b.String()), nil
 	}}
-	start := time.Now()
 	res = ParseDHCPD("x", []byte(`include "xx";`), chain)
-	if len(res.Problems) == 0 || !strings.Contains(res.Problems[0].Err, "nested more than 8 deep") || time.Since(start) > 10*time.Second {
-		t.Errorf("deep includes: %d problems, first %v, %v", len(res.Problems), res.Problems[0], time.Since(start))
+	if len(res.Problems) == 0 || !strings.Contains(res.Problems[0].Err, "nested more than 8 deep") {
+		t.Errorf("deep includes: %d problems, first %v", len(res.Problems), res.Problems[0])
+	}
+	// The work is bounded by the include limit, not by 4^depth files.
+	if reads > 1000 {
+		t.Errorf("the include chain read %d files", reads)
 	}
 	if !slices.ContainsFunc(res.Problems, func(p LineError) bool { return strings.Contains(p.Err, "more than 1000 includes") }) {
 		t.Errorf("the number of includes is not bounded")
