@@ -169,7 +169,30 @@ shared-network campus {
 group { group { host c { hardware ethernet 00:11:22:33:44:03; fixed-address 10.0.2.5; } } }
 if option vendor-class-identifier = "PXEClient" { filename "x"; } else { filename "y"; }
 `,
-		hosts: []string{"10.0.0.5 " + mac1 + " a", "10.0.1.5 00:11:22:33:44:02 b", "10.0.2.5 00:11:22:33:44:03 c"}, dhcpd: dhcpdAccepts},
+		hosts:    []string{"10.0.0.5 " + mac1 + " a", "10.0.1.5 00:11:22:33:44:02 b", "10.0.2.5 00:11:22:33:44:03 c"},
+		warnings: []string{"7:filename is a setting of the group at line 6 for its hosts"}, dhcpd: dhcpdAccepts},
+	{name: "group settings",
+		in: `group {
+  filename "pxelinux.0";
+  next-server 10.0.0.2;
+  option routers 10.0.0.1;
+  if exists user-class { filename "ipxe"; }
+  host a { hardware ethernet 00:11:22:33:44:01; fixed-address 10.0.0.5; }
+  group {
+    option domain-name-servers 10.0.0.3;
+    host b { hardware ethernet 00:11:22:33:44:02; fixed-address 10.0.0.6; }
+  }
+}
+group { filename "unused"; }
+`,
+		hosts: []string{"10.0.0.5 " + mac1 + " a", "10.0.0.6 00:11:22:33:44:02 b"},
+		warnings: []string{
+			"2:filename is a setting of the group at line 1 for its hosts; ipdesk keeps a host's address, MAC and name",
+			"3:next-server is a setting of the group at line 1",
+			"4:option routers is a setting of the group at line 1",
+			"5:if { } is a setting of the group at line 1",
+			"8:option domain-name-servers is a setting of the group at line 7",
+		}, dhcpd: dhcpdAccepts},
 	{name: "keywords in any case, single-digit MAC bytes",
 		in:    "HOST pc1 { Hardware ETHERNET 0:1:a:B:c:D; Fixed-Address 10.0.0.5; OPTION Host-Name pc1; }",
 		hosts: []string{"10.0.0.5 00:01:0a:0b:0c:0d pc1"}, dhcpd: dhcpdAccepts},
