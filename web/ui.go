@@ -150,7 +150,7 @@ func (s *Server) templateFuncs(c *i18n.Catalog) template.FuncMap {
 		"time":  func(t time.Time) string { return s.fmtTime(c.Lang, t) },
 		"date":  func(t time.Time) string { return s.fmtDate(c.Lang, t) },
 		"ago":   func(t time.Time) string { return s.fmtAgo(c, t) },
-		"pct":   func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) + " %" },
+		"pct":   pct,
 		"ratio": func(f float64) string { return strconv.FormatFloat(f/100, 'f', 4, 64) },
 		"join":  strings.Join,
 		"add":   func(a, b int) int { return a + b },
@@ -577,4 +577,17 @@ func (s *Server) mustPages() pages {
 		panic(fmt.Sprintf("web: templates: %v", err))
 	}
 	return p
+}
+
+// pct writes a share in percent with one decimal; a share that is not
+// zero or not whole but would round to 0.0 or 100.0 says so ("< 0.1 %",
+// "> 99.9 %"), so a /32 with two /48s does not read as empty or full.
+func pct(f float64) string {
+	switch {
+	case f > 0 && f < 0.05:
+		return "< 0.1 %"
+	case f >= 99.95 && f < 100:
+		return "> 99.9 %"
+	}
+	return strconv.FormatFloat(f, 'f', 1, 64) + " %"
 }
