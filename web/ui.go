@@ -383,6 +383,11 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 		title = cat.T("error.not_found")
 	case http.StatusForbidden:
 		title = cat.T("error.forbidden")
+	case http.StatusInsufficientStorage:
+		// The administrator has to act: say so in the reader's language,
+		// and keep the driver's details for the log.
+		s.log.LogAttrs(r.Context(), slog.LevelError, "storage full", slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+		title, msg = cat.T("error.storage_full"), cat.T("error.storage_full_text")
 	}
 	s.render(w, r, status, "error", errorPage{page: s.base(w, r, title, ""), Status: status, Message: msg})
 }
