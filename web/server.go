@@ -73,6 +73,11 @@ type Options struct {
 	Heartbeat time.Duration
 	// CallerID configures the intake of calls from PBXs.
 	CallerID CallerIDOptions
+	// PublicRooms offers the read-only occupancy page /public/rooms
+	// without signing in: the rooms and their states, nothing about
+	// people or hosts (config timetable.public_view). Off, the address
+	// does not exist.
+	PublicRooms bool
 }
 
 // Server serves ipdesk over HTTP. Create it with NewServer; use Handler in
@@ -104,10 +109,12 @@ type Server struct {
 
 	httpServer *http.Server
 
-	intake    *intake
-	events    *live.Broker
-	heartbeat time.Duration
-	closing   chan struct{} // closed at Shutdown: live streams end
+	intake *intake
+	// publicRooms is Options.PublicRooms.
+	publicRooms bool
+	events      *live.Broker
+	heartbeat   time.Duration
+	closing     chan struct{} // closed at Shutdown: live streams end
 }
 
 // NewServer returns a server for store with every route registered.
@@ -145,6 +152,7 @@ func NewServer(store ipdesk.Store, opts Options) *Server {
 		s.sessionLimits.Absolute = DefaultSessionAbsolute
 	}
 	s.secureCookies = opts.SecureCookies
+	s.publicRooms = opts.PublicRooms
 	if s.timetable = opts.Timetable; s.timetable == nil {
 		s.timetable = schedule.NewPlanner(store, schedule.Settings{Location: s.loc}, nil)
 	}

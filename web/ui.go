@@ -562,6 +562,9 @@ func (s *Server) uiRoutes() {
 	s.handle("POST /login", s.uiPublic(s.loginSubmit))
 	s.handle("POST /logout", s.uiPublic(s.logout))
 	s.handle("POST /language", s.uiPublic(s.setLanguage))
+	if s.publicRooms {
+		s.handle("GET "+publicRoomsPath, s.uiPublic(s.publicRoomsPage))
+	}
 	s.handle("GET /{$}", s.uiPage(s.dashboard))
 	for _, p := range s.pageRoutes() {
 		s.handle(p.pattern, s.uiPage(p.h))

@@ -466,13 +466,7 @@ func dayGrids(cat *i18n.Catalog, s *Server, pv *ipdesk.SchedulePreview, shown []
 				c := periodCell{Period: pc.Period, Blocked: pc.Blocked, Course: pc.Course, Teacher: pc.Teacher, Current: pc.Current, Past: pc.Past,
 					Flipped: pc.OverrideID != 0, HasNow: pc.NowOverride != nil, NowBlocked: pc.NowOverride != nil && *pc.NowOverride,
 					Base: pc.LessonID != 0 && g.SchoolDay, Key: strconv.FormatInt(pr.RoomID, 10) + ":" + strconv.Itoa(pc.Period)}
-				c.Shown = c.Blocked
-				switch {
-				case pc.Current && g.Today:
-					c.Shown = ri.State.Blocked
-				case c.HasNow && !pc.Past:
-					c.Shown = c.NowBlocked
-				}
+				c.Shown = shownState(pc, ri.State.Blocked)
 				c.Editable = ri.CanOverride && ri.Follows() && !pc.Past
 				c.Ticked = pc.OverrideID != 0
 				if g.Form != nil && c.Editable {

@@ -78,6 +78,7 @@ func (c Config) webOptions() (web.Options, error) {
 		*d.dst = v
 	}
 	o.SecureCookies = c.Web.SecureCookies
+	o.PublicRooms = c.Timetable.PublicView
 	return o, nil
 }
 

@@ -26,6 +26,10 @@ type TimetableConfig struct {
 	// SchoolDays are the weekdays with lessons (mon … sun, or the full
 	// English names); absent means Monday to Friday.
 	SchoolDays []string `json:"school_days"`
+	// PublicView offers the read-only occupancy page /public/rooms to
+	// everyone who can reach the server, without signing in: rooms and
+	// their states only. Off by default.
+	PublicView bool `json:"public_view"`
 }
 
 // scheduleSettings checks the timetable settings and returns them.
