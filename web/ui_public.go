@@ -31,7 +31,7 @@ type publicRoom struct {
 	Blocked bool
 	// Until is when the state changes next ("" when not soon).
 	Until string
-	Cells   []publicCell
+	Cells []publicCell
 }
 
 // publicCell is the state of one of today's periods.
