@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/big"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -513,13 +514,13 @@ func (tx *Tx) usage(p *ipdesk.Prefix) (ipdesk.Usage, error) {
 		if err := tx.queryRow("SELECT COALESCE(SUM(used), 0) FROM address_chunks WHERE prefix_id = $1", p.ID).Scan(&used); err != nil {
 			return ipdesk.Usage{}, err
 		}
-		return ipdesk.Usage{Size: ipam.RangeSize(lo, hi), Used: uint64(used)}, nil
+		return ipdesk.NewUsage(ipam.RangeSizeBig(lo, hi), big.NewInt(used)), nil
 	}
 	l, err := tx.children(p)
 	if err != nil {
 		return ipdesk.Usage{}, err
 	}
-	return ipdesk.Usage{Size: ipam.Size(p.Prefix), Used: ipam.CoveredSize(l.prefixes)}, nil
+	return ipdesk.NewUsage(ipam.SizeBig(p.Prefix), ipam.CoveredSizeBig(l.prefixes)), nil
 }
 
 // FreeRanges returns the unused ranges of a prefix.

@@ -29,6 +29,7 @@ var statusOf = map[string]int{
 	ipdesk.ETOOMANY:       http.StatusTooManyRequests,
 	ipdesk.EINTERNAL:      http.StatusInternalServerError,
 	eUnavailable:          http.StatusServiceUnavailable,
+	ipdesk.ESTORAGEFULL:   http.StatusInsufficientStorage,
 }
 
 // errorStatus returns the HTTP status of an error code.

@@ -151,7 +151,7 @@ func (s *Server) templateFuncs(c *i18n.Catalog) template.FuncMap {
 		"clock": func(t time.Time) string { return t.In(s.loc).Format("15:04:05") },
 		"date":  func(t time.Time) string { return s.fmtDate(c.Lang, t) },
 		"ago":   func(t time.Time) string { return s.fmtAgo(c, t) },
-		"pct":   func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) + " %" },
+		"pct":   pct,
 		"ratio": func(f float64) string { return strconv.FormatFloat(f/100, 'f', 4, 64) },
 		"join":  strings.Join,
 		"add":   func(a, b int) int { return a + b },
@@ -387,6 +387,11 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 		title = cat.T("error.not_found")
 	case http.StatusForbidden:
 		title = cat.T("error.forbidden")
+	case http.StatusInsufficientStorage:
+		// The administrator has to act: say so in the reader's language,
+		// and keep the driver's details for the log.
+		s.log.LogAttrs(r.Context(), slog.LevelError, "storage full", slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+		title, msg = cat.T("error.storage_full"), cat.T("error.storage_full_text")
 	}
 	s.render(w, r, status, "error", errorPage{page: s.base(w, r, title, ""), Status: status, Message: msg})
 }
@@ -590,6 +595,9 @@ func (s *Server) uiRoutes() {
 	s.handle("POST /login", s.uiPublic(s.loginSubmit))
 	s.handle("POST /logout", s.uiPublic(s.logout))
 	s.handle("POST /language", s.uiPublic(s.setLanguage))
+	if s.publicRooms {
+		s.handle("GET "+publicRoomsPath, s.uiPublic(s.publicRoomsPage))
+	}
 	for _, p := range s.pageRoutes() {
 		s.handle(p.pattern, s.uiPage(p))
 	}
@@ -614,4 +622,17 @@ func (s *Server) mustPages() pages {
 		panic(fmt.Sprintf("web: templates: %v", err))
 	}
 	return p
+}
+
+// pct writes a share in percent with one decimal; a share that is not
+// zero or not whole but would round to 0.0 or 100.0 says so ("< 0.1 %",
+// "> 99.9 %"), so a /32 with two /48s does not read as empty or full.
+func pct(f float64) string {
+	switch {
+	case f > 0 && f < 0.05:
+		return "< 0.1 %"
+	case f >= 99.95 && f < 100:
+		return "> 99.9 %"
+	}
+	return strconv.FormatFloat(f, 'f', 1, 64) + " %"
 }

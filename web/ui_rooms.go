@@ -89,8 +89,12 @@ func (r *roomInfo) Follows() bool { return r.Policy == ipdesk.PolicyTimetable ||
 // fields of its ipdesk.PreviewCell the page shows (flat: templates look
 // fields up by name, which is slow through an embedded struct).
 type periodCell struct {
-	Period          int
-	Blocked         bool
+	Period int
+	// Blocked is the state the timetable and the period's override give
+	// (what the override form's preview works from); Shown the state the
+	// cell shows: while a "now" override is in force in the period, its
+	// state, and in the period running, the room's state now.
+	Blocked, Shown  bool
 	Course, Teacher string
 	Current, Past   bool
 	// Flipped tells that an override flips the timetable in the cell.
@@ -462,6 +466,7 @@ func dayGrids(cat *i18n.Catalog, s *Server, pv *ipdesk.SchedulePreview, shown []
 				c := periodCell{Period: pc.Period, Blocked: pc.Blocked, Course: pc.Course, Teacher: pc.Teacher, Current: pc.Current, Past: pc.Past,
 					Flipped: pc.OverrideID != 0, HasNow: pc.NowOverride != nil, NowBlocked: pc.NowOverride != nil && *pc.NowOverride,
 					Base: pc.LessonID != 0 && g.SchoolDay, Key: strconv.FormatInt(pr.RoomID, 10) + ":" + strconv.Itoa(pc.Period)}
+				c.Shown = shownState(pc, ri.State.Blocked)
 				c.Editable = ri.CanOverride && ri.Follows() && !pc.Past
 				c.Ticked = pc.OverrideID != 0
 				if g.Form != nil && c.Editable {
