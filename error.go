@@ -14,6 +14,7 @@ const (
 	EFORBIDDEN    = "forbidden"           // credentials valid, right missing
 	EPRECONDITION = "precondition_failed" // optimistic concurrency: stale version
 	ETOOMANY      = "too_many_requests"   // rate limited
+	ESTORAGEFULL  = "storage_full"        // the database's disk or size limit is full; nothing changed
 	EINTERNAL     = "internal"            // a fault of ipdesk or its database
 )
 

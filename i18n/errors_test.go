@@ -13,8 +13,8 @@ import (
 	"testing"
 )
 
-// errorFormats returns the format of every ipdesk.Errorf and
-// ipdesk.FieldErrorf call in the module's code (tests left out), with the
+// errorFormats returns the format of every ipdesk.Errorf,
+// ipdesk.FieldErrorf and ipdesk.Warnf call in the module's code (tests left out), with the
 // place of its first use; calls whose format is not a literal are listed
 // in dynamic.
 func errorFormats(t *testing.T) (formats map[string]string, dynamic []string) {
@@ -55,7 +55,7 @@ func errorFormats(t *testing.T) (formats map[string]string, dynamic []string) {
 					name = fn.Sel.Name
 				}
 			}
-			at := map[string]int{"Errorf": 1, "FieldErrorf": 2}[name]
+			at := map[string]int{"Errorf": 1, "FieldErrorf": 2, "Warnf": 1}[name]
 			if at == 0 || len(call.Args) <= at {
 				return true
 			}

@@ -254,6 +254,18 @@ type dhcpCase struct {
 	refusal string
 }
 
+// require fails (or skips, outside CI) the test when it cannot run the
+// case: not root, or a program missing.
+func (c dhcpCase) require(t *testing.T) {
+	t.Helper()
+	requireRoot(t)
+	requireDaemon(t, busyboxPath)
+	requireDaemon(t, killPath)
+	for _, p := range c.programs {
+		requireDaemon(t, p)
+	}
+}
+
 // dhcpDaemon is a running DHCP daemon.
 type dhcpDaemon struct {
 	// reload is the target's reload command.
@@ -317,12 +329,7 @@ func applyExpect(t *testing.T, a *apply.Applier, target apply.Target, r apply.Re
 //     file is unchanged and no temporary file is left, and the daemon,
 //     made to read its files again, still gives MAC A 10.77.0.60.
 func testDHCP(t *testing.T, c dhcpCase) {
-	requireRoot(t)
-	requireDaemon(t, busyboxPath)
-	requireDaemon(t, killPath)
-	for _, p := range c.programs {
-		requireDaemon(t, p)
-	}
+	c.require(t)
 	t.Parallel()
 	began := time.Now()
 	l := newDHCPLab(t)

@@ -135,7 +135,7 @@ func (s *Server) adoptLeaseAPI(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeCreated(w, r, addressURL(a.ID), a.Version, addressResult{Address: a, Warnings: s.visibleWarnings(r.Context(), warnings)})
+	writeCreated(w, r, addressURL(a.ID), a.Version, addressResult{Address: a, Warnings: s.visibleWarnings(r, warnings)})
 	return nil
 }
 

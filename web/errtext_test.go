@@ -131,3 +131,19 @@ func TestAccessLevelsPage(t *testing.T) {
 		t.Errorf("level 7 after delete: %v", err)
 	}
 }
+
+// TestWarningsSpeakTheUsersLanguage: a change stored with a warning says
+// so in the language of the request.
+func TestWarningsSpeakTheUsersLanguage(t *testing.T) {
+	e := newEnv(t)
+	a, b := e.space("a"), e.space("b")
+	e.prefix(a, "10.9.0.0/16", ipdesk.PrefixContainer)
+	var out struct {
+		Warnings []ipdesk.Warning `json:"warnings"`
+	}
+	e.must(http.StatusCreated, "POST", "/api/v1/prefixes", e.admin, map[string]any{"space_id": b, "prefix": "10.9.1.0/24"}, &out, "Accept-Language", "ru")
+	if len(out.Warnings) != 1 || out.Warnings[0].Code != ipdesk.WOverlapOtherSpace ||
+		!strings.HasPrefix(out.Warnings[0].Message, "префикс 10.9.1.0/24 пересекается с префиксами других адресных пространств: ") {
+		t.Errorf("warnings in Russian: %+v", out.Warnings)
+	}
+}

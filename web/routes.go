@@ -336,7 +336,7 @@ func (s *Server) routeTable() []*route {
 		// Config outputs: listed and applied here, configured only in the
 		// server's config file.
 		{method: "GET", path: "/api/v1/outputs", op: "listOutputs", tag: "outputs",
-			summary: "The config outputs (DHCP reservations, proxy lists) with their state, last run and what the next apply would change",
+			summary: "The config outputs (DHCP reservations, proxy lists) with their state (failing, next retry), last run, the records each leaves out because its daemon cannot carry them (left_out, narrowed to what the caller may see) and what the next apply would change",
 			act:     actRead, object: objectOutput,
 			params: []param{
 				qp("target", ptString, "only this target, or one output of a squid-levels target (NAME.levelN)"),

@@ -91,6 +91,11 @@ type Options struct {
 	// Leases reads the DHCP servers' lease files of the server's config
 	// file; nil when none are configured.
 	Leases *leases.Reader
+	// PublicRooms offers the read-only occupancy page /public/rooms
+	// without signing in: the rooms and their states, nothing about
+	// people or hosts (config timetable.public_view). Off, the address
+	// does not exist.
+	PublicRooms bool
 }
 
 // Server serves ipdesk over HTTP. Create it with NewServer; use Handler in
@@ -122,10 +127,12 @@ type Server struct {
 
 	httpServer *http.Server
 
-	intake    *intake
-	events    *live.Broker
-	heartbeat time.Duration
-	closing   chan struct{} // closed at Shutdown: live streams end
+	intake *intake
+	// publicRooms is Options.PublicRooms.
+	publicRooms bool
+	events      *live.Broker
+	heartbeat   time.Duration
+	closing     chan struct{} // closed at Shutdown: live streams end
 
 	ldap         PasswordDirectory
 	sso          SingleSignOn
@@ -172,6 +179,7 @@ func NewServer(store ipdesk.Store, opts Options) *Server {
 		s.sessionLimits.Absolute = DefaultSessionAbsolute
 	}
 	s.secureCookies = opts.SecureCookies
+	s.publicRooms = opts.PublicRooms
 	if s.timetable = opts.Timetable; s.timetable == nil {
 		s.timetable = schedule.NewPlanner(store, schedule.Settings{Location: s.loc}, nil)
 	}

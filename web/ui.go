@@ -148,9 +148,10 @@ func (s *Server) templateFuncs(c *i18n.Catalog) template.FuncMap {
 		"tn":    c.Plural,
 		"asset": func(name string) string { return s.assets.byName[name].path },
 		"time":  func(t time.Time) string { return s.fmtTime(c.Lang, t) },
+		"clock": func(t time.Time) string { return t.In(s.loc).Format("15:04:05") },
 		"date":  func(t time.Time) string { return s.fmtDate(c.Lang, t) },
 		"ago":   func(t time.Time) string { return s.fmtAgo(c, t) },
-		"pct":   func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) + " %" },
+		"pct":   pct,
 		"ratio": func(f float64) string { return strconv.FormatFloat(f/100, 'f', 4, 64) },
 		"join":  strings.Join,
 		"add":   func(a, b int) int { return a + b },
@@ -386,6 +387,11 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 		title = cat.T("error.not_found")
 	case http.StatusForbidden:
 		title = cat.T("error.forbidden")
+	case http.StatusInsufficientStorage:
+		// The administrator has to act: say so in the reader's language,
+		// and keep the driver's details for the log.
+		s.log.LogAttrs(r.Context(), slog.LevelError, "storage full", slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+		title, msg = cat.T("error.storage_full"), cat.T("error.storage_full_text")
 	}
 	s.render(w, r, status, "error", errorPage{page: s.base(w, r, title, ""), Status: status, Message: msg})
 }
@@ -393,9 +399,15 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 // uiHandler is a page handler; its error is answered as an HTML page.
 type uiHandler func(w http.ResponseWriter, r *http.Request) error
 
-// uiPage wraps a page that needs a signed-in user: without a valid
-// session the browser is sent to the sign-in page and back afterwards.
-func (s *Server) uiPage(h uiHandler) http.Handler {
+// uiPage wraps a page of the route table: without a valid session the
+// browser is sent to the sign-in page and back afterwards; then, as
+// apiHandler does for the API, authorize checks the page's declared
+// action on its object (with the id of the first {name} of its path)
+// before the handler runs. The handler narrows further where the form
+// names more (the subnet of a new host, each room of a bulk override).
+func (s *Server) uiPage(p pageRoute) http.Handler {
+	param := firstPathParam(p.pattern)
+	h := p.h
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
 		defer cancel()
@@ -414,11 +426,34 @@ func (s *Server) uiPage(h uiHandler) http.Handler {
 			s.renderError(w, r, err)
 			return
 		}
-		r = r.WithContext(withAuth(ctx, u, sess))
+		ctx = withAuth(ctx, u, sess)
+		r = r.WithContext(ctx)
+		obj := object{Type: p.object}
+		if param != "" {
+			if obj.ID, err = pathID(r, param); err != nil {
+				s.renderError(w, r, err)
+				return
+			}
+		}
+		if err := s.authorize(ctx, p.act, obj); err != nil {
+			s.renderError(w, r, err)
+			return
+		}
 		if err := h(w, r); err != nil {
 			s.renderError(w, r, err)
 		}
 	})
+}
+
+// firstPathParam returns the name of the first {name} segment of a
+// ServeMux pattern, or "".
+func firstPathParam(pattern string) string {
+	for _, seg := range strings.Split(pattern, "/") {
+		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") && seg != "{$}" {
+			return strings.TrimSuffix(seg[1:len(seg)-1], "...")
+		}
+	}
+	return ""
 }
 
 // uiPublic wraps a page that needs no session (the sign-in page).
@@ -560,15 +595,22 @@ func (s *Server) uiRoutes() {
 	s.handle("POST /login", s.uiPublic(s.loginSubmit))
 	s.handle("POST /logout", s.uiPublic(s.logout))
 	s.handle("POST /language", s.uiPublic(s.setLanguage))
-	s.handle("GET /{$}", s.uiPage(s.dashboard))
+	if s.publicRooms {
+		s.handle("GET "+publicRoomsPath, s.uiPublic(s.publicRoomsPage))
+	}
 	for _, p := range s.pageRoutes() {
-		s.handle(p.pattern, s.uiPage(p.h))
+		s.handle(p.pattern, s.uiPage(p))
 	}
 }
 
-// pageRoute is one page of the UI.
+// pageRoute is one page of the UI, with the right it needs: the action
+// and the type of object handed to authorize (the object's id is the
+// path's first {name}), as the API's routes declare theirs. A page that
+// declares no object is for administrators only.
 type pageRoute struct {
 	pattern string
+	act     action
+	object  string
 	h       uiHandler
 }
 
@@ -580,4 +622,17 @@ func (s *Server) mustPages() pages {
 		panic(fmt.Sprintf("web: templates: %v", err))
 	}
 	return p
+}
+
+// pct writes a share in percent with one decimal; a share that is not
+// zero or not whole but would round to 0.0 or 100.0 says so ("< 0.1 %",
+// "> 99.9 %"), so a /32 with two /48s does not read as empty or full.
+func pct(f float64) string {
+	switch {
+	case f > 0 && f < 0.05:
+		return "< 0.1 %"
+	case f >= 99.95 && f < 100:
+		return "> 99.9 %"
+	}
+	return strconv.FormatFloat(f, 'f', 1, 64) + " %"
 }

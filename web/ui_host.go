@@ -365,7 +365,7 @@ func formVersion(v string) (*int64, error) {
 // flashSaved leaves the message key for the next page, or, when the
 // change came with warnings, the warnings.
 func (s *Server) flashSaved(w http.ResponseWriter, r *http.Request, key string, warnings []ipdesk.Warning) {
-	warnings = s.visibleWarnings(r.Context(), warnings)
+	warnings = s.visibleWarnings(r, warnings)
 	if len(warnings) == 0 {
 		s.setFlash(w, r, key, "")
 		return

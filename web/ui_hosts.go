@@ -23,18 +23,18 @@ import (
 // hostPages are the pages of the hosts area.
 func (s *Server) hostPages() []pageRoute {
 	return []pageRoute{
-		{pattern: "GET /hosts", h: s.hostsPage},
-		{pattern: "GET /hosts/rows", h: s.hostsRows},
-		{pattern: "POST /hosts/bulk", h: s.hostsBulk},
-		{pattern: "GET /hosts/export.csv", h: s.hostsExportCSV},
-		{pattern: "GET /hosts/export.json", h: s.hostsExportJSON},
-		{pattern: "GET /hosts/new", h: s.hostNewPage},
-		{pattern: "POST /hosts/new", h: s.hostCreate},
-		{pattern: "GET /hosts/import", h: s.hostsImportPage},
-		{pattern: "POST /hosts/import", h: s.hostsImport},
-		{pattern: "GET /hosts/{id}", h: s.hostPage},
-		{pattern: "POST /hosts/{id}", h: s.hostUpdate},
-		{pattern: "POST /hosts/{id}/delete", h: s.hostDelete},
+		{pattern: "GET /hosts", act: actRead, object: ipdesk.ObjectAddress, h: s.hostsPage},
+		{pattern: "GET /hosts/rows", act: actRead, object: ipdesk.ObjectAddress, h: s.hostsRows},
+		{pattern: "POST /hosts/bulk", act: actWrite, object: ipdesk.ObjectAddress, h: s.hostsBulk},
+		{pattern: "GET /hosts/export.csv", act: actRead, object: ipdesk.ObjectAddress, h: s.hostsExportCSV},
+		{pattern: "GET /hosts/export.json", act: actRead, object: ipdesk.ObjectAddress, h: s.hostsExportJSON},
+		{pattern: "GET /hosts/new", act: actWrite, object: ipdesk.ObjectAddress, h: s.hostNewPage},
+		{pattern: "POST /hosts/new", act: actWrite, object: ipdesk.ObjectAddress, h: s.hostCreate},
+		{pattern: "GET /hosts/import", act: actWrite, object: ipdesk.ObjectAddress, h: s.hostsImportPage},
+		{pattern: "POST /hosts/import", act: actWrite, object: ipdesk.ObjectAddress, h: s.hostsImport},
+		{pattern: "GET /hosts/{id}", act: actRead, object: ipdesk.ObjectAddress, h: s.hostPage},
+		{pattern: "POST /hosts/{id}", act: actWrite, object: ipdesk.ObjectAddress, h: s.hostUpdate},
+		{pattern: "POST /hosts/{id}/delete", act: actWrite, object: ipdesk.ObjectAddress, h: s.hostDelete},
 	}
 }
 

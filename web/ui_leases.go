@@ -149,13 +149,13 @@ func (s *Server) leaseAdopt(w http.ResponseWriter, r *http.Request) error {
 	_, warnings, err := s.adoptLease(r.Context(), adoptRequest{PrefixID: *prefixID, Address: addr, Server: formValue(r, "server")})
 	switch {
 	case isFormError(err):
-		s.setFlash(w, r, "flash.leases.not_adopted", ipdesk.ErrorMessage(err))
+		s.setFlash(w, r, "flash.leases.not_adopted", s.errorText(r, err))
 		redirect(w, r, back)
 		return nil
 	case err != nil:
 		return err
 	}
-	if len(s.visibleWarnings(r.Context(), warnings)) > 0 {
+	if len(s.visibleWarnings(r, warnings)) > 0 {
 		s.flashSaved(w, r, "flash.saved", warnings)
 	} else {
 		s.setFlash(w, r, "flash.leases.adopted", addr.String())

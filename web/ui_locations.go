@@ -18,12 +18,12 @@ import (
 // locationPages are the pages of the locations area.
 func (s *Server) locationPages() []pageRoute {
 	return []pageRoute{
-		{pattern: "GET /locations", h: s.locationsPage},
-		{pattern: "GET /locations/new", h: s.locationNewPage},
-		{pattern: "POST /locations/new", h: s.locationCreate},
-		{pattern: "GET /locations/{id}", h: s.locationPage},
-		{pattern: "POST /locations/{id}", h: s.locationUpdate},
-		{pattern: "POST /locations/{id}/delete", h: s.locationDelete},
+		{pattern: "GET /locations", act: actRead, object: ipdesk.ObjectLocation, h: s.locationsPage},
+		{pattern: "GET /locations/new", act: actWrite, object: ipdesk.ObjectLocation, h: s.locationNewPage},
+		{pattern: "POST /locations/new", act: actWrite, object: ipdesk.ObjectLocation, h: s.locationCreate},
+		{pattern: "GET /locations/{id}", act: actRead, object: ipdesk.ObjectLocation, h: s.locationPage},
+		{pattern: "POST /locations/{id}", act: actWrite, object: ipdesk.ObjectLocation, h: s.locationUpdate},
+		{pattern: "POST /locations/{id}/delete", act: actWrite, object: ipdesk.ObjectLocation, h: s.locationDelete},
 	}
 }
 

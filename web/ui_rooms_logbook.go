@@ -12,7 +12,6 @@ import (
 
 	"ipdesk"
 	"ipdesk/i18n"
-	"ipdesk/importer"
 )
 
 // logbookPageSize is how many entries one page of the logbook shows.
@@ -158,27 +157,4 @@ func (s *Server) logbookCSV(w http.ResponseWriter, r *http.Request) error {
 		return ipdesk.FieldErrorf(ipdesk.EINVALID, field, "%s", msg)
 	}
 	return s.writeLogbookCSV(ctx, w, f)
-}
-
-// writeLogbookCSV writes the logbook entries of f (at most
-// maxLogExport) as a CSV download.
-func (s *Server) writeLogbookCSV(ctx context.Context, w http.ResponseWriter, f ipdesk.LogFilter) error {
-	var all []*ipdesk.LogEntry
-	for off := 0; off < maxLogExport; off += ipdesk.MaxLimit {
-		f.Page = ipdesk.Page{Offset: off, Limit: ipdesk.MaxLimit}
-		es, n, err := s.store.FindLogEntries(ctx, f)
-		if err != nil {
-			return err
-		}
-		all = append(all, es...)
-		if off+len(es) >= n || len(es) == 0 {
-			break
-		}
-	}
-	h := w.Header()
-	h.Set("Content-Type", "text/csv; charset=utf-8")
-	h.Set("Content-Disposition", `attachment; filename="logbook.csv"`)
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	return importer.WriteLogbookCSV(w, all, s.timetable.Location())
 }

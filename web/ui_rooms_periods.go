@@ -88,12 +88,6 @@ func (d *holidayData) FormView() holidayFormView {
 	return holidayFormView{Form: d.Form, Errors: d.Errors}
 }
 
-// mayPlan tells whether the user may change the bell schedule, the
-// holidays and the lessons.
-func (s *Server) mayPlan(ctx context.Context, objectType string) bool {
-	return s.authorize(ctx, actWrite, object{Type: objectType}) == nil
-}
-
 // periodRows returns the rows of the form for the stored periods, with
 // blank rows after them.
 func periodRows(ps []*ipdesk.Period) []periodRow {

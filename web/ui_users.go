@@ -190,7 +190,10 @@ func (s *Server) updateUserSubmit(w http.ResponseWriter, r *http.Request) error 
 	}
 	if upd.Version, err = versionField(r); err == nil {
 		if err = checkSelfUpdate(ctx, id, upd); err == nil {
-			_, err = s.store.UpdateUser(ctx, id, upd)
+			var u *ipdesk.User
+			if u, err = s.store.UpdateUser(ctx, id, upd); err == nil {
+				s.userChanged(id, u.Disabled)
+			}
 		}
 	}
 	if err != nil {
@@ -221,7 +224,7 @@ func (s *Server) setUserPasswordSubmit(w http.ResponseWriter, r *http.Request) e
 	err = s.checkRepeated(r, pw, "password2")
 	if err == nil {
 		if err = s.store.SetPassword(ctx, id, pw); err == nil {
-			err = s.store.DeleteUserSessions(ctx, id, 0)
+			err = s.deleteUserSessions(ctx, id, 0)
 		}
 	}
 	if err != nil {

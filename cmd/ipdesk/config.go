@@ -135,6 +135,7 @@ func (c Config) webOptions() (web.Options, error) {
 		}
 		o.Leases = r
 	}
+	o.PublicRooms = c.Timetable.PublicView
 	return o, nil
 }
 
@@ -203,6 +204,10 @@ func first(vals ...string) string {
 // errUsage reports a command line that could not be understood; the usage
 // has been printed already.
 var errUsage = errors.New("usage")
+
+// errHelp reports that a command printed its usage because it was asked
+// to (-h, --help): Run succeeds.
+var errHelp = errors.New("help")
 
 // outputsConfig checks the targets and the apply settings and returns the
 // settings. Errors name the target and the field.
