@@ -97,22 +97,12 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 // INTO, on a connection of its own: the read transaction it runs in sees
 // every commit before it and does not hold up writers (WAL).
 func (db *DB) vacuumInto(ctx context.Context, path string) error {
-	conn, err := db.w.Conn(ctx)
-	if db.path != "" {
-		// A connection of its own, so that writers are not held up.
-		var c *sql.DB
-		c, err = sql.Open("sqlite", "file:"+sqliteURIPath(db.path)+"?_pragma=busy_timeout(10000)")
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		conn, err = c.Conn(ctx)
-	}
+	c, err := sql.Open("sqlite", "file:"+sqliteURIPath(db.path)+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	_, err = conn.ExecContext(ctx, "VACUUM INTO ?", path)
+	defer c.Close()
+	_, err = c.ExecContext(ctx, "VACUUM INTO ?", path)
 	return err
 }
 

@@ -12,6 +12,10 @@
 //	ipdesk import lessons FILE        import lessons from a CSV or iCalendar file
 //	ipdesk periods [set N=HH:MM-HH:MM …]  show or set the bell schedule
 //	ipdesk holidays [add|delete]      list, add or delete holidays and closed days
+//	ipdesk backup FILE                write a consistent backup while the server runs
+//	ipdesk restore FILE [--force]     load a backup into the database
+//	ipdesk migrate-db --to URL        copy the database, e.g. from SQLite to PostgreSQL
+//	ipdesk version                    show the version
 package main
 
 import (
@@ -72,6 +76,10 @@ commands:
   import lessons FILE         import lessons from .csv or .ics (--dry-run; --replace; --ignore-unknown-rooms)
   periods [set N=HH:MM-HH:MM …]  show the bell schedule, or replace it
   holidays [add NAME FIRST [LAST] | delete ID]  list, add or delete holidays and closed days
+  backup FILE                 write a consistent backup of the database while the server runs
+  restore FILE [--force]      load a backup into the database (--force: replace what is there)
+  migrate-db --to DATABASE    copy the database into another one, e.g. postgres://… (--force)
+  version                     show the version
 
 Every command takes --db, --config and --log-level; "ipdesk COMMAND -h" lists them.
 `
@@ -145,6 +153,14 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		if s == "hosts" {
 			return m.exportHosts(ctx, r)
 		}
+	case "backup":
+		return m.backup(ctx, rest)
+	case "restore":
+		return m.restore(ctx, rest)
+	case "migrate-db":
+		return m.migrateDB(ctx, rest)
+	case "version", "--version":
+		return m.version(rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil
