@@ -12,14 +12,15 @@ import (
 	"ipdesk/sqldb"
 )
 
-// version is set at build time: go build -ldflags "-X main.version=1.2.3".
-// Without it, the module version or the VCS revision of the build is shown.
-var version = ""
+// version and commit are set at build time ("make package": go build
+// -ldflags "-X main.version=1.2.3 -X main.commit=abc123"). Without them the
+// module version and the VCS revision recorded by go build are shown.
+var version, commit = "", ""
 
 // versionInfo returns the version, the commit and the Go version of the
 // binary.
 func versionInfo() (ver, commit, goVersion string) {
-	ver, commit = version, "unknown"
+	ver, commit = version, first(commit, "unknown")
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if ver == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 			ver = bi.Main.Version
@@ -28,7 +29,9 @@ func versionInfo() (ver, commit, goVersion string) {
 		for _, s := range bi.Settings {
 			switch s.Key {
 			case "vcs.revision":
-				commit = s.Value
+				if commit == "unknown" {
+					commit = s.Value
+				}
 			case "vcs.modified":
 				modified = s.Value == "true"
 			}
