@@ -259,7 +259,7 @@ func freshBenchDB(b *testing.B, kind string) (db *sqldb.DB, space int64, done fu
 	return db, s.ID, func() { db.Close(); drop() }
 }
 
-// BenchmarkBackup100k takes a backup of the 100,000-host plan: VACUUM INTO
+// BenchmarkBackup100k takes a backup of the 100,000-host plan: the online backup
 // on SQLite, the dump on PostgreSQL.
 func BenchmarkBackup100k(b *testing.B) {
 	eachDB(b, func(b *testing.B, p *benchPlan) {
