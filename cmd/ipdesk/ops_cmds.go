@@ -47,12 +47,12 @@ func versionInfo() (ver, commit, goVersion string) {
 }
 
 func (m *Main) version(args []string) error {
-	if len(args) == 1 && isHelp(args[0]) {
-		fmt.Fprint(m.Stdout, "usage: ipdesk version\n\nShows the version, the commit and the database schema version this ipdesk writes.\n")
-		return errHelp
+	_, pos, err := m.flags("version", args, nil)
+	if err != nil {
+		return err
 	}
-	if len(args) > 0 {
-		return fmt.Errorf("version takes no arguments, got %q", args)
+	if len(pos) > 0 {
+		return fmt.Errorf("version takes no arguments, got %q", pos)
 	}
 	v, commit, gov := versionInfo()
 	fmt.Fprintf(m.Stdout, "ipdesk %s (commit %s, %s, schema version %d)\n", v, commit, gov, sqldb.SchemaVersion())
