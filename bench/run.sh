@@ -92,27 +92,44 @@ done
 rss() { echo "server resident memory: $(awk '/VmRSS/ {print $2/1024 " MB"}' /proc/$server/status) (peak $(awk '/VmHWM/ {print $2/1024 " MB"}' /proc/$server/status))"; }
 import() { # N SKIP
 	"$work/gen" -n "$1" -skip "$2" >"$work/hosts.csv"
-	local start end
-	start=$(date +%s%N)
-	ipdesk import hosts "$work/hosts.csv" >/dev/null
-	end=$(date +%s%N)
-	echo "import of $1 hosts from CSV (after $2): $(((end - start) / 1000000)) ms"
+	local t real user sys
+	t=$( { TIMEFORMAT='%R %U %S'; time "$work/ipdesk" import hosts "$work/hosts.csv" >/dev/null 2>"$work/import.err"; } 2>&1 ) ||
+		{ cat "$work/import.err" >&2; return 1; }
+	read -r real user sys <<<"$t"
+	echo "import of $1 hosts from CSV (after $2): $real s (the import's CPU: $user s user + $sys s system)"
 }
 # Waits for the outputs to be applied after an import (the watcher polls).
 settle() { sleep "${SETTLE:-8}"; }
-label=SQLite; [[ -n $url ]] && label=PostgreSQL
-echo "database: $label; $(nproc) cores; $(date -u +%FT%TZ)"
+# The server's CPU time so far in ms: on a shared machine the CPU a request
+# costs is steadier than the requests a second.
+cpu() { awk '{print ($14 + $15) * 10}' "/proc/$server/stat"; }
+# creates N CLIENTS TAG: a create round, with the server's CPU per create.
+creates() {
+	local before
+	before=$(cpu)
+	"$work/load" -url "$base" -token "$token" -subnet 2 -creates "$1" -create-clients "$2" -tag "$3" -duration 0
+	echo "  server CPU: $(( ($(cpu) - before) * 1000 / $1 )) µs per create (with the applies the creates cause)"
+}
+label=SQLite
+[[ -n $url ]] && label=PostgreSQL
+echo "database: $label; $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%FT%TZ)"
 if $scale; then
 	import 10000 0
 	settle
-	"$work/load" -url "$base" -token "$token" -subnet 2 -creates 3000 -create-clients 1,8 -tag small -duration 0
+	creates 3000 1 small1
+	creates 3000 8 small8
 	import 490000 16000
 	settle
-	"$work/load" -url "$base" -token "$token" -subnet 2 -creates 3000 -create-clients 1,8 -tag big -duration 0
+	creates 3000 1 big1
+	creates 3000 8 big8
 	rss
 	exit 0
 fi
 import 100000 0
 settle
-"$work/load" -url "$base" -token "$token" -subnet 2 -creates 3000 -create-clients 1,8 -clients 32 -duration 10s
+creates 3000 1 one
+creates 3000 8 eight
+before=$(cpu)
+"$work/load" -url "$base" -token "$token" -creates 0 -clients 32 -duration 10s
+echo "  server CPU: $(( ($(cpu) - before) / 10 )) ms per second of GETs"
 rss
