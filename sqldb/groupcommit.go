@@ -68,22 +68,24 @@ func (db *DB) write(ctx context.Context, fn func(tx *Tx) error) error {
 	return err
 }
 
-// lead commits the queue's writes in groups until the queue is empty.
+// lead commits the next group of the queue, and hands the lead on to a
+// new goroutine when more writes wait: the writer that led returns with
+// its own group, and does not serve the others for as long as they come.
 func (db *DB) lead() {
 	g := &db.group
-	for {
-		g.mu.Lock()
-		n := min(len(g.queue), maxGroup)
-		if n == 0 {
-			g.leading = false
-			g.mu.Unlock()
-			return
-		}
-		batch := g.queue[:n:n]
-		g.queue = append([]*pendingWrite(nil), g.queue[n:]...)
-		g.mu.Unlock()
-		db.commitGroup(batch)
+	g.mu.Lock()
+	n := min(len(g.queue), maxGroup)
+	batch := g.queue[:n:n]
+	g.queue = append([]*pendingWrite(nil), g.queue[n:]...)
+	g.mu.Unlock()
+	db.commitGroup(batch)
+	g.mu.Lock()
+	if len(g.queue) == 0 {
+		g.leading = false
+	} else {
+		go db.lead()
 	}
+	g.mu.Unlock()
 }
 
 // commitGroup runs the writes of batch in one transaction and sends each
