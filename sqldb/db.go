@@ -45,6 +45,7 @@ type DB struct {
 	OnCommit func(objectTypes []string)
 
 	prefixCache prefixCache
+	group       groupCommit
 	tokenUse    sync.Map // token id → last recorded use (time.Time)
 	stmts       stmtCache
 
@@ -162,27 +163,6 @@ type Tx struct {
 	now  time.Time
 
 	audited []string // object types audited in the transaction
-}
-
-// write runs fn in one write transaction and commits it if fn returns nil.
-// after runs once the commit succeeded (cache updates).
-func (db *DB) write(ctx context.Context, fn func(tx *Tx) error) error {
-	sqltx, err := db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return mapError(err)
-	}
-	tx := &Tx{q: sqltx, pool: db.w, db: db, ctx: ctx, now: db.Now().UTC().Truncate(time.Microsecond)}
-	if err := fn(tx); err != nil {
-		sqltx.Rollback()
-		return mapError(err)
-	}
-	if err := sqltx.Commit(); err != nil {
-		return mapError(err)
-	}
-	if db.OnCommit != nil && len(tx.audited) > 0 {
-		db.OnCommit(tx.audited)
-	}
-	return nil
 }
 
 // noteAudited records that the transaction changes objects of the type,
