@@ -1,8 +1,8 @@
 package sqldb
 
 import (
-	"fmt"
 	"context"
+	"fmt"
 	"io/fs"
 	"testing/fstest"
 
@@ -44,6 +44,7 @@ func LimitPages(db *DB, extra int) error {
 
 // MapError is mapError.
 var MapError = mapError
+
 // HoldWrites starts a write that waits until release is called, so that
 // the writes that come meanwhile queue up and then commit as one group;
 // queued tells how many wait.
