@@ -240,11 +240,11 @@ func takeBuffer(bp **[]byte) []byte {
 // credentials are valid and may see its topics, so that a disabled user
 // or a revoked token stops receiving within a heartbeat.
 func (s *Server) stillAllowed(r *http.Request, topics []string) bool {
-	u, sess, err := s.authenticate(r)
+	st, err := s.authenticate(r)
 	if err != nil {
 		return false
 	}
-	ctx := withAuth(r.Context(), u, sess)
+	ctx := withAuth(r.Context(), st)
 	for _, t := range eventTopics {
 		if slices.Contains(topics, t.name) && s.authorize(ctx, t.act, object{Type: t.obj}) != nil {
 			return false

@@ -384,12 +384,12 @@ func (s *Server) apiHandler(rt *route) http.Handler {
 		defer cancel()
 		r = r.WithContext(ctx)
 		if rt.act != actPublic {
-			u, sess, err := s.authenticate(r)
+			st, err := s.authenticate(r)
 			if err != nil {
 				s.writeError(w, r, err)
 				return
 			}
-			ctx = withAuth(ctx, u, sess)
+			ctx = withAuth(ctx, st)
 		}
 		p, err := parseParams(r, rt)
 		if err != nil {

@@ -89,6 +89,7 @@ type Server struct {
 	sessionLimits ipdesk.SessionLimits
 	secureCookies bool
 	throttle      loginThrottle
+	auth          *authCache
 
 	mux      *http.ServeMux
 	handler  http.Handler
@@ -154,6 +155,7 @@ func NewServer(store ipdesk.Store, opts Options) *Server {
 	if s.heartbeat <= 0 {
 		s.heartbeat = DefaultHeartbeat
 	}
+	s.auth = newAuthCache(store)
 	s.intake = newIntake(opts.CallerID, s.now)
 	s.routes = s.apiRoutes()
 	for _, rt := range s.routes {

@@ -402,7 +402,8 @@ func (s *Server) uiPage(h uiHandler) http.Handler {
 			s.toLogin(w, r)
 			return
 		}
-		sess, u, err := s.store.FindSession(ctx, c.Value, s.sessionLimits)
+		st := &authState{}
+		sess, u, err := s.sessionUser(ctx, c.Value, st)
 		if err != nil {
 			if ipdesk.ErrorCode(err) == ipdesk.EUNAUTHORIZED {
 				s.toLogin(w, r)
@@ -411,7 +412,8 @@ func (s *Server) uiPage(h uiHandler) http.Handler {
 			s.renderError(w, r, err)
 			return
 		}
-		r = r.WithContext(withAuth(ctx, u, sess))
+		st.user, st.session = u, sess
+		r = r.WithContext(withAuth(ctx, st))
 		if err := h(w, r); err != nil {
 			s.renderError(w, r, err)
 		}
