@@ -43,6 +43,7 @@ const (
 // after it.
 type authCache struct {
 	store authEpochs // nil: no caching
+	reads epochReads
 
 	mu       sync.Mutex
 	epoch    int64
@@ -63,6 +64,9 @@ type cachedCred struct {
 func newAuthCache(store ipdesk.Store) *authCache {
 	c := &authCache{}
 	c.store, _ = store.(authEpochs)
+	if c.store != nil {
+		c.reads.read = c.store.AuthEpoch
+	}
 	return c
 }
 
@@ -73,7 +77,7 @@ func (c *authCache) readEpoch(ctx context.Context) (int64, bool) {
 	if c.store == nil {
 		return 0, false
 	}
-	e, err := c.store.AuthEpoch(ctx)
+	e, err := c.reads.get(ctx)
 	if err != nil {
 		return 0, false
 	}
@@ -202,4 +206,70 @@ func (s *Server) userPermissions(ctx context.Context, st *authState) (*ipdesk.Pe
 	}
 	s.auth.keepPermissions(st.user.ID, st.epoch, p)
 	return p, nil
+}
+
+// epochReadTimeout bounds one shared read of the epoch.
+const epochReadTimeout = 10 * time.Second
+
+// epochReads shares reads of the auth epoch between concurrent requests
+// without giving any of them an older value than a read of its own would:
+// a request joins the next read that starts after it arrived, never one
+// already under way. With one read running, every request that arrives
+// meanwhile waits for the one read that follows it, so that under load a
+// read of the epoch serves many requests, and a change committed before a
+// request arrived is always seen by it.
+type epochReads struct {
+	read func(ctx context.Context) (int64, error)
+
+	mu      sync.Mutex
+	running bool       // a read is under way
+	next    *epochRead // the read that starts when the running one ends
+}
+
+// epochRead is one read of the epoch and the requests waiting for it.
+type epochRead struct {
+	done    chan struct{} // closed when epoch and err are set
+	epoch   int64
+	err     error
+	waiters int // requests that joined it (for tests)
+}
+
+// get returns an epoch read that started after get was called.
+func (r *epochReads) get(ctx context.Context) (int64, error) {
+	r.mu.Lock()
+	if r.next == nil {
+		r.next = &epochRead{done: make(chan struct{})}
+	}
+	rd := r.next
+	rd.waiters++
+	if !r.running {
+		r.running, r.next = true, nil
+		r.mu.Unlock()
+		r.run(rd)
+	} else {
+		r.mu.Unlock()
+	}
+	select {
+	case <-rd.done:
+		return rd.epoch, rd.err
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}
+
+// run performs rd, then the read that requests queued meanwhile (on a
+// goroutine of its own, so that the caller goes on with its request).
+func (r *epochReads) run(rd *epochRead) {
+	ctx, cancel := context.WithTimeout(context.Background(), epochReadTimeout)
+	rd.epoch, rd.err = r.read(ctx)
+	cancel()
+	close(rd.done)
+	r.mu.Lock()
+	next := r.next
+	r.next = nil
+	r.running = next != nil
+	r.mu.Unlock()
+	if next != nil {
+		go r.run(next)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"ipdesk"
@@ -164,3 +165,68 @@ func TestAuthCacheInvalidation(t *testing.T) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// TestEpochReadsNeverOlder: a request that arrives while a read of the
+// epoch is under way is not given that read's value (which may predate a
+// change committed just before the request) but the next read's, shared
+// with the other requests that arrived meanwhile.
+func TestEpochReadsNeverOlder(t *testing.T) {
+	started := make(chan int64, 4)
+	release := make(chan struct{})
+	var reads int64
+	r := &epochReads{read: func(ctx context.Context) (int64, error) {
+		reads++ // reads do not overlap
+		started <- reads
+		<-release
+		return reads, nil
+	}}
+	ctx := context.Background()
+	got := func() chan int64 {
+		c := make(chan int64, 1)
+		go func() {
+			e, err := r.get(ctx)
+			if err != nil {
+				t.Error(err)
+			}
+			c <- e
+		}()
+		return c
+	}
+	queued := func(n int) {
+		// Wait until n requests wait for the next read.
+		for {
+			r.mu.Lock()
+			ok := r.next != nil && r.next.waiters == n
+			r.mu.Unlock()
+			if ok {
+				return
+			}
+			runtime.Gosched()
+		}
+	}
+	a := got()
+	if k := <-started; k != 1 {
+		t.Fatalf("first read is read %d", k)
+	}
+	b, c := got(), got()
+	queued(2)
+	release <- struct{}{}
+	if e := <-a; e != 1 {
+		t.Errorf("the first request got read %d, want 1", e)
+	}
+	if k := <-started; k != 2 {
+		t.Fatalf("second read is read %d", k)
+	}
+	release <- struct{}{}
+	if e1, e2 := <-b, <-c; e1 != 2 || e2 != 2 {
+		t.Errorf("requests that came during read 1 got reads %d and %d, want 2 (one shared read after they came)", e1, e2)
+	}
+	d := got()
+	if k := <-started; k != 3 {
+		t.Fatalf("third read is read %d", k)
+	}
+	release <- struct{}{}
+	if e := <-d; e != 3 {
+		t.Errorf("a request after both reads got read %d, want 3", e)
+	}
+}
