@@ -97,7 +97,7 @@ type Server struct {
 	patterns []string // every pattern registered on mux, in order
 
 	assets *assets
-	pages  pages
+	pages  *pages
 
 	openapiOnce sync.Once
 	openapiDoc  []byte
