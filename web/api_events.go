@@ -240,7 +240,7 @@ func takeBuffer(bp **[]byte) []byte {
 // credentials are valid and may see its topics, so that a disabled user
 // or a revoked token stops receiving within a heartbeat.
 func (s *Server) stillAllowed(r *http.Request, topics []string) bool {
-	st, err := s.authenticate(r)
+	st, err := s.authenticate(r.Context(), r)
 	if err != nil {
 		return false
 	}

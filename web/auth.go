@@ -97,12 +97,12 @@ func authOf(ctx context.Context) *authState {
 // authenticate returns who the request comes from: the user of its bearer
 // token, or else of its session cookie. A missing, malformed or unknown
 // credential gives EUNAUTHORIZED.
-func (s *Server) authenticate(r *http.Request) (*authState, error) {
+func (s *Server) authenticate(ctx context.Context, r *http.Request) (*authState, error) {
 	st := &authState{}
 	h := r.Header.Get("Authorization")
 	if h == "" {
 		if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
-			sess, u, err := s.sessionUser(r.Context(), c.Value, st)
+			sess, u, err := s.sessionUser(ctx, c.Value, st)
 			if err != nil {
 				return nil, err
 			}
@@ -119,7 +119,7 @@ func (s *Server) authenticate(r *http.Request) (*authState, error) {
 	if len(token) > maxTokenLen {
 		return nil, ipdesk.Errorf(ipdesk.EUNAUTHORIZED, "the bearer token is not valid")
 	}
-	u, err := s.tokenUser(r.Context(), token, st)
+	u, err := s.tokenUser(ctx, token, st)
 	if err != nil {
 		if ipdesk.ErrorCode(err) == ipdesk.EUNAUTHORIZED {
 			return nil, ipdesk.Errorf(ipdesk.EUNAUTHORIZED, "the bearer token is not valid")

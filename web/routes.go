@@ -382,9 +382,8 @@ func (s *Server) apiHandler(rt *route) http.Handler {
 		}
 		ctx, cancel := withTimeout(r.Context(), timeout)
 		defer cancel()
-		r = r.WithContext(ctx)
 		if rt.act != actPublic {
-			st, err := s.authenticate(r)
+			st, err := s.authenticate(ctx, r)
 			if err != nil {
 				s.writeError(w, r, err)
 				return
