@@ -78,6 +78,18 @@ type authState struct {
 	// the cache (see authCache).
 	epoch   int64
 	epochOK bool
+	// address is the address authorize read to decide on it, for the
+	// handler that would read it again.
+	address *ipdesk.Address
+}
+
+// authorizedAddress returns the address id as authorize read it for this
+// request, or nil.
+func authorizedAddress(ctx context.Context, id int64) *ipdesk.Address {
+	if st := authOf(ctx); st != nil && st.address != nil && st.address.ID == id {
+		return st.address
+	}
+	return nil
 }
 
 // withAuth returns ctx carrying the user of st (as the actor of changes)
@@ -244,7 +256,13 @@ func (s *Server) authorize(ctx context.Context, act action, obj object) error {
 		if err := s.mayAddress(ctx, a.SpaceID, a.Addr, ipdesk.RightView); err != nil {
 			return hidden(obj.Type, obj.ID)
 		}
-		return s.mayAddress(ctx, a.SpaceID, a.Addr, want)
+		if err := s.mayAddress(ctx, a.SpaceID, a.Addr, want); err != nil {
+			return err
+		}
+		if st := authOf(ctx); st != nil {
+			st.address = a
+		}
+		return nil
 	case ipdesk.ObjectLocation:
 		if obj.ID == 0 {
 			return nil
