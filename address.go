@@ -75,6 +75,9 @@ func (a *Address) Validate() error {
 	if a.DHCPReservation && a.MAC.IsZero() {
 		return FieldErrorf(EINVALID, "mac", "a DHCP reservation needs a MAC address")
 	}
+	if a.DHCPReservation && a.MAC.IsMulticast() {
+		return FieldErrorf(EINVALID, "mac", "mac %s is a multicast or broadcast address, which no DHCP client has; a DHCP reservation needs the MAC of a network card", a.MAC)
+	}
 	return nil
 }
 

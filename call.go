@@ -167,6 +167,22 @@ type CallMatches struct {
 	Suggestion *CallSuggestion `json:"suggestion"`
 }
 
+// SearchText is the lower-cased text the call log's search (CallFilter
+// Query) looks in: the numbers, the PBX's call id and every match.
+func (c *Call) SearchText() string {
+	parts := []string{c.From.Raw, c.From.Number, c.To.Raw, c.To.Number, c.Extension, c.PBXCallID}
+	for _, l := range c.Matches.Locations {
+		parts = append(parts, l.Path, l.Phone)
+	}
+	for _, p := range c.Matches.People {
+		parts = append(parts, p.Name, p.Phone)
+	}
+	for _, h := range c.Matches.Hosts {
+		parts = append(parts, h.Hostname, h.Addr.String(), h.MAC.String(), h.Owner)
+	}
+	return strings.ToLower(strings.Join(parts, "\x1f"))
+}
+
 // Empty reports whether nothing matched.
 func (m *CallMatches) Empty() bool {
 	return len(m.Locations) == 0 && len(m.People) == 0 && len(m.Hosts) == 0

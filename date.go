@@ -33,7 +33,7 @@ func DateOf(t time.Time) Date {
 func ParseDate(field, s string) (Date, error) {
 	d, err := parseDate(s)
 	if err != nil {
-		return Date{}, FieldErrorf(EINVALID, field, "%s %s", field, ErrorMessage(err))
+		return Date{}, FieldErrorf(EINVALID, field, "%s %s", field, AsError(err))
 	}
 	return d, nil
 }
@@ -51,7 +51,7 @@ func parseDate(s string) (Date, error) {
 		return Date{}, bad
 	}
 	dt := Date{y, time.Month(m), d}
-	if msg := dt.problem(); msg != "" {
+	if msg := dt.problem(); msg != nil {
 		return Date{}, FieldErrorf(EINVALID, "", "%q %s", s, msg)
 	}
 	return dt, nil
@@ -63,21 +63,21 @@ func (d Date) Check(field string) error {
 	if d.IsZero() {
 		return FieldErrorf(EINVALID, field, "%s is required", field)
 	}
-	if msg := d.problem(); msg != "" {
+	if msg := d.problem(); msg != nil {
 		return FieldErrorf(EINVALID, field, "%s %04d-%02d-%02d %s", field, d.Year, int(d.Month), d.Day, msg)
 	}
 	return nil
 }
 
 // problem says what is wrong with a non-zero d, or "".
-func (d Date) problem() string {
+func (d Date) problem() *Error {
 	if d.Year < MinDateYear || d.Year > MaxDateYear {
-		return fmt.Sprintf("is outside the years %d to %d", MinDateYear, MaxDateYear)
+		return Errorf(EINVALID, "is outside the years %d to %d", MinDateYear, MaxDateYear)
 	}
 	if d.Month < 1 || d.Month > 12 || d.Day < 1 || d.Day > 31 || d.time().Day() != d.Day {
-		return "is not a day of the calendar"
+		return Errorf(EINVALID, "is not a day of the calendar")
 	}
-	return ""
+	return nil
 }
 
 // IsZero tells whether d is the zero Date.
@@ -150,7 +150,7 @@ const EndOfDay TimeOfDay = 24 * 60
 func ParseTimeOfDay(field, s string) (TimeOfDay, error) {
 	t, err := parseTimeOfDay(s)
 	if err != nil {
-		return 0, FieldErrorf(EINVALID, field, "%s %s", field, ErrorMessage(err))
+		return 0, FieldErrorf(EINVALID, field, "%s %s", field, AsError(err))
 	}
 	return t, nil
 }

@@ -14,6 +14,7 @@ const (
 	EFORBIDDEN    = "forbidden"           // credentials valid, right missing
 	EPRECONDITION = "precondition_failed" // optimistic concurrency: stale version
 	ETOOMANY      = "too_many_requests"   // rate limited
+	ESTORAGEFULL  = "storage_full"        // the database's disk or size limit is full; nothing changed
 	EINTERNAL     = "internal"            // a fault of ipdesk or its database
 )
 
@@ -23,6 +24,12 @@ type Error struct {
 	Code    string `json:"code"`
 	Field   string `json:"field,omitempty"`
 	Message string `json:"message"`
+
+	// Format is the message before formatting, in English: it is the
+	// message's key in the translations (i18n/messages/LANG/errors.json).
+	// Args are its values; an *Error among them is translated in turn.
+	Format string `json:"-"`
+	Args   []any  `json:"-"`
 }
 
 // Error implements the error interface.
@@ -31,13 +38,45 @@ func (e *Error) Error() string {
 }
 
 // Errorf returns an *Error with the given code and a formatted message.
+// An *Error among args stands for its message.
 func Errorf(code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	return FieldErrorf(code, "", format, args...)
 }
 
 // FieldErrorf returns an *Error about one input field.
 func FieldErrorf(code, field, format string, args ...any) *Error {
-	return &Error{Code: code, Field: field, Message: fmt.Sprintf(format, args...)}
+	shown := args
+	for i, a := range args {
+		if e, ok := a.(*Error); ok && e != nil {
+			if &shown[0] == &args[0] {
+				shown = append([]any(nil), args...)
+			}
+			shown[i] = e.Message
+		}
+	}
+	return &Error{Code: code, Field: field, Message: fmt.Sprintf(format, shown...), Format: format, Args: args}
+}
+
+// WithField returns err as an *Error with code about field, keeping err's
+// message (and so its translation). An error that is not an *Error is
+// returned as it is: its text is not for users.
+func WithField(err error, code, field string) error {
+	var e *Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	c := *e
+	c.Code, c.Field = code, field
+	return &c
+}
+
+// AsError returns the *Error in err's chain, or nil.
+func AsError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return nil
 }
 
 // ErrorCode returns the code of err: "" for nil, EINTERNAL for errors that

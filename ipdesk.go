@@ -6,6 +6,7 @@ package ipdesk
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"time"
 )
@@ -15,6 +16,16 @@ import (
 type Warning struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+
+	// Format and Args are the message before formatting, as in Error:
+	// Format is the message's key in the translations.
+	Format string `json:"-"`
+	Args   []any  `json:"-"`
+}
+
+// Warnf returns a Warning with the given code and a formatted message.
+func Warnf(code, format string, args ...any) Warning {
+	return Warning{Code: code, Message: fmt.Sprintf(format, args...), Format: format, Args: args}
 }
 
 // Warning codes.

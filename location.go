@@ -68,7 +68,7 @@ func (l *Location) Validate() error {
 	}
 	if l.HostnamePattern != "" {
 		if err := ValidateHostname(l.HostnamePattern); err != nil {
-			return FieldErrorf(EINVALID, "hostname_pattern", "hostname_pattern %q: %s", clip(l.HostnamePattern), ErrorMessage(err))
+			return FieldErrorf(EINVALID, "hostname_pattern", "hostname_pattern %q: %s", clip(l.HostnamePattern), AsError(err))
 		}
 	}
 	return ValidateText("description", l.Description, MaxDescriptionLen)

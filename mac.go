@@ -52,6 +52,11 @@ func macError(s string) error {
 	return FieldErrorf(EINVALID, "mac", "mac %q is not a MAC address (use aa:bb:cc:dd:ee:ff, AA-BB-CC-DD-EE-FF, aabb.ccdd.eeff or aabbccddeeff)", clip(s))
 }
 
+// IsMulticast reports whether m is a group address (multicast, or the
+// broadcast address ff:ff:ff:ff:ff:ff): the lowest bit of its first octet
+// is set. No network card sends one as its own, so no DHCP client has it.
+func (m MAC) IsMulticast() bool { return m[0]&1 == 1 }
+
 // IsZero reports whether m is unset.
 func (m MAC) IsZero() bool { return m == MAC{} }
 

@@ -145,6 +145,17 @@ type Output struct {
 	PendingReload bool `json:"pending_reload"`
 	// LastRun is the latest recorded run, or nil.
 	LastRun *ApplyRun `json:"last_run"`
+	// Failing tells that the latest apply failed (its check refused the
+	// file, the reload failed, the render or a command failed): the live
+	// file may differ from what ipdesk would write. RetryAt is when the
+	// next try starts by itself, unless a change comes first.
+	Failing bool       `json:"failing"`
+	RetryAt *time.Time `json:"retry_at"`
+	// LeftOut are the records the latest render left out of this output
+	// because its daemon cannot carry them (see LeftOut), narrowed to
+	// what the reader may see; LeftOutHidden counts the others.
+	LeftOut       []LeftOut `json:"left_out"`
+	LeftOutHidden int       `json:"left_out_hidden"`
 	// Diff is what the next apply would change, when asked for.
 	Diff *OutputDiff `json:"diff"`
 }
@@ -166,4 +177,78 @@ type OutputDiff struct {
 	// Error tells why no diff could be made (the data could not be read
 	// or rendered, the live file could not be read); "" otherwise.
 	Error string `json:"error"`
+}
+
+// LeftOutReason tells why a record was left out of an output.
+type LeftOutReason string
+
+// Reasons for leaving a record out of a DHCP output. A record that an
+// output cannot carry is left out of that output only; everything else is
+// written. Of two records that want the same thing, the older one (the
+// lower record ID) keeps its place and the newer one is left out, so a
+// reservation that works goes on working when someone adds a clashing
+// one.
+const (
+	// LeftOutAddressTwice: another reservation in the output's scope,
+	// an older record, has the same IP address.
+	LeftOutAddressTwice LeftOutReason = "address_twice"
+	// LeftOutMACTwice: another reservation in the same subnet (the same
+	// prefix, in any space of the scope), an older record, has the same
+	// MAC.
+	LeftOutMACTwice LeftOutReason = "mac_twice"
+	// LeftOutMACMulticast: the MAC is a multicast or broadcast address,
+	// which no DHCP client sends.
+	LeftOutMACMulticast LeftOutReason = "mac_multicast"
+	// LeftOutSubnetTwice: another subnet with DHCP on, an older record,
+	// has the same prefix (in another space); Kea serves a prefix in one
+	// subnet only, so the hosts of both are written in the older one.
+	LeftOutSubnetTwice LeftOutReason = "subnet_twice"
+	// LeftOutSubnetUnusable: Kea cannot use the subnet (its record ID is
+	// outside Kea's subnet id range).
+	LeftOutSubnetUnusable LeftOutReason = "subnet_unusable"
+	// LeftOutNoSubnet: the address lies in no subnet that Kea serves.
+	LeftOutNoSubnet LeftOutReason = "no_subnet"
+)
+
+// LeftOutReasons lists every reason.
+var LeftOutReasons = []LeftOutReason{LeftOutAddressTwice, LeftOutMACTwice, LeftOutMACMulticast, LeftOutSubnetTwice, LeftOutSubnetUnusable, LeftOutNoSubnet}
+
+// LeftOut is a record that an output leaves out, with the reason.
+type LeftOut struct {
+	// Object is ObjectAddress (a host) or ObjectPrefix (a Kea subnet).
+	Object  string `json:"object"`
+	ID      int64  `json:"id"`
+	SpaceID int64  `json:"space_id"`
+	// Address is the host's IP address or the subnet's prefix.
+	Address  string        `json:"address"`
+	MAC      string        `json:"mac,omitempty"`
+	Hostname string        `json:"hostname,omitempty"`
+	Reason   LeftOutReason `json:"reason"`
+	// OtherID is the record that keeps its place (address_twice,
+	// mac_twice, subnet_twice); 0 when there is none or the reader may
+	// not see it.
+	OtherID int64 `json:"other_id,omitempty"`
+	// Message says the same in English, without naming the other record.
+	Message string `json:"message"`
+	// URL and OtherURL are the pages of the record and of the other
+	// record, set for the reader by the web server.
+	URL      string `json:"url,omitempty"`
+	OtherURL string `json:"other_url,omitempty"`
+}
+
+// ReservationSite is where a DHCP reservation lives, as the scopes of the
+// config outputs see it.
+type ReservationSite struct {
+	SpaceName string
+	Addr      netip.Addr
+}
+
+// ReservationScopes tells which DHCP outputs carry reservations together.
+// Package outputs implements it from the targets of the server's config
+// file; the store asks it before it stores a DHCP reservation whose
+// address, or MAC in the same subnet, another space reserves already.
+type ReservationScopes interface {
+	// SharedOutput returns the name of a DHCP output that would write
+	// reservations at both sites, or "" when none would.
+	SharedOutput(x, y ReservationSite) string
 }

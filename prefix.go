@@ -2,6 +2,8 @@ package ipdesk
 
 import (
 	"context"
+	"math"
+	"math/big"
 	"net/netip"
 )
 
@@ -158,22 +160,69 @@ type PrefixUpdate struct {
 	Version     *int64      `json:"-"`
 }
 
-// Usage tells how much of a prefix is taken.
+// Usage tells how much of a prefix is taken. Size and Used are
+// saturated at 2^64-1 (an IPv6 /32 has 2^96 addresses); NewUsage keeps
+// the exact counts too, which Counts, Percent and the pages use.
 type Usage struct {
-	// Size is the number of addresses in the prefix (saturated at 2^63-1
-	// for large IPv6 prefixes).
+	// Size is the number of addresses in the prefix.
 	Size uint64 `json:"size"`
 	// Used is the number of addresses covered by child prefixes (for a
 	// container) or stored addresses (for a subnet).
 	Used uint64 `json:"used"`
+	// size and used are the exact counts in decimal when one does not
+	// fit Size or Used, else "" (so that Usage stays comparable).
+	size, used string
 }
 
-// Percent returns the used share of the prefix in percent.
+// NewUsage returns the usage of a prefix of size addresses of which used
+// are taken.
+func NewUsage(size, used *big.Int) Usage {
+	var u Usage
+	u.Size, u.size = saturate(size)
+	u.Used, u.used = saturate(used)
+	return u
+}
+
+// saturate returns n as a uint64, saturated, and its decimal text when it
+// does not fit.
+func saturate(n *big.Int) (uint64, string) {
+	if n.IsUint64() {
+		return n.Uint64(), ""
+	}
+	if n.Sign() < 0 {
+		return 0, ""
+	}
+	return math.MaxUint64, n.String()
+}
+
+// Counts returns the exact size and use.
+func (u Usage) Counts() (size, used *big.Int) {
+	exact := func(n uint64, text string) *big.Int {
+		if text != "" {
+			if b, ok := new(big.Int).SetString(text, 10); ok {
+				return b
+			}
+		}
+		return new(big.Int).SetUint64(n)
+	}
+	return exact(u.Size, u.size), exact(u.Used, u.used)
+}
+
+// Percent returns the used share of the prefix in percent, computed from
+// the exact counts.
 func (u Usage) Percent() float64 {
-	if u.Size == 0 {
+	if u.size == "" && u.used == "" {
+		if u.Size == 0 {
+			return 0
+		}
+		return float64(u.Used) * 100 / float64(u.Size)
+	}
+	size, used := u.Counts()
+	if size.Sign() == 0 {
 		return 0
 	}
-	return float64(u.Used) * 100 / float64(u.Size)
+	f, _ := new(big.Rat).SetFrac(used.Mul(used, big.NewInt(100)), size).Float64()
+	return f
 }
 
 // BlockSize is the number of addresses in a block of a subnet: the unit in

@@ -19,6 +19,11 @@ const (
 	// DefaultMaxDelay is the longest a dirty target waits, so that a
 	// constant stream of edits still gets applied.
 	DefaultMaxDelay = 10 * time.Second
+	// DefaultRetryMin is the wait before the first retry of a failed
+	// apply; each further retry waits twice as long, at most
+	// DefaultRetryMax.
+	DefaultRetryMin = 10 * time.Second
+	DefaultRetryMax = 10 * time.Minute
 )
 
 // Recorder stores runs, e.g. in the database. RecordRun gets the context
@@ -46,6 +51,14 @@ type Config struct {
 	// Logger receives one line per run (unchanged runs at debug level);
 	// default slog.Default().
 	Logger *slog.Logger
+	// RetryMin and RetryMax are the backoff of retries after a failed
+	// apply (the check refused the file, the reload failed, the render or
+	// a command failed): the first retry after RetryMin, each further one
+	// after twice the wait, at most RetryMax; defaults DefaultRetryMin
+	// and DefaultRetryMax. A change (MarkDirty) applies after the quiet
+	// period as usual and starts the backoff anew.
+	RetryMin time.Duration
+	RetryMax time.Duration
 }
 
 // TargetStatus is the state of one target for display.
@@ -64,6 +77,11 @@ type TargetStatus struct {
 	PendingReload bool `json:"pending_reload"`
 	// LastRun is the latest run since ipdesk started, or nil.
 	LastRun *Run `json:"last_run"`
+	// Failing tells that the latest apply failed; RetryAt is when the
+	// scheduler tries again by itself (zero while an apply is due or
+	// running, or when Run is not looping).
+	Failing bool      `json:"failing"`
+	RetryAt time.Time `json:"retry_at,omitzero"`
 }
 
 // Scheduler applies dirty targets after a quiet period, applies targets on
@@ -75,6 +93,8 @@ type Scheduler struct {
 	log      *slog.Logger
 	quiet    time.Duration
 	maxDelay time.Duration
+	retryMin time.Duration
+	retryMax time.Duration
 	order    []string        // target names in configuration order
 	jobs     map[string]*job // fixed after NewScheduler
 	wake     chan struct{}   // capacity 1: "look at the dirty targets"
@@ -91,6 +111,11 @@ type job struct {
 	inLoop      bool      // an apply started by the loop is in flight
 	active      int       // applies holding the target's lock
 	lastRun     *Run
+	// failing tells that the latest apply failed; retryAt is when the
+	// loop tries again, after the wait backoff.
+	failing bool
+	retryAt time.Time
+	backoff time.Duration
 }
 
 // NewScheduler returns a scheduler of jobs that applies them with a (a new
@@ -106,18 +131,24 @@ func NewScheduler(a *Applier, jobs []Job, cfg Config) (*Scheduler, error) {
 	if cfg.MaxDelay < 0 {
 		return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, "max_delay", "max delay %s is negative", cfg.MaxDelay)
 	}
+	if cfg.RetryMin < 0 || cfg.RetryMax < 0 {
+		return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, "retry", "retry waits %s and %s must not be negative", cfg.RetryMin, cfg.RetryMax)
+	}
 	s := &Scheduler{
 		applier:  a,
 		rec:      cfg.Recorder,
 		log:      cfg.Logger,
 		quiet:    orDefault(cfg.Quiet, DefaultQuiet),
 		maxDelay: orDefault(cfg.MaxDelay, DefaultMaxDelay),
+		retryMin: orDefault(cfg.RetryMin, DefaultRetryMin),
+		retryMax: orDefault(cfg.RetryMax, DefaultRetryMax),
 		jobs:     make(map[string]*job, len(jobs)),
 		wake:     make(chan struct{}, 1),
 	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.retryMax = max(s.retryMax, s.retryMin)
 	paths := make(map[string]string)
 	for _, jb := range jobs {
 		t := jb.Target
@@ -199,6 +230,7 @@ func (s *Scheduler) MarkDirtyKind(kinds ...string) {
 func (s *Scheduler) mark(j *job) bool {
 	now := time.Now()
 	j.last = now
+	j.backoff = 0 // new data: a failure of it is retried from the start
 	if j.dirty {
 		return false
 	}
@@ -242,6 +274,10 @@ func (s *Scheduler) Status() []TargetStatus {
 		}
 		if j.dirty {
 			ts.DirtySince = j.first
+		}
+		ts.Failing = j.failing
+		if j.failing && !j.dirty && j.active == 0 && s.looping {
+			ts.RetryAt = j.retryAt
 		}
 		if j.lastRun != nil {
 			r := *j.lastRun
@@ -323,12 +359,17 @@ func (s *Scheduler) launchDue(ctx context.Context, wg *sync.WaitGroup) time.Time
 	var next time.Time
 	for _, name := range s.order {
 		j := s.jobs[name]
-		if !j.dirty || j.inLoop {
+		if j.inLoop || !j.dirty && !j.failing {
 			continue // clean, or its running apply wakes the loop when done
 		}
-		due := j.last.Add(s.quiet)
-		if limit := j.first.Add(s.maxDelay); limit.Before(due) {
-			due = limit
+		var due time.Time
+		if j.dirty {
+			due = j.last.Add(s.quiet)
+			if limit := j.first.Add(s.maxDelay); limit.Before(due) {
+				due = limit
+			}
+		} else {
+			due = j.retryAt // a retry of a failed apply
 		}
 		if due.After(now) {
 			if next.IsZero() || due.Before(next) {
@@ -368,6 +409,7 @@ func (s *Scheduler) applyJob(ctx context.Context, j *job, fromLoop bool) (Run, e
 	if err == nil && (j.lastRun == nil || !run.Start.Before(j.lastRun.Start)) {
 		r := run
 		j.lastRun = &r
+		s.noteOutcome(j, run)
 	}
 	s.mu.Unlock()
 	if fromLoop {
@@ -384,6 +426,22 @@ func (s *Scheduler) applyJob(ctx context.Context, j *job, fromLoop bool) (Run, e
 		}
 	}
 	return run, nil
+}
+
+// noteOutcome keeps j failing, with the time of its next retry, after a
+// failed run, and clears that after a good one. The caller holds s.mu.
+func (s *Scheduler) noteOutcome(j *job, run Run) {
+	if run.OK() {
+		j.failing, j.retryAt, j.backoff = false, time.Time{}, 0
+		return
+	}
+	j.failing = true
+	if j.backoff == 0 {
+		j.backoff = s.retryMin
+	} else {
+		j.backoff = min(2*j.backoff, s.retryMax)
+	}
+	j.retryAt = time.Now().Add(j.backoff)
 }
 
 // logRun writes one log line about run.

@@ -459,3 +459,97 @@ func TestSchedulerStartAndStop(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestRetryAfterFailure: a failed reload is retried by itself, with the
+// wait doubling, until the cause is gone; no change is needed for it, and
+// the target shows as failing with its next try until then.
+func TestRetryAfterFailure(t *testing.T) {
+	f := newFakes(t)
+	live := filepath.Join(f.dir, "dhcpd.hosts")
+	marker := filepath.Join(f.dir, "broken")
+	writeFile(t, marker, "")
+	reload := f.script("reload-while-broken", fmt.Sprintf(`echo reload >> %q
+if [ -e %q ]; then echo "daemon: broken" >&2; exit 1; fi`, f.log, marker))
+	jobs := []Job{{Target: Target{Name: "dhcpd", Kind: KindISCDHCP, Path: live, Reload: []string{reload}}, Render: static("host a\n")}}
+	rec := newMemRecorder()
+	s, err := NewScheduler(nil, jobs, Config{Quiet: time.Millisecond, RetryMin: 5 * time.Millisecond, RetryMax: 20 * time.Millisecond, Recorder: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	startScheduler(t, s)
+	s.MarkDirty("dhcpd")
+
+	// Failures are retried without any MarkDirty.
+	for i := range 3 {
+		if run := rec.wait(t, time.Minute); run.Status != StatusReloadFailed {
+			t.Fatalf("run %d: %s %s", i, run.Status, run.Message)
+		}
+	}
+	// The status says failing, with a next try, and not dirty: the test
+	// reads it until it sees the state between two tries.
+	for {
+		st := s.Status()[0]
+		if !st.Failing {
+			t.Fatalf("status after failed runs: %+v", st)
+		}
+		if !st.RetryAt.IsZero() {
+			break
+		}
+		runtime.Gosched()
+	}
+	os.Remove(marker)
+	for {
+		run := rec.wait(t, time.Minute)
+		if run.Status == StatusApplied {
+			break
+		}
+		if run.Status != StatusReloadFailed {
+			t.Fatalf("run: %s %s", run.Status, run.Message)
+		}
+	}
+	if got := readFile(t, live); got != "host a\n" {
+		t.Errorf("live file %q", got)
+	}
+	st := s.Status()[0]
+	if st.Failing || !st.RetryAt.IsZero() || st.Dirty {
+		t.Errorf("status after the good run: %+v", st)
+	}
+	// No more runs follow a success: the next one would be a retry.
+	n := rec.count()
+	time.Sleep(50 * time.Millisecond)
+	if rec.count() != n {
+		t.Errorf("runs went on after the success")
+	}
+}
+
+// TestRetryBackoff: the wait doubles from RetryMin up to RetryMax, and a
+// change starts it anew.
+func TestRetryBackoff(t *testing.T) {
+	s, err := NewScheduler(nil, []Job{{Target: Target{Name: "x", Kind: KindDnsmasq, Path: filepath.Join(t.TempDir(), "x")}, Render: static("")}},
+		Config{RetryMin: 10 * time.Second, RetryMax: 60 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := s.jobs["x"]
+	var waits []time.Duration
+	for range 5 {
+		s.noteOutcome(j, Run{Status: StatusInvalid})
+		waits = append(waits, j.backoff)
+	}
+	want := []time.Duration{10 * time.Second, 20 * time.Second, 40 * time.Second, 60 * time.Second, 60 * time.Second}
+	if fmt.Sprint(waits) != fmt.Sprint(want) {
+		t.Errorf("waits %v, want %v", waits, want)
+	}
+	s.MarkDirty("x")
+	s.noteOutcome(j, Run{Status: StatusReloadFailed})
+	if j.backoff != 10*time.Second || !j.failing {
+		t.Errorf("after a change: backoff %v failing %v", j.backoff, j.failing)
+	}
+	s.noteOutcome(j, Run{Status: StatusApplied})
+	if j.failing || j.backoff != 0 || !j.retryAt.IsZero() {
+		t.Errorf("after success: %+v", j)
+	}
+	if def, _ := NewScheduler(nil, nil, Config{}); def.retryMin != DefaultRetryMin || def.retryMax != DefaultRetryMax || DefaultRetryMin != 10*time.Second || DefaultRetryMax != 10*time.Minute {
+		t.Errorf("defaults %v %v", def.retryMin, def.retryMax)
+	}
+}

@@ -23,8 +23,12 @@ type outputs struct{}
 
 func (outputs) Status(context.Context) ([]ipdesk.Output, error) {
 	started := time.Now().Add(-3 * time.Minute)
+	retry := time.Date(2026, 3, 2, 9, 41, 27, 0, time.UTC)
 	return []ipdesk.Output{
 		{Name: "dhcpd", Group: "dhcpd", Kind: "isc-dhcp", Path: "/etc/dhcp/ipdesk.hosts", Dirty: true, DirtySince: &started,
+			Failing: true, RetryAt: &retry,
+			LeftOut: []ipdesk.LeftOut{{Object: ipdesk.ObjectAddress, ID: 77, SpaceID: 1, Address: "10.20.1.13", MAC: "aa:bb:cc:00:11:24",
+				Hostname: xss, Reason: ipdesk.LeftOutAddressTwice, OtherID: 12, Message: "address record 77 is left out"}},
 			LastRun: &ipdesk.ApplyRun{Target: "dhcpd", Kind: "isc-dhcp", Started: started, Duration: 912 * time.Millisecond, Status: ipdesk.ApplyInvalid,
 				Message: "/etc/dhcp/dhcpd.conf line 4: " + xss + "\nConfiguration file errors encountered -- exiting", Actor: "system"}},
 		{Name: "proxy.level1", Group: "proxy", Kind: "squid-levels", Path: "/etc/squid/proxy1",
@@ -118,6 +122,17 @@ func TestAdminGrantsView(t *testing.T) {
 	s.run(bctx, "open the outputs", chromedp.Navigate(s.url+"/outputs"), chromedp.WaitVisible(chromedp.CSS(`pre.diff`)))
 	if got := s.text(bctx, "#dhcpd pre.message"); !strings.Contains(got, xss) {
 		t.Errorf("the daemon's message reads %q", got)
+	}
+	// The record the output leaves out, its name shown as text, with a
+	// link to its host page, and the failing output's next try.
+	if got := s.text(bctx, "#left-out-dhcpd li"); !strings.Contains(got, xss) || !strings.Contains(got, "10.20.1.13") {
+		t.Errorf("the left-out record reads %q", got)
+	}
+	if n := eval[int](s, bctx, `document.querySelectorAll('#left-out-dhcpd a[href="/hosts/77"], #left-out-dhcpd a[href="/hosts/12"]').length`); n != 2 {
+		t.Errorf("%d links to the left-out record and the one that keeps its place, want 2", n)
+	}
+	if got := s.text(bctx, "#dhcpd .badge.failing"); !strings.Contains(got, "next try at") || !strings.Contains(got, ":27") {
+		t.Errorf("the failing badge reads %q", got)
 	}
 	s.screenshot(bctx, "outputs")
 	s.run(bctx, "open the help", chromedp.Navigate(s.url+"/help"), chromedp.WaitVisible(chromedp.CSS(`#rights`)))

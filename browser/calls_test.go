@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -638,4 +639,68 @@ func BenchmarkCallPopup(b *testing.B) {
 	sort.Float64s(lat)
 	b.ReportMetric(lat[len(lat)/2], "median-ms")
 	b.ReportMetric(lat[len(lat)-1], "max-ms")
+}
+
+// TestCallPopupNarrowed: the card of a helpdesk user who may see only
+// the space School shows the room and School's hosts of a call, not the
+// host of another space in the same room, and links nowhere the user
+// cannot go; a helpdesk user who may see no host gets the room without
+// links to the hosts table.
+func TestCallPopupNarrowed(t *testing.T) {
+	s, cs := newCallSite(t, nil)
+	target, room, _ := callPlan(t, s)
+	ctx := ipdesk.NewContextWithActor(context.Background(), &ipdesk.User{Name: "setup"})
+	office := &ipdesk.Space{Name: "Office"}
+	must(t, s.db.CreateSpace(ctx, office))
+	_, err := s.db.CreatePrefix(ctx, &ipdesk.Prefix{SpaceID: office.ID, Prefix: netip.MustParsePrefix("10.8.0.0/24"), Kind: ipdesk.PrefixSubnet})
+	must(t, err)
+	mac, err := ipdesk.ParseMAC("02:00:00:00:08:09")
+	must(t, err)
+	secret := &ipdesk.Address{SpaceID: office.ID, Addr: netip.MustParseAddr("10.8.0.9"), MAC: mac, Hostname: "ceo-pc", Owner: "Secret Owner", LocationID: room.ID}
+	_, err = s.db.CreateAddress(ctx, secret)
+	must(t, err)
+	narrow, blind := s.user("narrow", false), s.user("blind", false)
+	g := &ipdesk.Group{Name: "school-helpdesk", Helpdesk: true, Members: []int64{narrow.ID}}
+	must(t, s.db.CreateGroup(ctx, g))
+	must(t, s.db.CreateGrant(ctx, &ipdesk.Grant{GroupID: g.ID, ObjectType: ipdesk.ObjectSpace, ObjectID: target.SpaceID, Right: ipdesk.RightView}))
+	must(t, s.db.CreateGroup(ctx, &ipdesk.Group{Name: "blind-helpdesk", Helpdesk: true, Members: []int64{blind.ID}}))
+
+	for i, c := range []struct {
+		user      string
+		has       []string
+		hostLinks bool
+	}{
+		{"narrow", []string{"Main > 303", "z303c1", "10.3.0.5"}, true},
+		{"blind", []string{"Main > 303"}, false},
+	} {
+		b := s.browser(120 * time.Second)
+		watchDialogs(t, b)
+		watchScriptErrors(t, b)
+		s.login(b, c.user)
+		s.run(b, "open the hosts page as "+c.user, chromedp.Navigate(s.url+"/hosts"), chromedp.WaitVisible(chromedp.CSS(`main h1`)))
+		waitStreams(t, cs, i+1)
+		number := []string{"03591 303", "+49 3591 303"}[i]
+		setCall(t, s.url, number)
+		s.waitCard(b, number)
+		text := s.cardText(b, number)
+		for _, want := range c.has {
+			if !strings.Contains(text, want) {
+				t.Errorf("%s's card lacks %q:\n%s", c.user, want, text)
+			}
+		}
+		for _, not := range []string{"ceo-pc", "10.8.0.9", "02:00:00:00:08:09", "Secret Owner"} {
+			if strings.Contains(text, not) {
+				t.Errorf("%s's card shows %q:\n%s", c.user, not, text)
+			}
+		}
+		hrefs := eval[[]string](s, b, `[...(`+cardWith(number)+`).querySelectorAll("a")].map((a) => a.getAttribute("href"))`)
+		for _, h := range hrefs {
+			if h == "/hosts/"+itoa(secret.ID) || !c.hostLinks && strings.HasPrefix(h, "/hosts") {
+				t.Errorf("%s's card links %s: %q", c.user, h, hrefs)
+			}
+		}
+		if got := slices.Contains(hrefs, "/hosts?location="+itoa(room.ID)); got != c.hostLinks {
+			t.Errorf("%s's card links the hosts of the room: %v, want %v (%q)", c.user, got, c.hostLinks, hrefs)
+		}
+	}
 }

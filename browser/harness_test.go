@@ -6,6 +6,7 @@ package browser
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
@@ -142,14 +143,40 @@ func (s *site) screenshot(ctx context.Context, name string) {
 	s.t.Logf("screenshot %s: %s (%d bytes)", name, file, n)
 }
 
-// text returns the text of the first element matching a CSS selector.
+// text returns the visible text of the first element matching a CSS
+// selector ("" when it is hidden), waiting until there is one. It finds and
+// reads the element in one step in the page, by selector: a query for a
+// node id and a second call to read it would fail with "No node with given
+// id found" when the page is replaced in between. Callers first wait for
+// a selector that only the state they read has.
 func (s *site) text(ctx context.Context, sel string) string {
 	s.t.Helper()
-	out, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	return s.read(ctx, sel, "text")
+}
+
+// value returns the value of the first form field matching a CSS selector,
+// read as text reads.
+func (s *site) value(ctx context.Context, sel string) string {
+	s.t.Helper()
+	return s.read(ctx, sel, "value")
+}
+
+// read polls until an element matches sel and returns its visible text or
+// its value (what).
+func (s *site) read(ctx context.Context, sel, what string) string {
+	s.t.Helper()
+	q, _ := json.Marshal(sel)
+	js := `(() => {
+		const e = document.querySelector(` + string(q) + `);
+		if (!e) return null;
+		if ("` + what + `" === "value") return {v: e.value};
+		return {v: e.offsetWidth || e.offsetHeight || e.getClientRects().length ? e.innerText : ""};
+	})()`
+	out, err := chromedp.Run(ctx, chromedp.Poll[struct{ V string }](js, chromedp.WithPollingTimeout(20*time.Second)))
 	if err != nil {
-		s.t.Fatalf("read %s: %v", sel, err)
+		s.t.Fatalf("read the %s of %s: %v", what, sel, err)
 	}
-	return out
+	return out.V
 }
 
 // get fetches a page without a browser, for checks of the server alone.

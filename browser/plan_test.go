@@ -116,9 +116,8 @@ func TestPlanGridClaim(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`table.addr-grid`)),
 		chromedp.Click(chromedp.CSS(`a.cell[data-claim="10.20.1.50"]`)),
 	)
-	addr, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(`#claim-address`)))
-	if err != nil || addr != "10.20.1.50" {
-		t.Fatalf("clicking the cell of 10.20.1.50 filled in %q (%v)", addr, err)
+	if addr := s.value(ctx, `#claim-address`); addr != "10.20.1.50" {
+		t.Fatalf("clicking the cell of 10.20.1.50 filled in %q", addr)
 	}
 	if id := eval[string](s, ctx, `document.activeElement.id`); id != "claim-hostname" {
 		t.Fatalf("after the click the focus is on %q, want the hostname", id)
@@ -167,8 +166,8 @@ func TestPlanGridClaim(t *testing.T) {
 		t.Fatalf("%d grid cells are in the tab order, want 1", n)
 	}
 	pressEnter(t, ctx)
-	if addr, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(`#claim-address`))); addr != "10.20.1.67" {
-		t.Fatalf("Enter on 10.20.1.67 filled in %q (%v)", addr, err)
+	if addr := s.value(ctx, `#claim-address`); addr != "10.20.1.67" {
+		t.Fatalf("Enter on 10.20.1.67 filled in %q", addr)
 	}
 
 	// A bad MAC: the error beside the field, the typed values kept.
@@ -181,7 +180,7 @@ func TestPlanGridClaim(t *testing.T) {
 	if got := s.text(ctx, "#claim-mac-error"); !strings.Contains(got, `"not-a-mac"`) {
 		t.Fatalf("the MAC error says %q", got)
 	}
-	if v, _ := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(`#claim-hostname`))); v != "pc67" {
+	if v := s.value(ctx, `#claim-hostname`); v != "pc67" {
 		t.Fatalf("the hostname field holds %q after the error", v)
 	}
 

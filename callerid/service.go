@@ -323,13 +323,15 @@ type EventData struct {
 	Call  *ipdesk.Call         `json:"call"`
 }
 
-// liveEvent is the live form of a call event.
+// liveEvent is the live form of a call event; its Value is the
+// EventData, for streams that show a user only part of the matches.
 func liveEvent(ev *ipdesk.CallEvent) (live.Event, error) {
-	data, err := json.Marshal(EventData{ID: ev.ID, Kind: ev.Kind, Time: ev.Time, State: ev.State, Call: ev.Call})
+	d := EventData{ID: ev.ID, Kind: ev.Kind, Time: ev.Time, State: ev.State, Call: ev.Call}
+	data, err := json.Marshal(d)
 	if err != nil {
 		return live.Event{}, err
 	}
-	return live.Event{ID: ev.ID, Topic: Topic, Name: EventName, Data: data}, nil
+	return live.Event{ID: ev.ID, Topic: Topic, Name: EventName, Data: data, Value: d}, nil
 }
 
 // Journal is the call log as the broker's journal: what a reconnecting

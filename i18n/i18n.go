@@ -30,6 +30,10 @@ var files embed.FS
 type Catalog struct {
 	Lang  string
 	texts map[string]string
+	// errors translates the server's error messages: the key is the
+	// message's English format (ipdesk.Error.Format), the value the same
+	// message in this language with the same fmt verbs. English needs none.
+	errors map[string]string
 }
 
 var catalogs = mustLoad(files)
@@ -48,7 +52,7 @@ func mustLoad(fsys fs.FS) map[string]*Catalog {
 func load(fsys fs.FS) (map[string]*Catalog, error) {
 	out := map[string]*Catalog{}
 	for _, lang := range Languages {
-		c := &Catalog{Lang: lang, texts: map[string]string{}}
+		c := &Catalog{Lang: lang, texts: map[string]string{}, errors: map[string]string{}}
 		names, err := fs.Glob(fsys, path.Join("messages", lang, "*.json"))
 		if err != nil {
 			return nil, err
@@ -62,17 +66,24 @@ func load(fsys fs.FS) (map[string]*Catalog, error) {
 			if err := json.Unmarshal(b, &m); err != nil {
 				return nil, fmt.Errorf("i18n: %s: %w", n, err)
 			}
+			dst := c.texts
+			if path.Base(n) == errorsFile {
+				dst = c.errors
+			}
 			for k, v := range m {
-				if _, dup := c.texts[k]; dup {
+				if _, dup := dst[k]; dup {
 					return nil, fmt.Errorf("i18n: %s: key %q is defined twice", n, k)
 				}
-				c.texts[k] = v
+				dst[k] = v
 			}
 		}
 		out[lang] = c
 	}
 	return out, nil
 }
+
+// errorsFile is the name of each language's catalogue of error messages.
+const errorsFile = "errors.json"
 
 // For returns the catalogue of lang, or the default language's.
 func For(lang string) *Catalog {
@@ -102,6 +113,33 @@ func (c *Catalog) T(key string, args ...any) string {
 		return s
 	}
 	return fmt.Sprintf(s, args...)
+}
+
+// Errorf returns the error message of format in the catalogue's language,
+// formatted with args; a format without a translation is used as it is.
+func (c *Catalog) Errorf(format string, args ...any) string {
+	if s, ok := c.errors[format]; ok {
+		format = s
+	}
+	return fmt.Sprintf(format, args...)
+}
+
+// HasError reports whether the catalogue translates the error message
+// format.
+func (c *Catalog) HasError(format string) bool {
+	_, ok := c.errors[format]
+	return ok
+}
+
+// ErrorFormats returns the error message formats the catalogue
+// translates, sorted.
+func (c *Catalog) ErrorFormats() []string {
+	keys := make([]string, 0, len(c.errors))
+	for k := range c.errors {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // Keys returns every key of the catalogue, sorted.

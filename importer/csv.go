@@ -14,7 +14,8 @@ import (
 // ones must be there. It calls row for every record with its line and a
 // function that returns the unescaped cell of a column ("" for a missing
 // one), and returns the problems row reports and those of lines that
-// cannot be read. The error is about the header or the reading.
+// cannot be read; a row with more cells than the header has columns is a
+// problem of its line. The error is about the header or the reading.
 func readCSV(r io.Reader, columns, required []string, row func(line int, get func(column string) string) *LineError) ([]LineError, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
@@ -54,6 +55,12 @@ func readCSV(r io.Reader, columns, required []string, row func(line int, get fun
 			return append(problems, LineError{Line: pe.Line, Err: pe.Err.Error()}), nil
 		} else if err != nil {
 			return nil, err
+		}
+		if len(rec) > len(header) {
+			// A cell without a column would be lost without a word (a
+			// comma too many, a value split at its comma).
+			problems = append(problems, LineError{Line: line, Err: fmt.Sprintf("%d cells, but the header row names %d columns; quote a value that contains a comma, or remove the extra cell %q", len(rec), len(header), clipString(rec[len(header)]))})
+			continue
 		}
 		get := func(name string) string {
 			if i, ok := col[name]; ok && i < len(rec) {

@@ -66,7 +66,8 @@ const dhcpdMaxComment = 8 << 10
 // ';', a repeated host name, two fixed-address statements in a host) is a
 // problem, reported with the file and line, as is a repeated address.
 // Statements in a host that ipdesk does not keep (filename, options other
-// than host-name) are named in a warning. ReadDHCPD returns an error only
+// than host-name) are named in a warning, as are the settings of a group
+// with hosts (filename, next-server, option routers, …), at their line. ReadDHCPD returns an error only
 // when path itself cannot be read.
 func ReadDHCPD(path string, opt ConfigOptions) (*Result, error) {
 	data, err := opt.readFile(path)
@@ -401,12 +402,59 @@ func (r *dhcpdReader) walk(f *dhcpdFile, list []*dhcpdStmt) {
 			r.include(f, s)
 		case "host":
 			r.host(f, s)
+		case "group":
+			r.groupSettings(f, s)
+			r.walk(f, s.block)
 		default:
 			if s.hasBlock {
 				r.walk(f, s.block)
 			}
 		}
 	}
+}
+
+// groupSettings warns about each setting of a group (filename,
+// next-server, option routers, …) that applies to hosts: ipdesk keeps a
+// host's address, MAC and name, so the hosts are imported without them.
+func (r *dhcpdReader) groupSettings(f *dhcpdFile, g *dhcpdStmt) {
+	if !hasHosts(g.block) {
+		return
+	}
+	for _, st := range g.block {
+		if st.broken {
+			continue
+		}
+		kw := st.keyword()
+		switch kw {
+		case "host", "group", "include", "subnet", "subnet6", "shared-network":
+			continue
+		case "option":
+			if len(st.words) >= 2 {
+				kw += " " + clipString(st.words[1].text)
+			}
+		case "":
+			kw = "a block"
+		}
+		if st.hasBlock {
+			kw += " { }"
+		}
+		f.src.warn(st.line, "", "%s is a setting of the group at line %d for its hosts; ipdesk keeps a host's address, MAC and name, so the hosts are imported without it", kw, g.line)
+	}
+}
+
+// hasHosts reports whether a block declares or includes hosts, directly
+// or in blocks inside it.
+func hasHosts(list []*dhcpdStmt) bool {
+	for _, st := range list {
+		switch st.keyword() {
+		case "host", "include":
+			return true
+		}
+		if st.hasBlock && hasHosts(st.block) {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *dhcpdReader) include(f *dhcpdFile, s *dhcpdStmt) {

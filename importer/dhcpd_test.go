@@ -169,7 +169,30 @@ shared-network campus {
 group { group { host c { hardware ethernet 00:11:22:33:44:03; fixed-address 10.0.2.5; } } }
 if option vendor-class-identifier = "PXEClient" { filename "x"; } else { filename "y"; }
 `,
-		hosts: []string{"10.0.0.5 " + mac1 + " a", "10.0.1.5 00:11:22:33:44:02 b", "10.0.2.5 00:11:22:33:44:03 c"}, dhcpd: dhcpdAccepts},
+		hosts:    []string{"10.0.0.5 " + mac1 + " a", "10.0.1.5 00:11:22:33:44:02 b", "10.0.2.5 00:11:22:33:44:03 c"},
+		warnings: []string{"7:filename is a setting of the group at line 6 for its hosts"}, dhcpd: dhcpdAccepts},
+	{name: "group settings",
+		in: `group {
+  filename "pxelinux.0";
+  next-server 10.0.0.2;
+  option routers 10.0.0.1;
+  if exists user-class { filename "ipxe"; }
+  host a { hardware ethernet 00:11:22:33:44:01; fixed-address 10.0.0.5; }
+  group {
+    option domain-name-servers 10.0.0.3;
+    host b { hardware ethernet 00:11:22:33:44:02; fixed-address 10.0.0.6; }
+  }
+}
+group { filename "unused"; }
+`,
+		hosts: []string{"10.0.0.5 " + mac1 + " a", "10.0.0.6 00:11:22:33:44:02 b"},
+		warnings: []string{
+			"2:filename is a setting of the group at line 1 for its hosts; ipdesk keeps a host's address, MAC and name",
+			"3:next-server is a setting of the group at line 1",
+			"4:option routers is a setting of the group at line 1",
+			"5:if { } is a setting of the group at line 1",
+			"8:option domain-name-servers is a setting of the group at line 7",
+		}, dhcpd: dhcpdAccepts},
 	{name: "keywords in any case, single-digit MAC bytes",
 		in:    "HOST pc1 { Hardware ETHERNET 0:1:a:B:c:D; Fixed-Address 10.0.0.5; OPTION Host-Name pc1; }",
 		hosts: []string{"10.0.0.5 00:01:0a:0b:0c:0d pc1"}, dhcpd: dhcpdAccepts},
@@ -323,11 +346,7 @@ func TestParseDHCPDHostile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			start := time.Now()
 			res := ParseDHCPD("f", []byte(tt.in), ConfigOptions{Space: "school", ReadFile: noFiles})
-			if d := time.Since(start); d > 10*time.Second {
-				t.Errorf("took %v", d)
-			}
 			if len(res.Hosts) != tt.hosts {
 				t.Errorf("hosts %v", res.Hosts)
 			}
@@ -388,7 +407,9 @@ func TestDHCPDIncludes(t *testing.T) {
 
 	// A chain deeper than MaxIncludeDepth, and a file including another
 	// twice at every level, end with a problem instead of reading on.
+	reads := 0
 	chain := ConfigOptions{Space: "school", ReadFile: func(name string) ([]byte, error) {
+		reads++
 		n := len(name)
 		var b strings.Builder
 		for _, c := range "wxyz" {
@@ -396,10 +417,13 @@ func TestDHCPDIncludes(t *testing.T) {
 		}
 		return []byte(b.String()), nil
 	}}
-	start := time.Now()
 	res = ParseDHCPD("x", []byte(`include "xx";`), chain)
-	if len(res.Problems) == 0 || !strings.Contains(res.Problems[0].Err, "nested more than 8 deep") || time.Since(start) > 10*time.Second {
-		t.Errorf("deep includes: %d problems, first %v, %v", len(res.Problems), res.Problems[0], time.Since(start))
+	if len(res.Problems) == 0 || !strings.Contains(res.Problems[0].Err, "nested more than 8 deep") {
+		t.Errorf("deep includes: %d problems, first %v", len(res.Problems), res.Problems[0])
+	}
+	// The work is bounded by the include limit, not by 4^depth files.
+	if reads > 1000 {
+		t.Errorf("the include chain read %d files", reads)
 	}
 	if !slices.ContainsFunc(res.Problems, func(p LineError) bool { return strings.Contains(p.Err, "more than 1000 includes") }) {
 		t.Errorf("the number of includes is not bounded")

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestSplitDnsmasqLine(t *testing.T) {
@@ -162,24 +161,62 @@ func TestDnsmasqIncludes(t *testing.T) {
 // TestParseDnsmasqHostile: inputs meant to break a parser end with
 // problems, quickly, without a panic.
 func TestParseDnsmasqHostile(t *testing.T) {
-	big := strings.Repeat("я", 1<<19)
-	for _, in := range []string{
-		"dhcp-host=" + big,
-		big + "\n" + big,
-		strings.Repeat("\"", 1<<20),
-		strings.Repeat(",", 1<<20),
-		strings.Repeat("dhcp-host=00:11:22:33:44:01,10.0.0.5\n", 1<<14),
-		strings.Repeat("x\n", 1<<18),
-		"\x00\xff\xfe=\n",
+	// What each hostile input gives, not how long it takes (speed is
+	// BenchmarkParseDnsmasqHostile's): long lines are one problem each,
+	// without a host; a host repeated 16384 times is one host and a
+	// warning per repeat; problems stop at maxProblemsPerFile.
+	for _, tt := range []struct {
+		name            string
+		in              string
+		hosts, problems int
+		warnings        int
+		firstLine       int
+		says            string
+	}{
+		{"huge dhcp-host", "dhcp-host=" + hostileBig, 0, 1, 0, 1, "bytes long; dnsmasq reads lines of at most 1024 bytes"},
+		{"two huge lines", hostileBig + "\n" + hostileBig, 0, 2, 0, 1, "bytes long"},
+		{"a megabyte of quotes", strings.Repeat("\"", 1<<20), 0, 1, 0, 1, "bytes long"},
+		{"a megabyte of commas", strings.Repeat(",", 1<<20), 0, 1, 0, 1, "bytes long"},
+		{"one host 16384 times", strings.Repeat("dhcp-host=00:11:22:33:44:01,10.0.0.5\n", 1<<14), 1, 0, 1<<14 - 1, 0, ""},
+		{"262144 entries without address", strings.Repeat("x\n", 1<<18), 0, 0, 1 << 18, 0, ""},
+		{"binary", "\x00\xff\xfe=\n", 0, 1, 0, 1, `contains "\x00"`},
+		{"1000 long lines", strings.Repeat(strings.Repeat("a", 1100)+"\n", 1000), 0, maxProblemsPerFile + 1, 0, 1, "bytes long"},
 	} {
-		start := time.Now()
-		res := ParseDnsmasq("f", []byte(in), ConfigOptions{Space: "school", ReadFile: noFiles})
-		if d := time.Since(start); d > 10*time.Second {
-			t.Errorf("took %v", d)
-		}
-		if len(res.Problems) > maxProblemsPerFile+1 {
-			t.Errorf("%d problems", len(res.Problems))
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			res := ParseDnsmasq("f", []byte(tt.in), ConfigOptions{Space: "school", ReadFile: noFiles})
+			if len(res.Hosts) != tt.hosts || len(res.Problems) != tt.problems || len(res.Warnings) != tt.warnings {
+				t.Fatalf("%d hosts, %d problems, %d warnings; want %d, %d, %d", len(res.Hosts), len(res.Problems), len(res.Warnings), tt.hosts, tt.problems, tt.warnings)
+			}
+			if tt.problems > 0 {
+				if p := res.Problems[0]; p.Line != tt.firstLine || !strings.Contains(p.Err, tt.says) {
+					t.Errorf("first problem %v, want line %d saying %q", p, tt.firstLine, tt.says)
+				}
+			}
+			if tt.problems == maxProblemsPerFile+1 && !strings.Contains(res.Problems[maxProblemsPerFile].Err, "the rest of the file is not read") {
+				t.Errorf("the last problem %v does not say that reading stopped", res.Problems[maxProblemsPerFile])
+			}
+		})
+	}
+}
+
+// hostileBig is a line of a megabyte in two-byte runes.
+var hostileBig = strings.Repeat("я", 1<<19)
+
+// BenchmarkParseDnsmasqHostile shows the parser's speed on the hostile
+// inputs of TestParseDnsmasqHostile.
+func BenchmarkParseDnsmasqHostile(b *testing.B) {
+	for name, in := range map[string]string{
+		"huge-line":   "dhcp-host=" + hostileBig,
+		"quotes":      strings.Repeat("\"", 1<<20),
+		"repeated":    strings.Repeat("dhcp-host=00:11:22:33:44:01,10.0.0.5\n", 1<<14),
+		"empty-lines": strings.Repeat("x\n", 1<<18),
+	} {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(in)))
+			for b.Loop() {
+				ParseDnsmasq("f", []byte(in), ConfigOptions{Space: "school", ReadFile: noFiles})
+			}
+		})
 	}
 }
 

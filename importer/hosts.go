@@ -134,10 +134,10 @@ func parseHost(line int, get func(string) string) (Host, *LineError) {
 }
 
 // formulaStart are the first characters that make spreadsheets evaluate a
-// cell. Exported cells starting with them get a leading apostrophe, which
-// the reader removes again. (+ and - are left alone: phone numbers start
-// with them.)
-const formulaStart = "=@\t\r"
+// cell (OWASP's list for CSV injection). Exported cells starting with
+// them get a leading apostrophe, which the reader removes again, so a
+// phone number "+49 30 …" or a description "-foo" comes back unchanged.
+const formulaStart = "=@+-\t\r"
 
 func escapeCell(s string) string {
 	if s != "" && (strings.ContainsRune(formulaStart, rune(s[0])) || s[0] == '\'' && len(s) > 1 && strings.ContainsRune(formulaStart+"'", rune(s[1]))) {

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"bytes"
+	"encoding/csv"
 	"net/netip"
 	"reflect"
 	"strings"
@@ -54,14 +55,31 @@ func TestHostsRoundTrip(t *testing.T) {
 	hosts := []Host{
 		{Space: "school", Address: netip.MustParseAddr("10.0.0.5"), Status: ipdesk.StatusActive, MAC: mustMAC("aa:bb:cc:dd:ee:01"), Hostname: "pc1",
 			Description: `quote " semicolon ; brace { } hash # Кабинет 303 =SUM(A1) code`, Owner: "@owner", Phone: "+7 (495) 123-45-67", Location: "Main > A > 303", AccessLevel: 3, DHCPReservation: true},
-		{Space: "school", Address: netip.MustParseAddr("2001:db8::5"), Status: ipdesk.StatusReserved, Description: "'=already quoted"},
+		{Space: "school", Address: netip.MustParseAddr("2001:db8::5"), Status: ipdesk.StatusReserved, Description: "'=already quoted", Owner: "\tTab"},
+		{Space: "school", Address: netip.MustParseAddr("10.0.0.6"), Hostname: "pc6", Description: "-foo", Owner: "+SUM(1)", Phone: "+49 30 1234567", AccessLevel: -1},
+		{Space: "school", Address: netip.MustParseAddr("10.0.0.7"), Description: "\rcr", Owner: "'-x", Phone: "-12"},
 	}
 	var csvBuf, jsonBuf bytes.Buffer
 	if err := WriteHostsCSV(&csvBuf, hosts); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(csvBuf.String(), ",@owner") || !strings.Contains(csvBuf.String(), ",'@owner") {
-		t.Fatalf("a formula-like cell was not escaped:\n%s", csvBuf.String())
+	// Every cell starting with = @ + - tab or CR gets its apostrophe (OWASP
+	// CSV injection); the reader takes it off again below.
+	recs, err := csv.NewReader(strings.NewReader(csvBuf.String())).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range recs {
+		for _, cell := range rec {
+			if cell != "" && strings.ContainsRune("=@+-\t\r", rune(cell[0])) {
+				t.Errorf("cell %q starts with a formula character:\n%s", cell, csvBuf.String())
+			}
+		}
+	}
+	for _, want := range []string{",'@owner", ",'+49 30 1234567", ",'-foo", ",'+SUM(1)", ",'-1,", ",'\tTab", "''-x"} {
+		if !strings.Contains(csvBuf.String(), want) {
+			t.Errorf("the export has no %q:\n%s", want, csvBuf.String())
+		}
 	}
 	if err := WriteHostsJSON(&jsonBuf, hosts); err != nil {
 		t.Fatal(err)
@@ -89,4 +107,23 @@ func mustMAC(s string) ipdesk.MAC {
 		panic(err)
 	}
 	return m
+}
+
+// TestReadHostsCSVExtraCell: a row with a cell more than the header has
+// columns is refused with its line, not read without the cell.
+func TestReadHostsCSVExtraCell(t *testing.T) {
+	in := "space,address,hostname\n" +
+		"school,10.0.0.5,pc5\n" +
+		"school,10.0.0.6,pc6,Müller, Anna\n" +
+		"school,10.0.0.7,pc7\n"
+	hosts, problems, err := ReadHostsCSV(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hosts) != 2 || hosts[0].Line != 2 || hosts[1].Line != 4 {
+		t.Fatalf("hosts %+v", hosts)
+	}
+	if len(problems) != 1 || problems[0].Line != 3 || !strings.Contains(problems[0].Err, "5 cells") || !strings.Contains(problems[0].Err, "3 columns") {
+		t.Fatalf("problems %v, want one of line 3 about 5 cells for 3 columns", problems)
+	}
 }

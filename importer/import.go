@@ -3,6 +3,8 @@ package importer
 import (
 	"cmp"
 	"context"
+	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -71,6 +73,9 @@ func Import(ctx context.Context, store ipdesk.Store, b Batch) (Report, error) {
 	for _, p := range unresolved {
 		rep.Problems = append(rep.Problems, at(p.Line, p.Field, p.Err))
 	}
+	addrs, rows = dropRepeated(addrs, rows, func(a *ipdesk.Address, n, other int) {
+		rep.Problems = append(rep.Problems, at(n, "address", fmt.Sprintf("address %s of space %q is also on %s; give each address once", a.Addr, hosts[n-1].Space, pos[other-1].Pos())))
+	})
 	if b.Allow != nil {
 		kept, keptRows := addrs[:0:0], rows[:0:0]
 		for i, a := range addrs {
@@ -111,4 +116,37 @@ func SortLineErrors(p []LineError) {
 	slices.SortStableFunc(p, func(a, b LineError) int {
 		return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line))
 	})
+}
+
+// dropRepeated takes out every address whose space and address another
+// row of the batch has too: ipdesk keeps one host per address, so the
+// later row would silently replace the earlier. repeated is called for
+// each such address with its row's number and the number of another row
+// of the same address: the first row for the later ones, the second for
+// the first.
+func dropRepeated(addrs []*ipdesk.Address, rows []int, repeated func(a *ipdesk.Address, n, other int)) ([]*ipdesk.Address, []int) {
+	type key struct {
+		space int64
+		addr  netip.Addr
+	}
+	at := map[key][]int{} // rows of each address, in order
+	for i, a := range addrs {
+		k := key{a.SpaceID, a.Addr}
+		at[k] = append(at[k], i)
+	}
+	var kept []*ipdesk.Address
+	var keptRows []int
+	for i, a := range addrs {
+		same := at[key{a.SpaceID, a.Addr}]
+		if len(same) == 1 {
+			kept, keptRows = append(kept, a), append(keptRows, rows[i])
+			continue
+		}
+		other := same[0]
+		if other == i {
+			other = same[1]
+		}
+		repeated(a, rows[i], rows[other])
+	}
+	return kept, keptRows
 }

@@ -66,3 +66,53 @@ func TestImport(t *testing.T) {
 		}
 	}
 }
+
+// TestImportRepeatedAddress: an address given twice in one file is a
+// problem of both rows, with the other row's line; nothing is written.
+func TestImportRepeatedAddress(t *testing.T) {
+	ctx := ipdesk.NewContextWithActor(context.Background(), &ipdesk.User{Name: "tester"})
+	db := sqldbtest.SQLite(t)
+	for _, name := range []string{"lan", "lab"} {
+		s := &ipdesk.Space{Name: name}
+		if err := db.CreateSpace(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.CreatePrefix(ctx, &ipdesk.Prefix{SpaceID: s.ID, Prefix: netip.MustParsePrefix("10.0.0.0/24")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	csv := "space,address,hostname\n" +
+		"lan,10.0.0.5,pc5\n" + // line 2
+		"lan,10.0.0.6,pc6\n" + // line 3
+		"lab,10.0.0.5,other\n" + // line 4: another space, fine
+		"lan,10.0.0.5,pc5b\n" + // line 5: again
+		"lan,10.0.0.5,pc5c\n" // line 6: and again
+	hosts, problems, err := importer.ReadHostsCSV(strings.NewReader(csv))
+	if err != nil || len(problems) > 0 {
+		t.Fatal(problems, err)
+	}
+	for _, dry := range []bool{true, false} {
+		rep, err := importer.Import(ctx, db, importer.Batch{Hosts: hosts, DryRun: dry})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, p := range rep.Problems {
+			got = append(got, p.Pos()+" "+p.Field+": "+p.Err)
+		}
+		want := []string{
+			`line 2 address: address 10.0.0.5 of space "lan" is also on line 5; give each address once`,
+			`line 5 address: address 10.0.0.5 of space "lan" is also on line 2; give each address once`,
+			`line 6 address: address 10.0.0.5 of space "lan" is also on line 2; give each address once`,
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("dry run %v: problems\n%s\nwant\n%s", dry, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		if rep.Created != 0 || rep.Updated != 0 {
+			t.Fatalf("created %d, updated %d", rep.Created, rep.Updated)
+		}
+	}
+	if _, n, _ := db.FindAddresses(ctx, ipdesk.AddressFilter{}); n != 0 {
+		t.Fatalf("an import with a repeated address stored %d addresses", n)
+	}
+}

@@ -137,13 +137,14 @@ func newDHCPLab(t *testing.T) *dhcpLab {
 
 // lease runs one DHCP exchange (DISCOVER, OFFER, REQUEST, ACK) from the
 // client namespace with the client's MAC set to mac: udhcpc sends up to
-// three DISCOVERs a second apart and gives up when no offer comes. The
-// error reports a client that failed in another way.
-func (l *dhcpLab) lease(t *testing.T, mac ipdesk.MAC) (lease, error) {
+// three DISCOVERs a second apart and gives up when no offer comes. extra
+// are further udhcpc options (such as "-x", "hostname:NAME"). The error
+// reports a client that failed in another way.
+func (l *dhcpLab) lease(t *testing.T, mac ipdesk.MAC, extra ...string) (lease, error) {
 	t.Helper()
 	l.client.ip(t, "link", "set", "dev", clientIf, "address", mac.String())
-	out, err := run(l.client.command(busyboxPath, "udhcpc", "-i", clientIf, "-f", "-q", "-n",
-		"-t", "3", "-T", "1", "-s", l.script)...)
+	out, err := run(l.client.command(append([]string{busyboxPath, "udhcpc", "-i", clientIf, "-f", "-q", "-n",
+		"-t", "3", "-T", "1", "-s", l.script}, extra...)...)...)
 	var got lease
 	for _, line := range strings.Split(out, "\n") {
 		if rest, ok := strings.CutPrefix(line, "ipdesk-lease "); ok {
@@ -253,6 +254,18 @@ type dhcpCase struct {
 	refusal string
 }
 
+// require fails (or skips, outside CI) the test when it cannot run the
+// case: not root, or a program missing.
+func (c dhcpCase) require(t *testing.T) {
+	t.Helper()
+	requireRoot(t)
+	requireDaemon(t, busyboxPath)
+	requireDaemon(t, killPath)
+	for _, p := range c.programs {
+		requireDaemon(t, p)
+	}
+}
+
 // dhcpDaemon is a running DHCP daemon.
 type dhcpDaemon struct {
 	// reload is the target's reload command.
@@ -316,12 +329,7 @@ func applyExpect(t *testing.T, a *apply.Applier, target apply.Target, r apply.Re
 //     file is unchanged and no temporary file is left, and the daemon,
 //     made to read its files again, still gives MAC A 10.77.0.60.
 func testDHCP(t *testing.T, c dhcpCase) {
-	requireRoot(t)
-	requireDaemon(t, busyboxPath)
-	requireDaemon(t, killPath)
-	for _, p := range c.programs {
-		requireDaemon(t, p)
-	}
+	c.require(t)
 	t.Parallel()
 	began := time.Now()
 	l := newDHCPLab(t)

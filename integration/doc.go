@@ -40,6 +40,12 @@
 //     is "invalid" with the daemon's message, the live file stays
 //     byte-identical, and the daemon, made to read its files again, still
 //     serves the previous data.
+//   - One bad record does not stall an output (TestIsolatedConflicts): with
+//     a host of one space reserving another space's address, and for Kea
+//     the same subnet in both spaces, dhcpd, Kea and dnsmasq serve
+//     everything else, the clash is left out and listed, and a later
+//     change reaches the clients. A failed reload is retried by itself
+//     and applies once its cause is gone, without any other change.
 //   - Comments full of quotes, ';', braces, '#', Cyrillic, the word "code"
 //     and attempted line breaks pass every daemon's check and inject
 //     nothing.

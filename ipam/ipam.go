@@ -5,6 +5,7 @@ package ipam
 
 import (
 	"math"
+	"math/big"
 	"math/bits"
 	"net/netip"
 
@@ -244,6 +245,38 @@ func UncoveredRanges(parent netip.Prefix, children []netip.Prefix) []Range {
 		out[i] = Range{r.From(), r.To()}
 	}
 	return out
+}
+
+// SizeBig returns the number of addresses in p, exactly (up to 2^128).
+func SizeBig(p netip.Prefix) *big.Int {
+	return new(big.Int).Lsh(big.NewInt(1), uint(hostBits(p)))
+}
+
+// RangeSizeBig returns the number of addresses from a to b inclusive,
+// exactly; 0 when b is before a.
+func RangeSizeBig(a, b netip.Addr) *big.Int {
+	if b.Less(a) {
+		return new(big.Int)
+	}
+	ab, bb := a.Unmap().As16(), b.Unmap().As16()
+	n := new(big.Int).Sub(new(big.Int).SetBytes(bb[:]), new(big.Int).SetBytes(ab[:]))
+	return n.Add(n, big.NewInt(1))
+}
+
+// CoveredSizeBig returns the number of addresses the given disjoint
+// prefixes cover, exactly: two /48s in a /32 are 2^81 of 2^96, where
+// CoveredSize saturates.
+func CoveredSizeBig(prefixes []netip.Prefix) *big.Int {
+	var small uint64 // the sum of the prefixes below 2^63 addresses, while it fits
+	total := new(big.Int)
+	for _, p := range prefixes {
+		if h := hostBits(p); h < 63 && small+1<<uint(h) >= small {
+			small += 1 << uint(h)
+			continue
+		}
+		total.Add(total, SizeBig(p))
+	}
+	return total.Add(total, new(big.Int).SetUint64(small))
 }
 
 // CoveredSize returns the number of addresses the given disjoint prefixes

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"math/big"
 	"net/netip"
 	"slices"
 	"testing"
@@ -297,6 +298,39 @@ func BenchmarkNextFreeBlock20k(b *testing.B) {
 	for b.Loop() {
 		if _, ok := NextFreeBlock(parent, blocks, 24); !ok {
 			b.Fatal("none free")
+		}
+	}
+}
+
+// TestSizesBig: the exact sizes do not saturate at 2^64.
+func TestSizesBig(t *testing.T) {
+	pow := func(k uint) *big.Int { return new(big.Int).Lsh(big.NewInt(1), k) }
+	sum := func(ns ...*big.Int) *big.Int {
+		t := new(big.Int)
+		for _, n := range ns {
+			t.Add(t, n)
+		}
+		return t
+	}
+	for _, tt := range []struct {
+		name string
+		got  *big.Int
+		want *big.Int
+	}{
+		{"a /24", SizeBig(netip.MustParsePrefix("10.0.0.0/24")), big.NewInt(256)},
+		{"a /32 of IPv6", SizeBig(netip.MustParsePrefix("2001:db8::/32")), pow(96)},
+		{"all of IPv6", SizeBig(netip.MustParsePrefix("::/0")), pow(128)},
+		{"two /48s", CoveredSizeBig(prefixes("2001:db8::/48", "2001:db8:1::/48")), pow(81)},
+		{"three /48s", CoveredSizeBig(prefixes("2001:db8::/48", "2001:db8:1::/48", "2001:db8:2::/48")), new(big.Int).Mul(big.NewInt(3), pow(80))},
+		{"small and large", CoveredSizeBig(prefixes("10.0.0.0/24", "2001:db8::/64", "2001:db8:1::/64", "2001:db8:2::/120")), sum(big.NewInt(256), pow(65), big.NewInt(256))},
+		{"just over 2^64 from small ones", CoveredSizeBig(prefixes("2001:db8::/66", "2001:db8:0:0:4000::/66", "2001:db8:0:0:8000::/66", "2001:db8:0:0:c000::/66", "2001:db8:0:1::/128")), sum(pow(64), big.NewInt(1))},
+		{"none", CoveredSizeBig(nil), big.NewInt(0)},
+		{"a range", RangeSizeBig(netip.MustParseAddr("2001:db8::"), netip.MustParseAddr("2001:db8:ffff:ffff:ffff:ffff:ffff:ffff")), pow(96)},
+		{"an IPv4 range", RangeSizeBig(netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.254")), big.NewInt(254)},
+		{"a backward range", RangeSizeBig(netip.MustParseAddr("10.0.0.2"), netip.MustParseAddr("10.0.0.1")), big.NewInt(0)},
+	} {
+		if tt.got.Cmp(tt.want) != 0 {
+			t.Errorf("%s: %s, want %s", tt.name, tt.got, tt.want)
 		}
 	}
 }

@@ -35,6 +35,9 @@ type Event struct {
 	Name string
 	// Data is the message, usually one JSON object.
 	Data []byte
+	// Value is what Data encodes, for a writer that shows each stream
+	// its own part of it (nil when there is nothing to narrow).
+	Value any
 
 	// frame is the event as an SSE message with its own ID as the id,
 	// encoded once for all streams (journal events only).
@@ -182,6 +185,33 @@ func (b *Broker) Close() {
 	}
 }
 
+// ErrRevoked ends the subscriptions that End names: their user was
+// disabled or signed out.
+var ErrRevoked = errors.New("live: the stream's credentials were revoked")
+
+// End ends, with ErrRevoked, every open subscription whose key or one of
+// whose labels is label, except those that carry the label keep ("" keeps
+// none), and returns how many it ended. A server calls it when a user is
+// disabled or a session ends, so that the streams stop at once instead of
+// at their next check.
+func (b *Broker) End(label, keep string) int {
+	b.mu.Lock()
+	var ended []*Subscription
+	for s := range b.subs {
+		if s.carries(label) && (keep == "" || !s.carries(keep)) {
+			ended = append(ended, s)
+		}
+	}
+	b.mu.Unlock()
+	n := 0
+	for _, s := range ended {
+		if s.end(ErrRevoked) {
+			n++
+		}
+	}
+	return n
+}
+
 // Request describes a new subscription.
 type Request struct {
 	// Key is whose stream it is (a user); the broker bounds the streams
@@ -192,6 +222,9 @@ type Request struct {
 	// Resume replays the journal events after LastID first.
 	Resume bool
 	LastID int64
+	// Labels name what else the stream depends on (such as the session
+	// it was opened with), for End.
+	Labels []string
 }
 
 // Subscribe opens a subscription. Without Resume it starts at the newest
@@ -200,7 +233,7 @@ type Request struct {
 // repeating one. Too many streams of the key give ETOOMANY.
 func (b *Broker) Subscribe(ctx context.Context, req Request) (*Subscription, error) {
 	s := &Subscription{
-		b: b, key: req.Key, ready: make(chan struct{}, 1), done: make(chan struct{}),
+		b: b, key: req.Key, labels: slices.Clone(req.Labels), ready: make(chan struct{}, 1), done: make(chan struct{}),
 	}
 	if len(req.Topics) > 0 {
 		s.topics = slices.Clone(req.Topics)
@@ -239,6 +272,7 @@ func (b *Broker) Subscribe(ctx context.Context, req Request) (*Subscription, err
 type Subscription struct {
 	b      *Broker
 	key    string
+	labels []string
 	topics []string // nil: all
 
 	mu     sync.Mutex
@@ -251,6 +285,12 @@ type Subscription struct {
 	done   chan struct{} // closed when the subscription ends
 
 	closeOnce sync.Once
+}
+
+// carries reports whether label is the subscription's key or one of its
+// labels.
+func (s *Subscription) carries(label string) bool {
+	return s.key == label || slices.Contains(s.labels, label)
 }
 
 // wants reports whether the subscription receives topic.
@@ -356,8 +396,8 @@ func (s *Subscription) Ready() <-chan struct{} { return s.ready }
 // Done is closed when the subscription has ended; Err tells why.
 func (s *Subscription) Done() <-chan struct{} { return s.done }
 
-// Err returns why the subscription ended: ErrLagged, ErrClosed, or nil
-// after Close.
+// Err returns why the subscription ended: ErrLagged, ErrClosed,
+// ErrRevoked, or nil after Close.
 func (s *Subscription) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -396,18 +436,20 @@ func (s *Subscription) Take() []Event {
 	return out
 }
 
-func (s *Subscription) end(err error) {
+// end ends the subscription with err; false if it had ended already.
+func (s *Subscription) end(err error) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.endLocked(err)
+	return s.endLocked(err)
 }
 
-func (s *Subscription) endLocked(err error) {
+func (s *Subscription) endLocked(err error) bool {
 	if s.ended {
-		return
+		return false
 	}
 	s.ended, s.err, s.queue, s.spare = true, err, nil, nil
 	close(s.done)
+	return true
 }
 
 // Close ends the subscription and frees its place.

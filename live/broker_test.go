@@ -338,3 +338,44 @@ func TestAppendMessage(t *testing.T) {
 		t.Errorf("hint: %q", got)
 	}
 }
+
+// TestEnd: End ends the subscriptions of a key or label at once, but those
+// that carry the label kept, and frees their places.
+func TestEnd(t *testing.T) {
+	b := New(Options{})
+	ctx := context.Background()
+	sub := func(key string, labels ...string) *Subscription {
+		s, err := b.Subscribe(ctx, Request{Key: key, Labels: labels})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	tokenA := sub("user:1")
+	sess1 := sub("user:1", "sessions:1", "session:7")
+	sess2 := sub("user:1", "sessions:1", "session:8")
+	other := sub("user:2", "sessions:2", "session:9")
+	isEnded := func(s *Subscription) bool {
+		select {
+		case <-s.Done():
+			return true
+		default:
+			return false
+		}
+	}
+	if n := b.End("sessions:1", "session:8"); n != 1 || !isEnded(sess1) || isEnded(sess2) || isEnded(tokenA) || isEnded(other) {
+		t.Fatalf("End(sessions:1 but session:8): %d ended", n)
+	}
+	if !errors.Is(sess1.Err(), ErrRevoked) {
+		t.Fatalf("err %v", sess1.Err())
+	}
+	if n := b.End("user:1", ""); n != 2 || !isEnded(tokenA) || !isEnded(sess2) || isEnded(other) {
+		t.Fatalf("End(user:1): %d ended", n)
+	}
+	for _, s := range []*Subscription{tokenA, sess1, sess2} {
+		s.Close()
+	}
+	if b.Streams() != 1 {
+		t.Fatalf("%d streams open", b.Streams())
+	}
+}

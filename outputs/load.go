@@ -64,12 +64,12 @@ func (s *Service) load(ctx context.Context, t *target) (*render.Input, error) {
 		if subnets, err = s.dhcpSubnets(ctx, spaceIDs, t.scope.prefixes); err != nil {
 			return nil, err
 		}
-		if t.Kind == apply.KindKea {
-			in.Subnets = make([]*ipdesk.Prefix, 0, len(subnets))
-			for _, p := range subnets {
-				if p.Prefix.Addr().Is4() {
-					in.Subnets = append(in.Subnets, p)
-				}
+		// Kea writes the subnets; render.Sift needs them of every DHCP
+		// kind, to compare the subnets of the reservations by prefix.
+		in.Subnets = make([]*ipdesk.Prefix, 0, len(subnets))
+		for _, p := range subnets {
+			if wantsFamily(t.Kind, p.Prefix.Addr()) {
+				in.Subnets = append(in.Subnets, p)
 			}
 		}
 		if in.Locations, err = s.locations(ctx); err != nil {

@@ -55,6 +55,11 @@ type Config struct {
 	// Rooms tells the squid-rooms outputs which rooms are blocked; nil
 	// makes their renders fail.
 	Rooms RoomSource
+	// RetryMin and RetryMax are the backoff of retries after a failed
+	// apply (see apply.Config); zero takes apply's defaults, 10 s
+	// doubling to 10 min.
+	RetryMin time.Duration
+	RetryMax time.Duration
 	// Seen, if set, is told the object types of the changes Run's
 	// watcher reads from the audit log (those of other processes, and
 	// again those of this one), for other parts that follow changes,
@@ -110,7 +115,7 @@ func New(store Store, specs []Spec, cfg Config) (*Service, error) {
 		s.groups[t.group] = append(s.groups[t.group], t)
 		jobs = append(jobs, apply.Job{Target: t.Target, Render: s.renderFunc(t)})
 	}
-	s.sched, err = apply.NewScheduler(nil, jobs, apply.Config{Quiet: cfg.Quiet, MaxDelay: cfg.MaxDelay, Recorder: s.rec, Logger: s.log})
+	s.sched, err = apply.NewScheduler(nil, jobs, apply.Config{Quiet: cfg.Quiet, MaxDelay: cfg.MaxDelay, RetryMin: cfg.RetryMin, RetryMax: cfg.RetryMax, Recorder: s.rec, Logger: s.log})
 	if err != nil {
 		return nil, err
 	}
@@ -316,6 +321,15 @@ func (s *Service) ApplyNow(ctx context.Context, name string) ([]*ipdesk.ApplyRun
 func (s *Service) Status(ctx context.Context) ([]ipdesk.Output, error) {
 	st := s.sched.Status()
 	out := make([]ipdesk.Output, len(st))
+	for _, ts := range st {
+		// What a DHCP output leaves out is known from its latest render;
+		// before its first (just after start), render it now.
+		if t := s.byName[ts.Name]; isDHCP(t.Kind) && !t.leftOutKnown() {
+			if _, err := s.render(ctx, t); err != nil && ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+		}
+	}
 	for i, ts := range st {
 		o := ipdesk.Output{
 			Name:          ts.Name,
@@ -325,9 +339,14 @@ func (s *Service) Status(ctx context.Context) ([]ipdesk.Output, error) {
 			Dirty:         ts.Dirty,
 			Running:       ts.Running,
 			PendingReload: ts.PendingReload,
+			Failing:       ts.Failing,
+			LeftOut:       s.byName[ts.Name].leftOutList(),
 		}
 		if ts.Dirty {
 			o.DirtySince = ptr(ts.DirtySince.UTC())
+		}
+		if !ts.RetryAt.IsZero() {
+			o.RetryAt = ptr(ts.RetryAt.UTC())
 		}
 		runs, _, err := s.store.FindApplyRuns(ctx, ipdesk.ApplyRunFilter{Target: &ts.Name, Page: ipdesk.Page{Limit: 1}})
 		if err != nil {
@@ -401,6 +420,11 @@ func (s *Service) render(ctx context.Context, t *target) ([]byte, error) {
 	if err != nil {
 		return nil, readable(err, "cannot read the data")
 	}
+	if sv, ok := sieves[t.Kind]; ok {
+		var left []ipdesk.LeftOut
+		in, left = render.Sift(in, sv)
+		s.noteLeftOut(t, left)
+	}
 	var data []byte
 	switch t.Kind {
 	case apply.KindISCDHCP:
@@ -422,6 +446,33 @@ func (s *Service) render(ctx context.Context, t *target) ([]byte, error) {
 		return nil, readable(err, "cannot render")
 	}
 	return data, nil
+}
+
+// sieves are what the DHCP kinds can carry (see render.Sift).
+var sieves = map[string]render.Sieve{
+	apply.KindISCDHCP:  {IPv4: true},
+	apply.KindISCDHCP6: {IPv6: true},
+	apply.KindKea:      {IPv4: true, Kea: true},
+	apply.KindDnsmasq:  {IPv4: true, IPv6: true},
+}
+
+// noteLeftOut keeps the records the latest render of t left out, and logs
+// when they change.
+func (s *Service) noteLeftOut(t *target, left []ipdesk.LeftOut) {
+	t.mu.Lock()
+	same := t.leftKnown && slices.Equal(t.leftOut, left)
+	t.leftOut, t.leftKnown = left, true
+	t.mu.Unlock()
+	if same {
+		return
+	}
+	if len(left) == 0 {
+		s.log.Info("outputs: no record is left out any more", "target", t.Name)
+		return
+	}
+	for _, l := range left {
+		s.log.Warn("outputs: a record is left out", "target", t.Name, "object", l.Object, "id", l.ID, "reason", l.Reason, "message", l.Message)
+	}
 }
 
 // readable returns err with the message of a coded error, or with what

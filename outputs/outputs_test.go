@@ -94,9 +94,15 @@ func TestRenderSelection(t *testing.T) {
 		}
 
 		// Without spaces, a scope takes every space, and the same address
-		// reserved in two spaces is a conflict no DHCP server can serve.
-		if _, err := s.Render(ctx, "both"); err == nil || !strings.Contains(err.Error(), "address 10.0.0.10 is reserved for two hosts") {
-			t.Errorf("render of overlapping spaces: %v", err)
+		// reserved in two spaces is a conflict no DHCP server can serve:
+		// the newer record is left out, the rest is written.
+		if out, err := s.Render(ctx, "both"); err != nil || strings.Count(string(out), "fixed-address 10.0.0.10;") != 1 {
+			t.Errorf("render of overlapping spaces: %v\n%s", err, out)
+		}
+		if st, _ := s.Status(ctx); !slices.ContainsFunc(st, func(o ipdesk.Output) bool {
+			return o.Name == "both" && len(o.LeftOut) == 1 && o.LeftOut[0].Reason == ipdesk.LeftOutAddressTwice && o.LeftOut[0].Address == "10.0.0.10"
+		}) {
+			t.Errorf("the left-out record is not in the status: %+v", st)
 		}
 
 		// A space that does not exist is an error, not an empty file.

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -83,6 +84,26 @@ type target struct {
 	// covered is the newest audit entry before the latest render of an
 	// apply began: the changes up to it are in that render.
 	covered atomic.Int64
+
+	mu        sync.Mutex
+	leftOut   []ipdesk.LeftOut // what the latest render left out
+	leftKnown bool             // a render has set leftOut
+}
+
+// leftOutKnown tells whether t has been rendered, so that leftOutList
+// tells what it leaves out.
+func (t *target) leftOutKnown() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.leftKnown
+}
+
+// leftOutList returns a copy of the records the latest render of t left
+// out (none before its first render).
+func (t *target) leftOutList() []ipdesk.LeftOut {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Clone(t.leftOut)
 }
 
 // specError returns an EINVALID error about a field of the target named

@@ -1,6 +1,9 @@
 package render
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
 	"sync"
 	"testing"
 )
@@ -87,4 +90,40 @@ func BenchmarkSquidBlockedNames(b *testing.B) {
 		blocked = append(blocked, r)
 	}
 	benchRender(b, v4, noErr(func(in *Input) []byte { return SquidBlockedNames(in, blocked) }))
+}
+
+// BenchmarkKeaCheck100k runs "kea-dhcp4 -t" on a configuration that
+// includes the subnet list of 100,000 reservations: the time the daemon's
+// check of a large plan takes, which the default check timeout must cover
+// (see apply.DefaultTimeout).
+func BenchmarkKeaCheck100k(b *testing.B) {
+	kea, err := exec.LookPath("kea-dhcp4")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			b.Fatalf("kea-dhcp4 is not installed: %v", err)
+		}
+		b.Skip("kea-dhcp4 is not installed")
+	}
+	data, err := KeaDHCP4(bench100k4())
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	frag := filepath.Join(dir, "subnet4.json")
+	conf := filepath.Join(dir, "kea.conf")
+	main := `{"Dhcp4": {"interfaces-config": {"interfaces": []}, "lease-database": {"type": "memfile", "persist": false},
+<?include "` + frag + `"?>
+}}`
+	if err := os.WriteFile(frag, data, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(conf, []byte(main), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if out, err := exec.Command(kea, "-t", conf).CombinedOutput(); err != nil {
+			b.Fatalf("kea-dhcp4 -t: %v\n%s", err, out)
+		}
+	}
 }

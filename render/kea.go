@@ -400,15 +400,7 @@ func keaSubnetList(in *Input, f family) ([]*ipdesk.Prefix, error) {
 		}
 		subnets = append(subnets, p)
 	}
-	slices.SortFunc(subnets, func(x, y *ipdesk.Prefix) int {
-		if c := x.Prefix.Addr().Compare(y.Prefix.Addr()); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(x.Prefix.Bits(), y.Prefix.Bits()); c != 0 {
-			return c
-		}
-		return cmp.Compare(x.ID, y.ID)
-	})
+	slices.SortFunc(subnets, compareSubnets)
 	ids := make(map[int64]netip.Prefix, len(subnets))
 	for i, s := range subnets {
 		if i > 0 && subnets[i-1].Prefix == s.Prefix {
@@ -420,6 +412,18 @@ func keaSubnetList(in *Input, f family) ([]*ipdesk.Prefix, error) {
 		ids[s.ID] = s.Prefix
 	}
 	return subnets, nil
+}
+
+// compareSubnets orders subnets by prefix, and one prefix's records by
+// ID, older first.
+func compareSubnets(x, y *ipdesk.Prefix) int {
+	if c := x.Prefix.Addr().Compare(y.Prefix.Addr()); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(x.Prefix.Bits(), y.Prefix.Bits()); c != 0 {
+		return c
+	}
+	return cmp.Compare(x.ID, y.ID)
 }
 
 // longestContaining returns the index of the longest prefix in subnets that

@@ -195,8 +195,8 @@ func checkAddressIn(l addressLookups, a *ipdesk.Address, p *ipdesk.Prefix) ([]ip
 	if err != nil || len(others) == 0 {
 		return nil, err
 	}
-	return []ipdesk.Warning{{Code: ipdesk.WDuplicateHostname,
-		Message: fmt.Sprintf("hostname %q is also used by %s", a.Hostname, strings.Join(others, ", "))}}, nil
+	return []ipdesk.Warning{ipdesk.Warnf(ipdesk.WDuplicateHostname,
+		"hostname %q is also used by %s", a.Hostname, strings.Join(others, ", "))}, nil
 }
 
 // The addressLookups of a transaction ask the database.
@@ -311,6 +311,9 @@ func (db *DB) CreateAddress(ctx context.Context, a *ipdesk.Address) ([]ipdesk.Wa
 		if warnings, err = checkAddressIn(tx, a, p); err != nil {
 			return err
 		}
+		if err := tx.checkReservation(a, p); err != nil {
+			return err
+		}
 		return tx.insertAddress(a, p)
 	})
 	return warnings, err
@@ -348,6 +351,9 @@ func (tx *Tx) changeAddress(before *ipdesk.Address, upd ipdesk.AddressUpdate) (*
 	}
 	p, warnings, err := checkAddress(tx, &a)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := tx.checkReservation(&a, p); err != nil {
 		return nil, nil, err
 	}
 	if p.ID != before.PrefixID {
@@ -598,6 +604,9 @@ func (db *DB) AllocateAddress(ctx context.Context, prefixID int64, from netip.Ad
 			return err
 		}
 		if warnings, err = checkAddressIn(tx, tmpl, p); err != nil {
+			return err
+		}
+		if err := tx.checkReservation(tmpl, p); err != nil {
 			return err
 		}
 		return tx.insertAddress(tmpl, p)

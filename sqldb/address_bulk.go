@@ -76,5 +76,5 @@ func bulkError(a *ipdesk.Address, err error) error {
 	if a.Hostname != "" {
 		name += " (" + a.Hostname + ")"
 	}
-	return ipdesk.FieldErrorf(ipdesk.ErrorCode(err), ipdesk.ErrorField(err), "%s: %s", name, ipdesk.ErrorMessage(err))
+	return ipdesk.FieldErrorf(ipdesk.ErrorCode(err), ipdesk.ErrorField(err), "%s: %s", name, ipdesk.AsError(err))
 }

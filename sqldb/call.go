@@ -106,17 +106,7 @@ func normalizeMatches(m *ipdesk.CallMatches) {
 // callSearch is the lower-case text the call log's search matches: the
 // numbers and what they matched.
 func callSearch(c *ipdesk.Call) string {
-	parts := []string{c.From.Raw, c.From.Number, c.To.Raw, c.To.Number, c.Extension, c.PBXCallID}
-	for _, l := range c.Matches.Locations {
-		parts = append(parts, l.Path, l.Phone)
-	}
-	for _, p := range c.Matches.People {
-		parts = append(parts, p.Name, p.Phone)
-	}
-	for _, h := range c.Matches.Hosts {
-		parts = append(parts, h.Hostname, h.Addr.String(), h.MAC.String(), h.Owner)
-	}
-	return strings.ToLower(strings.Join(parts, "\x1f"))
+	return c.SearchText()
 }
 
 // RecordCallEvent stores a reported call event: a new call, or the next

@@ -45,6 +45,10 @@ type DB struct {
 	prefixCache prefixCache
 	tokenUse    sync.Map // token id → last recorded use (time.Time)
 	stmts       stmtCache
+
+	// reservationScopes, if set, checks new DHCP reservations against
+	// other spaces (see SetReservationScopes).
+	reservationScopes ipdesk.ReservationScopes
 }
 
 var _ ipdesk.Store = (*DB)(nil)
@@ -236,6 +240,9 @@ func mapError(err error) error {
 	}
 	var le *sqlite.Error
 	if errors.As(err, &le) {
+		if le.Code()&0xff == sqlite3.SQLITE_FULL {
+			return storageFull(err)
+		}
 		switch le.Code() {
 		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
 			return ipdesk.Errorf(ipdesk.ECONFLICT, "the change clashes with an existing record")
@@ -252,9 +259,28 @@ func mapError(err error) error {
 			return ipdesk.Errorf(ipdesk.ECONFLICT, "the change refers to a record that does not exist or is still in use")
 		case "40001", "40P01":
 			return ipdesk.Errorf(ipdesk.ECONFLICT, "the change clashed with a concurrent change; try again")
+		case "53100": // disk_full
+			return storageFull(err)
 		}
 	}
 	return err
+}
+
+// storageFullError is the ESTORAGEFULL error that keeps the driver's
+// error for the log.
+type storageFullError struct {
+	coded  *ipdesk.Error
+	driver error
+}
+
+func (e *storageFullError) Unwrap() []error { return []error{e.coded, e.driver} }
+
+func (e *storageFullError) Error() string { return e.coded.Error() + " (" + e.driver.Error() + ")" }
+
+// storageFull returns the error of a write the database refused because
+// its disk (or, for SQLite, its size limit) is full.
+func storageFull(driver error) error {
+	return &storageFullError{coded: ipdesk.Errorf(ipdesk.ESTORAGEFULL, "storage full: the database's disk is full, so nothing was changed; free space on the server and try again"), driver: driver}
 }
 
 // notFound returns the ENOTFOUND error for an object.

@@ -1,6 +1,7 @@
 package sqldb
 
 import (
+	"fmt"
 	"io/fs"
 	"testing/fstest"
 )
@@ -25,3 +26,18 @@ func WithApplyRunsKept(n int) (restore func()) {
 	applyRunsKept = n
 	return func() { applyRunsKept = ApplyRunsKept }
 }
+
+// LimitPages lets the SQLite database db grow by at most extra pages, as
+// if its disk were full then (PRAGMA max_page_count on the writer's one
+// connection).
+func LimitPages(db *DB, extra int) error {
+	var n int
+	if err := db.w.QueryRow("PRAGMA page_count").Scan(&n); err != nil {
+		return err
+	}
+	_, err := db.w.Exec(fmt.Sprintf("PRAGMA max_page_count = %d", n+extra))
+	return err
+}
+
+// MapError is mapError.
+var MapError = mapError

@@ -7,6 +7,7 @@ package sqldb
 import (
 	"context"
 	"fmt"
+	"math/big"
 	"net/netip"
 	"slices"
 
@@ -77,7 +78,7 @@ func (tx *Tx) subnetUsages(subnets []*ipdesk.Prefix, out map[int64]ipdesk.Usage)
 	for i, p := range subnets {
 		ids[i] = p.ID
 		lo, hi := ipam.HostBounds(p.Prefix)
-		out[p.ID] = ipdesk.Usage{Size: ipam.RangeSize(lo, hi)}
+		out[p.ID] = ipdesk.NewUsage(ipam.RangeSizeBig(lo, hi), new(big.Int))
 	}
 	var a args
 	rows, err := tx.query("SELECT prefix_id, COALESCE(SUM(used), 0) FROM address_chunks WHERE "+idList("prefix_id", ids, &a)+" GROUP BY prefix_id", a...)
@@ -90,9 +91,8 @@ func (tx *Tx) subnetUsages(subnets []*ipdesk.Prefix, out map[int64]ipdesk.Usage)
 		if err := rows.Scan(&id, &used); err != nil {
 			return err
 		}
-		u := out[id]
-		u.Used = uint64(used)
-		out[id] = u
+		size, _ := out[id].Counts()
+		out[id] = ipdesk.NewUsage(size, big.NewInt(used))
 	}
 	return rows.Err()
 }
@@ -151,7 +151,7 @@ func (tx *Tx) containerUsages(containers []*ipdesk.Prefix, out map[int64]ipdesk.
 		}
 	}
 	for _, p := range containers {
-		out[p.ID] = ipdesk.Usage{Size: ipam.Size(p.Prefix), Used: ipam.CoveredSize(lists[p.ID].prefixes)}
+		out[p.ID] = ipdesk.NewUsage(ipam.SizeBig(p.Prefix), ipam.CoveredSizeBig(lists[p.ID].prefixes))
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/big"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -239,15 +240,13 @@ func (tx *Tx) otherSpaceWarnings(p *ipdesk.Prefix) ([]ipdesk.Warning, error) {
 			list = append(list, "…")
 			break
 		}
-		list = append(list, fmt.Sprintf("%s in space %d", o, o.spaceID))
+		list = append(list, fmt.Sprintf("%s (space_id %d)", o, o.spaceID))
 	}
 	if len(list) == 0 {
 		return nil, nil
 	}
-	return []ipdesk.Warning{{
-		Code:    ipdesk.WOverlapOtherSpace,
-		Message: fmt.Sprintf("prefix %s overlaps prefixes of other spaces: %s", p.Prefix, strings.Join(list, ", ")),
-	}}, nil
+	return []ipdesk.Warning{ipdesk.Warnf(ipdesk.WOverlapOtherSpace,
+		"prefix %s overlaps prefixes of other spaces: %s", p.Prefix, strings.Join(list, ", "))}, nil
 }
 
 // insertPrefix stores a validated prefix whose space generation tx has
@@ -515,13 +514,13 @@ func (tx *Tx) usage(p *ipdesk.Prefix) (ipdesk.Usage, error) {
 		if err := tx.queryRow("SELECT COALESCE(SUM(used), 0) FROM address_chunks WHERE prefix_id = $1", p.ID).Scan(&used); err != nil {
 			return ipdesk.Usage{}, err
 		}
-		return ipdesk.Usage{Size: ipam.RangeSize(lo, hi), Used: uint64(used)}, nil
+		return ipdesk.NewUsage(ipam.RangeSizeBig(lo, hi), big.NewInt(used)), nil
 	}
 	l, err := tx.children(p)
 	if err != nil {
 		return ipdesk.Usage{}, err
 	}
-	return ipdesk.Usage{Size: ipam.Size(p.Prefix), Used: ipam.CoveredSize(l.prefixes)}, nil
+	return ipdesk.NewUsage(ipam.SizeBig(p.Prefix), ipam.CoveredSizeBig(l.prefixes)), nil
 }
 
 // FreeRanges returns the unused ranges of a prefix.

@@ -46,12 +46,6 @@ type tokenCreate struct {
 	Description string `json:"description"`
 }
 
-// tokenResult answers POST /api/v1/me/tokens: the secret, shown once.
-type tokenResult struct {
-	*ipdesk.Token
-	Secret string `json:"secret"`
-}
-
 func userURL(id int64) string  { return "/api/v1/users/" + strconv.FormatInt(id, 10) }
 func groupURL(id int64) string { return "/api/v1/groups/" + strconv.FormatInt(id, 10) }
 func grantURL(id int64) string { return "/api/v1/grants/" + strconv.FormatInt(id, 10) }
@@ -144,30 +138,6 @@ func (s *Server) updateMe(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// changePassword checks the current password of the actor of ctx, sets
-// the new one and ends the user's other sessions (all of them for a
-// request with an API token).
-func (s *Server) changePassword(ctx context.Context, current, next string) error {
-	me := ipdesk.ActorFromContext(ctx)
-	if _, err := s.store.Authenticate(ctx, me.Name, current); err != nil {
-		if ipdesk.ErrorCode(err) == ipdesk.EUNAUTHORIZED {
-			return ipdesk.FieldErrorf(ipdesk.EINVALID, "current", "the current password is wrong")
-		}
-		return err
-	}
-	if err := s.store.SetPassword(ctx, me.ID, next); err != nil {
-		if ipdesk.ErrorField(err) == "password" {
-			return ipdesk.FieldErrorf(ipdesk.EINVALID, "new", "%s", ipdesk.ErrorMessage(err))
-		}
-		return err
-	}
-	var keep int64
-	if st := authOf(ctx); st != nil && st.session != nil {
-		keep = st.session.ID
-	}
-	return s.store.DeleteUserSessions(ctx, me.ID, keep)
-}
-
 func (s *Server) changeMyPassword(w http.ResponseWriter, r *http.Request) error {
 	var in passwordChange
 	if err := s.decodeBody(w, r, &in); err != nil {
@@ -245,18 +215,8 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	s.userChanged(id, u.Disabled)
 	writeObject(w, r, http.StatusOK, u.Version, u)
-	return nil
-}
-
-// checkSelfUpdate refuses a change by which the actor of ctx would take
-// away their own administrator right or disable themselves: another
-// administrator can, so that one always remains.
-func checkSelfUpdate(ctx context.Context, id int64, upd ipdesk.UserUpdate) error {
-	me := ipdesk.ActorFromContext(ctx)
-	if me != nil && id == me.ID && ((upd.Admin != nil && !*upd.Admin) || (upd.Disabled != nil && *upd.Disabled)) {
-		return ipdesk.Errorf(ipdesk.ECONFLICT, "you cannot take away your own administrator right or disable yourself; another administrator can")
-	}
 	return nil
 }
 
@@ -291,7 +251,7 @@ func (s *Server) setUserPassword(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.SetPassword(r.Context(), id, in.Password); err != nil {
 		return err
 	}
-	if err := s.store.DeleteUserSessions(r.Context(), id, 0); err != nil {
+	if err := s.deleteUserSessions(r.Context(), id, 0); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -83,7 +83,7 @@ func (s *Server) createAddress(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeCreated(w, r, addressURL(a.ID), a.Version, addressResult{Address: &a, Warnings: s.visibleWarnings(r.Context(), warnings)})
+	writeCreated(w, r, addressURL(a.ID), a.Version, addressResult{Address: &a, Warnings: s.visibleWarnings(r, warnings)})
 	return nil
 }
 
@@ -96,7 +96,11 @@ func (s *Server) getAddress(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	writeObject(w, r, http.StatusOK, a.Version, a)
+	seen, server, err := s.lastSeen(r.Context(), a)
+	if err != nil {
+		return err
+	}
+	writeObject(w, r, http.StatusOK, a.Version, addressView{Address: a, LastSeen: optTime(seen), LastSeenServer: server})
 	return nil
 }
 
@@ -118,7 +122,7 @@ func (s *Server) updateAddress(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeObject(w, r, http.StatusOK, a.Version, addressResult{Address: a, Warnings: s.visibleWarnings(r.Context(), warnings)})
+	writeObject(w, r, http.StatusOK, a.Version, addressResult{Address: a, Warnings: s.visibleWarnings(r, warnings)})
 	return nil
 }
 
@@ -127,50 +131,4 @@ func (s *Server) deleteAddress(w http.ResponseWriter, r *http.Request) error {
 	return deleteObject(w, r, false, func(ctx context.Context, opts ipdesk.DeleteOptions) error {
 		return s.store.DeleteAddress(ctx, id, opts)
 	})
-}
-
-// mayPlaceHost checks that the actor of ctx may put a host at a's address
-// and in a's room: edit on the address, view on the room.
-func (s *Server) mayPlaceHost(ctx context.Context, a *ipdesk.Address) error {
-	if a.Addr.IsValid() {
-		if err := s.mayAddress(ctx, a.SpaceID, a.Addr.Unmap(), ipdesk.RightEdit); err != nil {
-			return err
-		}
-	}
-	return s.mayUseLocation(ctx, a.LocationID)
-}
-
-// mayUpdateHost checks the parts of an update that reach beyond the
-// record (whose edit right authorize checked): a new address needs edit
-// there too, a new room view on it.
-func (s *Server) mayUpdateHost(ctx context.Context, id int64, upd ipdesk.AddressUpdate) error {
-	if upd.Addr != nil && upd.Addr.IsValid() {
-		a, err := s.store.FindAddressByID(ctx, id)
-		if err != nil {
-			return err
-		}
-		if err := s.mayAddress(ctx, a.SpaceID, upd.Addr.Unmap(), ipdesk.RightEdit); err != nil {
-			return err
-		}
-	}
-	if upd.LocationID != nil {
-		return s.mayUseLocation(ctx, *upd.LocationID)
-	}
-	return nil
-}
-
-// mayUseLocation checks that the actor of ctx may see the location a host
-// is put in; 0 (no location) is always allowed. A location the user may
-// not see is answered as one that does not exist.
-func (s *Server) mayUseLocation(ctx context.Context, id int64) error {
-	if id == 0 {
-		return nil
-	}
-	if err := s.mayLocationID(ctx, id, ipdesk.RightView); err != nil {
-		if c := ipdesk.ErrorCode(err); c == ipdesk.ENOTFOUND || c == ipdesk.EFORBIDDEN {
-			return ipdesk.FieldErrorf(ipdesk.EINVALID, "location_id", "location_id %d: no such location", id)
-		}
-		return err
-	}
-	return nil
 }

@@ -126,7 +126,7 @@ func (s *Server) allocateAddress(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeCreated(w, r, addressURL(a.ID), a.Version, addressResult{Address: &a, Warnings: s.visibleWarnings(r.Context(), warnings)})
+	writeCreated(w, r, addressURL(a.ID), a.Version, addressResult{Address: &a, Warnings: s.visibleWarnings(r, warnings)})
 	return nil
 }
 
@@ -174,6 +174,6 @@ func (s *Server) allocatePrefix(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeCreated(w, r, prefixURL(tmpl.ID), tmpl.Version, prefixResult{prefixView: v, Warnings: s.visibleWarnings(r.Context(), warnings)})
+	writeCreated(w, r, prefixURL(tmpl.ID), tmpl.Version, prefixResult{prefixView: v, Warnings: s.visibleWarnings(r, warnings)})
 	return nil
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"net/http"
 
 	"ipdesk"
@@ -29,24 +28,4 @@ func (s *Server) listAuditEntries(w http.ResponseWriter, r *http.Request) error 
 	}
 	writeList(w, p.page, n, entries)
 	return nil
-}
-
-// mayReadAudit checks that the actor of ctx may read the audit entries f
-// selects: the whole log is for administrators and groups that see
-// everything; others may read the history of one object they may see.
-func (s *Server) mayReadAudit(ctx context.Context, f ipdesk.AuditFilter) error {
-	p, err := s.permissions(ctx)
-	if err != nil {
-		return err
-	}
-	if p.Admin || p.ViewAll {
-		return nil
-	}
-	if f.ObjectType != nil && f.ObjectID != nil {
-		switch *f.ObjectType {
-		case ipdesk.ObjectSpace, ipdesk.ObjectPrefix, ipdesk.ObjectAddress, ipdesk.ObjectLocation:
-			return s.authorize(ctx, actRead, object{Type: *f.ObjectType, ID: *f.ObjectID})
-		}
-	}
-	return forbidden(ipdesk.ActorFromContext(ctx), actRead, "the whole audit log; ask for the history of one object (object_type and object_id) you may see")
 }

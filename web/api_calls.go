@@ -66,7 +66,7 @@ func (s *Server) setCall(w http.ResponseWriter, r *http.Request) {
 		token = q.Get("token")
 	}
 	if err := s.intake.check(src, token); err != nil {
-		plain(http.StatusForbidden, ipdesk.ErrorMessage(err))
+		plain(http.StatusForbidden, s.errorText(r, err))
 		return
 	}
 	raw := strings.TrimPrefix(strings.TrimPrefix(r.URL.EscapedPath(), setCallPath), "/")
@@ -158,7 +158,7 @@ func (s *Server) listCalls(w http.ResponseWriter, r *http.Request) error {
 	if f.Since != nil && f.Until != nil && !f.Since.Before(*f.Until) {
 		return ipdesk.FieldErrorf(ipdesk.EINVALID, "until", "until %s is not after since %s", f.Until.Format(time.RFC3339), f.Since.Format(time.RFC3339))
 	}
-	calls, n, err := s.store.FindCalls(r.Context(), f)
+	calls, n, err := s.findCalls(r.Context(), f)
 	if err != nil {
 		return err
 	}
@@ -167,7 +167,7 @@ func (s *Server) listCalls(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getCall(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.store.FindCallByID(r.Context(), paramsOf(r).id("id"))
+	c, err := s.findCallByID(r.Context(), paramsOf(r).id("id"))
 	if err != nil {
 		return err
 	}
@@ -186,14 +186,14 @@ func (s *Server) callRoutes() []*route {
 		{method: "GET", path: "/api/v1/calls", op: "listCalls", tag: "calls", summary: "The call log, newest first",
 			act: actHelpdesk, object: ipdesk.ObjectCall, paged: true,
 			params: []param{
-				qp("q", ptString, "matches the number (as given or normalised) and the names it matched: rooms, people, host names, addresses"),
+				qp("q", ptString, "matches the number (as given or normalised) and the names it matched: rooms, people, host names, addresses (only the hosts the user may see)"),
 				qEnum("state", "the call's state", enumStrings(ipdesk.CallStates)...),
 				qEnum("match", "how the number matched (none: unknown numbers, to be added to a room or person)", enumStrings(ipdesk.MatchKinds)...),
 				qp("since", ptTime, "calls started at or after this time (RFC 3339)"),
 				qp("until", ptTime, "calls started before this time (RFC 3339)"),
 			},
 			reply: list[ipdesk.Call](), h: s.listCalls},
-		{method: "GET", path: "/api/v1/calls/{id}", op: "getCall", tag: "calls", summary: "A call with its matches and its event history",
+		{method: "GET", path: "/api/v1/calls/{id}", op: "getCall", tag: "calls", summary: "A call with its matches (the hosts the user may see) and its event history",
 			act: actHelpdesk, object: ipdesk.ObjectCall,
 			reply: replySpec{kind: replyObject, status: http.StatusOK, typ: reflect.TypeFor[callDetail]()}, h: s.getCall},
 	}

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -131,7 +133,20 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	sub, err := s.events.Subscribe(r.Context(), live.Request{Key: "user:" + strconv.FormatInt(u.ID, 10), Topics: topics, Resume: resume, LastID: last})
+	// The stream's position is the id of the last call event: it counts
+	// the calls, which only the helpdesk may know of. A stream without
+	// the calls has no position: its ids are 0 and a Last-Event-ID is
+	// ignored.
+	journal := slices.Contains(topics, callerid.Topic)
+	if !journal {
+		last, resume = 0, false
+	}
+	viewer, err := s.callViewer(r.Context())
+	if err != nil {
+		return err
+	}
+	sub, err := s.events.Subscribe(r.Context(), live.Request{Key: userStreams(u.ID), Topics: topics, Resume: resume, LastID: last,
+		Labels: streamLabels(authOf(r.Context()))})
 	if errors.Is(err, live.ErrClosed) {
 		return ipdesk.Errorf(eUnavailable, "the server is shutting down; reconnect")
 	} else if err != nil {
@@ -151,6 +166,9 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
 	w.WriteHeader(http.StatusOK)
 
 	cursor := sub.Cursor()
+	if !journal {
+		cursor = 0
+	}
 	var lastWrite time.Time
 	coalesce := streamCoalesce
 	// The write buffer comes from a pool shared by all streams: only the
@@ -206,18 +224,24 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
 			}
 			buf = takeBuffer(&bp)
 			for _, e := range batch {
-				if e.ID > 0 {
+				if e.ID > 0 && journal {
 					cursor = e.ID
 				}
-				buf = e.AppendTo(buf, cursor)
+				buf = viewer.appendEvent(buf, e, cursor)
 			}
 			// A stream that got several events at once is busy: it waits
 			// longer before its next write, so that the writes stay few
 			// however many events come.
 			coalesce = min(max(time.Duration(len(batch))*streamCoalesce, streamCoalesce), maxStreamCoalesce)
 		case <-heartbeat.C:
-			if !s.stillAllowed(r, topics) {
+			ctx, ok := s.stillAllowed(r, topics)
+			if !ok {
 				return nil // signed out, disabled or no longer helpdesk
+			}
+			// The rights may have changed: the calls show what they
+			// allow now.
+			if viewer, err = s.callViewer(ctx); err != nil {
+				return nil
 			}
 			buf = append(takeBuffer(&bp), ": heartbeat\n\n"...)
 		}
@@ -237,20 +261,38 @@ func takeBuffer(bp **[]byte) []byte {
 }
 
 // stillAllowed checks again, at each heartbeat, that the stream's
-// credentials are valid and may see its topics, so that a disabled user
-// or a revoked token stops receiving within a heartbeat.
-func (s *Server) stillAllowed(r *http.Request, topics []string) bool {
+// credentials are valid and may see its topics, so that a revoked token or
+// a lost right stops the stream within a heartbeat (a disabled user and a
+// signed-out session stop it at once: see endStreams). It returns the
+// context with the user's rights as they are now.
+func (s *Server) stillAllowed(r *http.Request, topics []string) (context.Context, bool) {
 	st, err := s.authenticate(r.Context(), r)
 	if err != nil {
-		return false
+		return nil, false
 	}
 	ctx := withAuth(r.Context(), st)
 	for _, t := range eventTopics {
 		if slices.Contains(topics, t.name) && s.authorize(ctx, t.act, object{Type: t.obj}) != nil {
-			return false
+			return nil, false
 		}
 	}
-	return true
+	return ctx, true
+}
+
+// appendEvent appends e to a stream as the viewer may see it: a call
+// event with the hosts the viewer may not see left out, re-encoded for
+// this stream; every other event as it was encoded for all.
+func (v *callViewer) appendEvent(b []byte, e live.Event, cursor int64) []byte {
+	d, ok := e.Value.(callerid.EventData)
+	if v == nil || !ok {
+		return e.AppendTo(b, cursor)
+	}
+	d.Call = v.call(d.Call)
+	data, err := json.Marshal(d)
+	if err != nil {
+		return b // cannot happen: the event was encoded once already
+	}
+	return live.AppendMessage(b, e.EventName(), cursor, data)
 }
 
 // readyData is the data of the ready event.

@@ -327,16 +327,14 @@ func TestEventStreamShutdown(t *testing.T) {
 	go e.srv.Serve(ln)
 	s := openStream(t, "http://"+ln.Addr().String()+eventsPath, e.admin)
 	s.next(t)
-	start := time.Now()
+	// Shutdown waits for open handlers: it returns without error before
+	// its deadline only if it ended the stream itself.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := e.srv.Shutdown(ctx); err != nil {
-		t.Fatalf("shutdown: %v", err)
+		t.Fatalf("shutdown did not end the open stream: %v", err)
 	}
 	for range s.msgs {
-	}
-	if d := time.Since(start); d > 3*time.Second {
-		t.Fatalf("shutdown took %s", d)
 	}
 }
 

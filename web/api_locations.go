@@ -95,26 +95,3 @@ func (s *Server) deleteLocation(w http.ResponseWriter, r *http.Request) error {
 		return s.store.DeleteLocation(ctx, id, opts)
 	})
 }
-
-// mayPlaceLocation checks that the actor of ctx may create or move a
-// location under parent: edit on the parent; top-level locations
-// (sites) are for administrators.
-func (s *Server) mayPlaceLocation(ctx context.Context, parent int64) error {
-	if parent == 0 {
-		p, err := s.permissions(ctx)
-		if err != nil {
-			return err
-		}
-		if !p.Admin {
-			return forbidden(ipdesk.ActorFromContext(ctx), actWrite, "top-level locations (administrators only)")
-		}
-		return nil
-	}
-	if err := s.mayLocationID(ctx, parent, ipdesk.RightEdit); err != nil {
-		if ipdesk.ErrorCode(err) == ipdesk.ENOTFOUND {
-			return ipdesk.FieldErrorf(ipdesk.EINVALID, "parent_id", "parent_id %d: no such location", parent)
-		}
-		return err
-	}
-	return nil
-}

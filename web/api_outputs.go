@@ -24,12 +24,6 @@ type Outputs interface {
 	ApplyNow(ctx context.Context, name string) ([]*ipdesk.ApplyRun, error)
 }
 
-// Object types handed to authorize for the outputs.
-const (
-	objectOutput   = "output"
-	objectApplyRun = "apply_run"
-)
-
 // applyRequest is the body of POST /api/v1/apply.
 type applyRequest struct {
 	// Target names a target of the config file, or one output of a
@@ -44,11 +38,6 @@ type applyResult struct {
 	Runs []*ipdesk.ApplyRun `json:"runs"`
 }
 
-// errNoOutputs answers an apply when the config file has no targets.
-func errNoOutputs() error {
-	return ipdesk.Errorf(ipdesk.ECONFLICT, "no targets are configured; config outputs are set in the server's config file")
-}
-
 // listOutputs answers every output with its state, its last run and, unless
 // diff=false, what the next apply would change.
 func (s *Server) listOutputs(w http.ResponseWriter, r *http.Request) error {
@@ -57,6 +46,9 @@ func (s *Server) listOutputs(w http.ResponseWriter, r *http.Request) error {
 	if s.outputs != nil {
 		all, err := s.outputs.Status(r.Context())
 		if err != nil {
+			return err
+		}
+		if err := s.narrowLeftOut(r.Context(), all); err != nil {
 			return err
 		}
 		name := p.str("target")
@@ -92,7 +84,7 @@ func (s *Server) applyOutputs(w http.ResponseWriter, r *http.Request) error {
 	}
 	runs, err := s.outputs.ApplyNow(context.WithoutCancel(r.Context()), req.Target)
 	if ipdesk.ErrorCode(err) == ipdesk.ENOTFOUND {
-		return ipdesk.FieldErrorf(ipdesk.EINVALID, "target", "%s", ipdesk.ErrorMessage(err))
+		return ipdesk.WithField(err, ipdesk.EINVALID, "target")
 	} else if err != nil {
 		return err
 	}

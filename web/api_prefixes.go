@@ -90,7 +90,7 @@ func (s *Server) createPrefix(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeCreated(w, r, prefixURL(pfx.ID), pfx.Version, prefixResult{prefixView: v, Warnings: s.visibleWarnings(r.Context(), warnings)})
+	writeCreated(w, r, prefixURL(pfx.ID), pfx.Version, prefixResult{prefixView: v, Warnings: s.visibleWarnings(r, warnings)})
 	return nil
 }
 

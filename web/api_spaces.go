@@ -36,7 +36,7 @@ func (s *Server) createSpace(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := s.store.CreateSpace(r.Context(), &sp); err != nil {
-		return err
+		return s.visibleSpaceConflict(r.Context(), err, sp.Name)
 	}
 	writeCreated(w, r, spaceURL(sp.ID), sp.Version, spaceResult{Space: &sp, Warnings: warningsOrEmpty(nil)})
 	return nil
@@ -62,7 +62,9 @@ func (s *Server) updateSpace(w http.ResponseWriter, r *http.Request) error {
 	}
 	upd.Version = version
 	sp, err := s.store.UpdateSpace(r.Context(), paramsOf(r).id("id"), upd)
-	if err != nil {
+	if err != nil && upd.Name != nil {
+		return s.visibleSpaceConflict(r.Context(), err, *upd.Name)
+	} else if err != nil {
 		return err
 	}
 	writeObject(w, r, http.StatusOK, sp.Version, spaceResult{Space: sp, Warnings: warningsOrEmpty(nil)})

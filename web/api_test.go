@@ -34,6 +34,7 @@ func TestStatusCodes(t *testing.T) {
 			status  int
 			code    string
 			field   string
+			says    string // a part of the message
 		}{
 			// 401: no, malformed or unknown credentials.
 			{name: "no token", method: "GET", path: "/api/v1/spaces", status: 401, code: ipdesk.EUNAUTHORIZED},
@@ -99,6 +100,12 @@ func TestStatusCodes(t *testing.T) {
 			{name: "bad prefix_length", method: "POST", path: path("/api/v1/prefixes/%d/available-prefixes", container.ID), token: e.admin, body: map[string]any{"prefix_length": 8}, status: 400, code: ipdesk.EINVALID, field: "prefix_length"},
 			{name: "missing prefix_length", method: "POST", path: path("/api/v1/prefixes/%d/available-prefixes", container.ID), token: e.admin, body: map[string]any{}, status: 400, code: ipdesk.EINVALID, field: "prefix_length"},
 			{name: "bad from", method: "POST", path: subnetPath + "/available-addresses", token: e.admin, body: map[string]any{"from": "nowhere"}, status: 400, code: ipdesk.EINVALID, field: "from"},
+			{name: "invalid UTF-8", method: "POST", path: "/api/v1/spaces", token: e.admin, body: "{\"name\": \"M\xfcller\"}", status: 400, code: ipdesk.EINVALID, says: "not valid UTF-8 (byte 0xfc at offset 11)"},
+			{name: "lone surrogate escape", method: "POST", path: "/api/v1/spaces", token: e.admin, body: `{"name": "x\ud800y"}`, status: 400, code: ipdesk.EINVALID, says: `\ud800 at offset 11 that is half a UTF-16 surrogate pair`},
+			{name: "lone low surrogate escape", method: "POST", path: "/api/v1/spaces", token: e.admin, body: `{"name": "\"\udc00"}`, status: 400, code: ipdesk.EINVALID, says: `\udc00 at offset 12`},
+			{name: "duplicate key", method: "POST", path: "/api/v1/spaces", token: e.admin, body: `{"name": "x", "description": "d", "name": "y"}`, status: 400, code: ipdesk.EINVALID, field: "name", says: `the key "name" twice`},
+			{name: "duplicate key by escape", method: "POST", path: "/api/v1/spaces", token: e.admin, body: `{"name": "x", "n\u0061me": "y"}`, status: 400, code: ipdesk.EINVALID, field: "name", says: `the key "name" twice`},
+			{name: "duplicate nested key", method: "POST", path: "/api/v1/spaces", token: e.admin, body: `{"name": "x", "description": "d", "tags": [{"a": 1, "a": 2}]}`, status: 400, code: ipdesk.EINVALID, field: "tags.a", says: `the key "tags.a" twice`},
 			{name: "malformed If-Match", method: "PATCH", path: spacePath, token: e.admin, body: map[string]any{"description": "x"}, headers: []string{"If-Match", "version-1"}, status: 400, code: ipdesk.EINVALID, field: "If-Match"},
 
 			// 409: duplicates, overlaps, things still in use.
@@ -117,6 +124,9 @@ func TestStatusCodes(t *testing.T) {
 
 			// 413 and 415.
 			{name: "huge body", method: "POST", path: "/api/v1/spaces", token: e.admin, body: huge, status: 413, code: eTooLarge},
+			{name: "text body", method: "POST", path: "/api/v1/spaces", token: e.admin, body: `{"name": "x"}`, headers: []string{"Content-Type", "text/plain"}, status: 415, code: eUnsupportedMediaType, says: `Content-Type "text/plain" is not supported`},
+			{name: "body without Content-Type", method: "POST", path: "/api/v1/spaces", token: e.admin, body: `{"name": "x"}`, headers: []string{"Content-Type", ""}, status: 415, code: eUnsupportedMediaType, says: "no Content-Type"},
+			{name: "latin-1 JSON", method: "POST", path: "/api/v1/spaces", token: e.admin, body: `{"name": "x"}`, headers: []string{"Content-Type", "application/json; charset=iso-8859-1"}, status: 415, code: eUnsupportedMediaType, says: `charset "iso-8859-1"`},
 			{name: "form body", method: "POST", path: "/api/v1/spaces", token: e.admin, body: `name=x`, headers: []string{"Content-Type", "application/x-www-form-urlencoded"}, status: 415, code: eUnsupportedMediaType},
 		}
 		for _, tc := range tests {
@@ -138,6 +148,9 @@ func TestStatusCodes(t *testing.T) {
 				}
 				if got.Message == "" {
 					t.Error("empty message")
+				}
+				if !strings.Contains(got.Message, tc.says) {
+					t.Errorf("message %q does not say %q", got.Message, tc.says)
 				}
 				switch tc.status {
 				case 401:

@@ -14,16 +14,8 @@ import (
 // overrides, "block now / open now until", room states, the occupancy
 // preview and the switching logbook.
 
-// Object types handed to authorize for the timetable, besides the audited
-// ones.
-const (
-	objectRoomState = "room_state"
-	objectLogbook   = "logbook"
-)
-
 // Fields a client may set.
 var (
-	periodFields  = []string{"number", "start", "end"}
 	holidayFields = []string{"name", "first", "last"}
 	lessonFields  = []string{"room_id", "date", "period", "last_period", "course", "teacher"}
 )
@@ -550,9 +542,6 @@ func (s *Server) listLogEntries(w http.ResponseWriter, r *http.Request) error {
 	writeList(w, f.Page, n, es)
 	return nil
 }
-
-// maxLogExport bounds the entries of one CSV export.
-const maxLogExport = 100_000
 
 func (s *Server) exportLogEntries(w http.ResponseWriter, r *http.Request) error {
 	f, err := logFilter(r)

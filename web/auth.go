@@ -1,5 +1,11 @@
 package web
 
+// The rights of requests, for the API and the pages alike: who may do
+// what to which object (authorize, which the route tables of both declare),
+// the finer checks of handlers whose form names more (the may* helpers),
+// and what a user is shown of lists, calls and messages (scope,
+// callViewer, visibleWarnings). Every rights decision lives in this file.
+
 import (
 	"context"
 	"net/http"
@@ -55,8 +61,12 @@ type object struct {
 
 // Object types handed to authorize that are not stored objects.
 const (
-	objectMe    = "me"    // the calling user
-	objectAudit = "audit" // the audit log
+	objectMe        = "me"         // the calling user
+	objectAudit     = "audit"      // the audit log
+	objectOutput    = "output"     // the config outputs
+	objectApplyRun  = "apply_run"  // the history of applies
+	objectRoomState = "room_state" // the occupancy view of the rooms
+	objectLogbook   = "logbook"    // the switching logbook
 )
 
 // maxTokenLen bounds the bearer token looked up in the store.
@@ -438,4 +448,215 @@ func (s *Server) locationScope(ctx context.Context) (*[]int64, error) {
 		roots = []int64{}
 	}
 	return &roots, nil
+}
+
+// callViewer narrows the matches of calls to what a helpdesk user may
+// see. The matches are stored as they were at the time of the call, for
+// every host of every space; a user who may not see a host learns only
+// the room and the person (the locations and people of the matches),
+// not the host's address, MAC, name, owner or phone.
+type callViewer struct {
+	p *ipdesk.Permissions
+}
+
+// callViewer returns the viewer of the actor of ctx; nil when the actor
+// may see every host, so that nothing is narrowed.
+func (s *Server) callViewer(ctx context.Context) (*callViewer, error) {
+	p, err := s.permissions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if p.Admin || p.ScopeFor(ipdesk.RightView).All {
+		return nil, nil
+	}
+	return &callViewer{p: p}, nil
+}
+
+// call returns c as the viewer may see it: c itself for a nil viewer,
+// else a copy without the hosts the viewer may not see. The count of
+// matched hosts is the count of the hosts shown: the hosts beyond
+// ipdesk.MaxCallHosts may lie anywhere.
+func (v *callViewer) call(c *ipdesk.Call) *ipdesk.Call {
+	if v == nil || c == nil {
+		return c
+	}
+	out := *c
+	out.Matches.Hosts = make([]ipdesk.CallHost, 0, len(c.Matches.Hosts))
+	for _, h := range c.Matches.Hosts {
+		if v.p.CanAddress(h.SpaceID, h.Addr, ipdesk.RightView) {
+			out.Matches.Hosts = append(out.Matches.Hosts, h)
+		}
+	}
+	out.Matches.HostsTotal = len(out.Matches.Hosts)
+	return &out
+}
+
+// seesHosts tells whether the viewer may see any host at all, so that
+// links to the hosts table can lead somewhere.
+func (v *callViewer) seesHosts() bool {
+	return v == nil || !v.p.ScopeFor(ipdesk.RightView).Empty()
+}
+
+// visibleWarnings returns the warnings of a change as the actor of ctx may
+// read them: the store's warnings name other records (the hosts that share
+// a hostname, the prefixes of other spaces that overlap), which only users
+// who see everything may know of; others get the warning without the
+// names.
+func (s *Server) visibleWarnings(r *http.Request, ws []ipdesk.Warning) []ipdesk.Warning {
+	if len(ws) == 0 {
+		return warningsOrEmpty(nil)
+	}
+	p, err := s.permissions(r.Context())
+	seesAll := err == nil && (p.Admin || p.ViewAll)
+	cat := s.catalog(r)
+	out := make([]ipdesk.Warning, len(ws))
+	for i, w := range ws {
+		if !seesAll {
+			switch w.Code {
+			case ipdesk.WDuplicateHostname:
+				w = ipdesk.Warnf(w.Code, "the hostname is also used by other hosts")
+			case ipdesk.WOverlapOtherSpace:
+				w = ipdesk.Warnf(w.Code, "the prefix overlaps prefixes of other address spaces")
+			default:
+				w = ipdesk.Warnf(w.Code, "the change was stored with a warning (%s)", w.Code)
+			}
+		}
+		if w.Format != "" {
+			w.Message = cat.Errorf(w.Format, w.Args...)
+		}
+		out[i] = w
+	}
+	return out
+}
+
+// visibleSpaceConflict rewords the conflict of a space name taken by a
+// space the actor of ctx may not know of: "taken by another address
+// space", without the other space's id. Users who know the space get the
+// store's message.
+func (s *Server) visibleSpaceConflict(ctx context.Context, err error, name string) error {
+	if ipdesk.ErrorCode(err) != ipdesk.ECONFLICT || ipdesk.ErrorField(err) != "name" {
+		return err
+	}
+	p, perr := s.permissions(ctx)
+	if perr != nil {
+		return perr
+	}
+	if p.Admin {
+		return err
+	}
+	spaces, _, ferr := s.store.FindSpaces(ctx, ipdesk.SpaceFilter{Name: &name, Page: ipdesk.Page{Limit: 1}})
+	if ferr != nil {
+		return ferr
+	}
+	if len(spaces) == 1 && p.KnowsSpace(spaces[0].ID) {
+		return err
+	}
+	return ipdesk.FieldErrorf(ipdesk.ECONFLICT, "name", "name %q is taken by another address space", name)
+}
+
+// mayPlaceHost checks that the actor of ctx may put a host at a's address
+// and in a's room: edit on the address, view on the room.
+func (s *Server) mayPlaceHost(ctx context.Context, a *ipdesk.Address) error {
+	if a.Addr.IsValid() {
+		if err := s.mayAddress(ctx, a.SpaceID, a.Addr.Unmap(), ipdesk.RightEdit); err != nil {
+			return err
+		}
+	}
+	return s.mayUseLocation(ctx, a.LocationID)
+}
+
+// mayUpdateHost checks the parts of an update that reach beyond the
+// record (whose edit right authorize checked): a new address needs edit
+// there too, a new room view on it.
+func (s *Server) mayUpdateHost(ctx context.Context, id int64, upd ipdesk.AddressUpdate) error {
+	if upd.Addr != nil && upd.Addr.IsValid() {
+		a, err := s.store.FindAddressByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := s.mayAddress(ctx, a.SpaceID, upd.Addr.Unmap(), ipdesk.RightEdit); err != nil {
+			return err
+		}
+	}
+	if upd.LocationID != nil {
+		return s.mayUseLocation(ctx, *upd.LocationID)
+	}
+	return nil
+}
+
+// mayUseLocation checks that the actor of ctx may see the location a host
+// is put in; 0 (no location) is always allowed. A location the user may
+// not see is answered as one that does not exist.
+func (s *Server) mayUseLocation(ctx context.Context, id int64) error {
+	if id == 0 {
+		return nil
+	}
+	if err := s.mayLocationID(ctx, id, ipdesk.RightView); err != nil {
+		if c := ipdesk.ErrorCode(err); c == ipdesk.ENOTFOUND || c == ipdesk.EFORBIDDEN {
+			return ipdesk.FieldErrorf(ipdesk.EINVALID, "location_id", "location_id %d: no such location", id)
+		}
+		return err
+	}
+	return nil
+}
+
+// mayReadAudit checks that the actor of ctx may read the audit entries f
+// selects: the whole log is for administrators and groups that see
+// everything; others may read the history of one object they may see.
+func (s *Server) mayReadAudit(ctx context.Context, f ipdesk.AuditFilter) error {
+	p, err := s.permissions(ctx)
+	if err != nil {
+		return err
+	}
+	if p.Admin || p.ViewAll {
+		return nil
+	}
+	if f.ObjectType != nil && f.ObjectID != nil {
+		switch *f.ObjectType {
+		case ipdesk.ObjectSpace, ipdesk.ObjectPrefix, ipdesk.ObjectAddress, ipdesk.ObjectLocation:
+			return s.authorize(ctx, actRead, object{Type: *f.ObjectType, ID: *f.ObjectID})
+		}
+	}
+	return forbidden(ipdesk.ActorFromContext(ctx), actRead, "the whole audit log; ask for the history of one object (object_type and object_id) you may see")
+}
+
+// mayPlaceLocation checks that the actor of ctx may create or move a
+// location under parent: edit on the parent; top-level locations
+// (sites) are for administrators.
+func (s *Server) mayPlaceLocation(ctx context.Context, parent int64) error {
+	if parent == 0 {
+		p, err := s.permissions(ctx)
+		if err != nil {
+			return err
+		}
+		if !p.Admin {
+			return forbidden(ipdesk.ActorFromContext(ctx), actWrite, "top-level locations (administrators only)")
+		}
+		return nil
+	}
+	if err := s.mayLocationID(ctx, parent, ipdesk.RightEdit); err != nil {
+		if ipdesk.ErrorCode(err) == ipdesk.ENOTFOUND {
+			return ipdesk.FieldErrorf(ipdesk.EINVALID, "parent_id", "parent_id %d: no such location", parent)
+		}
+		return err
+	}
+	return nil
+}
+
+// mayImport checks that the user may create or change hosts somewhere.
+func (s *Server) mayImport(r *http.Request) error {
+	perms, err := s.permissions(r.Context())
+	if err != nil {
+		return err
+	}
+	if perms.ScopeFor(ipdesk.RightEdit).Empty() {
+		return forbidden(ipdesk.ActorFromContext(r.Context()), actWrite, "hosts (no group of yours may edit any part of the address plan)")
+	}
+	return nil
+}
+
+// mayPlan tells whether the user may change the bell schedule, the
+// holidays and the lessons.
+func (s *Server) mayPlan(ctx context.Context, objectType string) bool {
+	return s.authorize(ctx, actWrite, object{Type: objectType}) == nil
 }

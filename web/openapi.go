@@ -61,7 +61,7 @@ func buildOpenAPI(routes []*route) obj {
 			"required": []string{"code", "message"},
 			"properties": obj{
 				"code": obj{"type": "string", "enum": []string{ipdesk.EINVALID, ipdesk.EUNAUTHORIZED, ipdesk.EFORBIDDEN, ipdesk.ENOTFOUND,
-					eMethodNotAllowed, ipdesk.ECONFLICT, ipdesk.EPRECONDITION, eTooLarge, eUnsupportedMediaType, ipdesk.ETOOMANY,
+					eMethodNotAllowed, ipdesk.ECONFLICT, ipdesk.EPRECONDITION, eTooLarge, eUnsupportedMediaType, ipdesk.ETOOMANY, ipdesk.ESTORAGEFULL,
 					ipdesk.EINTERNAL, eUnavailable}},
 				"field":   obj{"type": "string", "description": "the input field, query parameter or header the error is about"},
 				"message": obj{"type": "string"},

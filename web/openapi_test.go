@@ -190,6 +190,7 @@ func TestOpenAPIMatchesAnswers(t *testing.T) {
 	e.must(http.StatusCreated, "POST", "/api/v1/grants", e.admin, map[string]any{"group_id": 1, "object_type": "space", "object_id": sp, "right": "view"}, nil)
 	room := seedTimetable(t, e)
 	e.call("2345")
+	e.srv.leases = oneLeaseReader(t, "10.1.0.9") // a lease in the subnet
 	doc, _ := fetchOpenAPI(t, e)
 
 	for _, rt := range e.srv.routes {

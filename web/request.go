@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"ipdesk"
@@ -167,7 +168,7 @@ func parseParam(d param, v string) (any, error) {
 	case ptMAC:
 		m, err := ipdesk.ParseMAC(v)
 		if err != nil {
-			return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, d.name, "query parameter %s: %s", d.name, ipdesk.ErrorMessage(err))
+			return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, d.name, "query parameter %s: %s", d.name, ipdesk.AsError(err))
 		}
 		return m, nil
 	case ptTime:
@@ -184,7 +185,7 @@ func parseParam(d param, v string) (any, error) {
 	case ptDate:
 		dt, err := ipdesk.ParseDate(d.name, v)
 		if err != nil {
-			return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, d.name, "query parameter %s", ipdesk.ErrorMessage(err))
+			return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, d.name, "query parameter %s", ipdesk.AsError(err))
 		}
 		return dt, nil
 	}
@@ -313,10 +314,14 @@ func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, dst any) err
 	if spec == nil || reflect.TypeOf(dst) != reflect.PointerTo(spec.typ) {
 		panic(fmt.Sprintf("web: %s decodes a %T, which its route does not declare", r.Pattern, dst))
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
+	ct := r.Header.Get("Content-Type")
+	if ct != "" {
+		mt, ps, err := mime.ParseMediaType(ct)
 		if err != nil || mt != "application/json" {
 			return ipdesk.Errorf(eUnsupportedMediaType, "Content-Type %q is not supported; send application/json", clipText(ct))
+		}
+		if cs, ok := ps["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+			return ipdesk.Errorf(eUnsupportedMediaType, "Content-Type %q: charset %q is not supported; send UTF-8", clipText(ct), clipText(cs))
 		}
 	}
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
@@ -334,8 +339,14 @@ func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, dst any) err
 		}
 		return ipdesk.Errorf(ipdesk.EINVALID, "request body is empty; send a JSON object")
 	}
+	if ct == "" {
+		return ipdesk.Errorf(eUnsupportedMediaType, "the request has a body but no Content-Type; send it as application/json")
+	}
 	if data[0] != '{' {
 		return ipdesk.Errorf(ipdesk.EINVALID, "request body must be a JSON object")
+	}
+	if err := checkJSONText(data); err != nil {
+		return err
 	}
 	var members map[string]json.RawMessage
 	if err := json.Unmarshal(data, &members); err != nil {
@@ -373,6 +384,130 @@ func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, dst any) err
 	return nil
 }
 
+// checkJSONText refuses what encoding/json would let through without a
+// word: bytes that are not UTF-8 and \u escapes of lone surrogates (both
+// would be stored as U+FFFD), and an object with a key twice (the last
+// would win). Syntax errors are left to the decoder.
+func checkJSONText(data []byte) error {
+	if !utf8.Valid(data) {
+		i := 0
+		for i < len(data) {
+			r, n := utf8.DecodeRune(data[i:])
+			if r == utf8.RuneError && n <= 1 {
+				break
+			}
+			i += n
+		}
+		return ipdesk.Errorf(ipdesk.EINVALID, "request body is not valid UTF-8 (byte 0x%02x at offset %d); send the text as UTF-8", data[i], i)
+	}
+	if off := loneSurrogate(data); off >= 0 {
+		return ipdesk.Errorf(ipdesk.EINVALID, "request body has an escape %s at offset %d that is half a UTF-16 surrogate pair, not a character", data[off:off+6], off)
+	}
+	return duplicateKey(data)
+}
+
+// loneSurrogate returns the offset of the first \u escape inside a JSON
+// string that is a surrogate without its partner, or -1.
+func loneSurrogate(data []byte) int {
+	hex := func(i int) (rune, bool) {
+		if i+6 > len(data) || data[i] != '\\' || data[i+1] != 'u' {
+			return 0, false
+		}
+		n, err := strconv.ParseUint(string(data[i+2:i+6]), 16, 16)
+		return rune(n), err == nil
+	}
+	in := false
+	for i := 0; i < len(data); i++ {
+		switch c := data[i]; {
+		case c == '"':
+			in = !in
+		case in && c == '\\' && i+1 < len(data) && data[i+1] != 'u':
+			i++ // a one-character escape, maybe \"
+		case in && c == '\\':
+			r, ok := hex(i)
+			if !ok {
+				return -1 // a syntax error; the decoder names it
+			}
+			switch {
+			case utf16.IsSurrogate(r) && r < 0xdc00:
+				lo, ok := hex(i + 6)
+				if !ok || lo < 0xdc00 || lo > 0xdfff {
+					return i
+				}
+				i += 11
+			case utf16.IsSurrogate(r):
+				return i
+			default:
+				i += 5
+			}
+		}
+	}
+	return -1
+}
+
+// duplicateKey refuses a JSON text in which an object has a key twice,
+// naming the key (with the keys of the objects around it).
+func duplicateKey(data []byte) error {
+	type object struct {
+		keys    map[string]bool
+		key     string // the current member's key
+		wantKey bool
+	}
+	var stack []*object // nil entries are arrays
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	path := func(key string) string {
+		var p []string
+		for _, o := range stack[:len(stack)-1] {
+			if o != nil {
+				p = append(p, o.key)
+			}
+		}
+		return strings.Join(append(p, key), ".")
+	}
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // the end, or a syntax error the decoder names
+		}
+		var top *object
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if top != nil && top.wantKey {
+			if d, ok := tok.(json.Delim); ok && d == '}' {
+				stack = stack[:len(stack)-1]
+				if len(stack) > 0 && stack[len(stack)-1] != nil {
+					stack[len(stack)-1].wantKey = true
+				}
+				continue
+			}
+			key, _ := tok.(string)
+			if top.keys[key] {
+				name := clipText(path(key))
+				return ipdesk.FieldErrorf(ipdesk.EINVALID, name, "request body has the key %q twice; give each key once", name)
+			}
+			top.keys[key], top.key, top.wantKey = true, key, false
+			continue
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &object{keys: map[string]bool{}, wantKey: true})
+		case json.Delim('['):
+			stack = append(stack, nil)
+		case json.Delim(']'):
+			stack = stack[:len(stack)-1]
+			if len(stack) > 0 && stack[len(stack)-1] != nil {
+				stack[len(stack)-1].wantKey = true
+			}
+		default:
+			if top != nil {
+				top.wantKey = true
+			}
+		}
+	}
+}
+
 // accepted returns the JSON members a client may send.
 func (b *bodySpec) accepted() []string {
 	if b.fields != nil {
@@ -391,9 +526,9 @@ func (b *bodySpec) accepted() []string {
 func fieldDecodeError(name string, t reflect.Type, raw json.RawMessage, err error) error {
 	var de *ipdesk.Error
 	if errors.As(err, &de) && de.Field == "" {
-		return ipdesk.FieldErrorf(ipdesk.EINVALID, name, "field %q: %s", name, de.Message)
+		return ipdesk.FieldErrorf(ipdesk.EINVALID, name, "field %q: %s", name, de)
 	} else if de != nil {
-		return ipdesk.FieldErrorf(ipdesk.EINVALID, name, "%s", de.Message)
+		return ipdesk.WithField(de, ipdesk.EINVALID, name)
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {

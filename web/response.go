@@ -31,6 +31,7 @@ var statusOf = map[string]int{
 	ipdesk.ETOOMANY:       http.StatusTooManyRequests,
 	ipdesk.EINTERNAL:      http.StatusInternalServerError,
 	eUnavailable:          http.StatusServiceUnavailable,
+	ipdesk.ESTORAGEFULL:   http.StatusInsufficientStorage,
 }
 
 // errorStatus returns the HTTP status of an error code.
@@ -57,7 +58,7 @@ type errorDetail struct {
 // generic message.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := ipdesk.ErrorCode(err)
-	detail := errorDetail{Code: code, Field: ipdesk.ErrorField(err), Message: ipdesk.ErrorMessage(err)}
+	detail := errorDetail{Code: code, Field: ipdesk.ErrorField(err), Message: s.errorText(r, err)}
 	if code == ipdesk.EINTERNAL {
 		var de *ipdesk.Error
 		switch {
@@ -197,31 +198,4 @@ func warningsOrEmpty(ws []ipdesk.Warning) []ipdesk.Warning {
 		return []ipdesk.Warning{}
 	}
 	return ws
-}
-
-// visibleWarnings returns the warnings of a change as the actor of ctx may
-// read them: the store's warnings name other records (the hosts that share
-// a hostname, the prefixes of other spaces that overlap), which only users
-// who see everything may know of; others get the warning without the
-// names.
-func (s *Server) visibleWarnings(ctx context.Context, ws []ipdesk.Warning) []ipdesk.Warning {
-	if len(ws) == 0 {
-		return warningsOrEmpty(nil)
-	}
-	if p, err := s.permissions(ctx); err == nil && (p.Admin || p.ViewAll) {
-		return ws
-	}
-	out := make([]ipdesk.Warning, len(ws))
-	for i, w := range ws {
-		switch w.Code {
-		case ipdesk.WDuplicateHostname:
-			w.Message = "the hostname is also used by other hosts"
-		case ipdesk.WOverlapOtherSpace:
-			w.Message = "the prefix overlaps prefixes of other address spaces"
-		default:
-			w.Message = "the change was stored with a warning (" + w.Code + ")"
-		}
-		out[i] = w
-	}
-	return out
 }

@@ -269,7 +269,7 @@ func (s *Server) routeTable() []*route {
 			body:  body[ipdesk.Address]("AddressCreate", []string{"address"}, addressFields...),
 			reply: one[addressResult](http.StatusCreated), h: s.createAddress},
 		{method: "GET", path: "/api/v1/addresses/{id}", op: "getAddress", tag: "addresses", summary: "Get an address",
-			act: actRead, object: ipdesk.ObjectAddress, reply: one[ipdesk.Address](http.StatusOK), h: s.getAddress},
+			act: actRead, object: ipdesk.ObjectAddress, reply: one[addressView](http.StatusOK), h: s.getAddress},
 		{method: "PATCH", path: "/api/v1/addresses/{id}", op: "updateAddress", tag: "addresses", summary: "Change an address (mac \"\" clears it)",
 			act: actWrite, object: ipdesk.ObjectAddress,
 			body:  body[ipdesk.AddressUpdate]("AddressUpdate", nil),
@@ -334,7 +334,7 @@ func (s *Server) routeTable() []*route {
 		// Config outputs: listed and applied here, configured only in the
 		// server's config file.
 		{method: "GET", path: "/api/v1/outputs", op: "listOutputs", tag: "outputs",
-			summary: "The config outputs (DHCP reservations, proxy lists) with their state, last run and what the next apply would change",
+			summary: "The config outputs (DHCP reservations, proxy lists) with their state (failing, next retry), last run, the records each leaves out because its daemon cannot carry them (left_out, narrowed to what the caller may see) and what the next apply would change",
 			act:     actRead, object: objectOutput,
 			params: []param{
 				qp("target", ptString, "only this target, or one output of a squid-levels target (NAME.levelN)"),
@@ -360,6 +360,7 @@ func (s *Server) routeTable() []*route {
 	routes = append(routes, s.timetableRoutes()...)
 	routes = append(routes, s.callRoutes()...)
 	routes = append(routes, s.eventRoutes()...)
+	routes = append(routes, s.leaseRoutes()...)
 	return routes
 }
 

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"ipdesk"
+	"ipdesk/leases"
 	"ipdesk/live"
 	"ipdesk/schedule"
 )
@@ -73,6 +74,14 @@ type Options struct {
 	Heartbeat time.Duration
 	// CallerID configures the intake of calls from PBXs.
 	CallerID CallerIDOptions
+	// Leases reads the DHCP servers' lease files of the server's config
+	// file; nil when none are configured.
+	Leases *leases.Reader
+	// PublicRooms offers the read-only occupancy page /public/rooms
+	// without signing in: the rooms and their states, nothing about
+	// people or hosts (config timetable.public_view). Off, the address
+	// does not exist.
+	PublicRooms bool
 }
 
 // Server serves ipdesk over HTTP. Create it with NewServer; use Handler in
@@ -105,10 +114,14 @@ type Server struct {
 
 	httpServer *http.Server
 
-	intake    *intake
-	events    *live.Broker
-	heartbeat time.Duration
-	closing   chan struct{} // closed at Shutdown: live streams end
+	intake *intake
+	// publicRooms is Options.PublicRooms.
+	publicRooms bool
+	events      *live.Broker
+	heartbeat   time.Duration
+	closing     chan struct{} // closed at Shutdown: live streams end
+
+	leases *leases.Reader // nil without configured lease files
 }
 
 // NewServer returns a server for store with every route registered.
@@ -116,6 +129,7 @@ func NewServer(store ipdesk.Store, opts Options) *Server {
 	s := &Server{
 		store:   store,
 		outputs: opts.Outputs,
+		leases:  opts.Leases,
 		log:     opts.Logger,
 		maxBody: opts.MaxBodyBytes,
 		now:     opts.Now,
@@ -146,6 +160,7 @@ func NewServer(store ipdesk.Store, opts Options) *Server {
 		s.sessionLimits.Absolute = DefaultSessionAbsolute
 	}
 	s.secureCookies = opts.SecureCookies
+	s.publicRooms = opts.PublicRooms
 	if s.timetable = opts.Timetable; s.timetable == nil {
 		s.timetable = schedule.NewPlanner(store, schedule.Settings{Location: s.loc}, nil)
 	}

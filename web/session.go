@@ -53,6 +53,10 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *ipdesk.
 // cleared.
 func (s *Server) endSession(w http.ResponseWriter, r *http.Request) error {
 	if c, err := r.Cookie(sessionCookie); err == nil {
+		// The session's open streams end with it.
+		if sess, _, err := s.store.FindSession(r.Context(), c.Value, s.sessionLimits); err == nil {
+			defer s.endStreams(sessionStream(sess.ID), "")
+		}
 		if err := s.store.DeleteSession(r.Context(), c.Value); err != nil {
 			return err
 		}

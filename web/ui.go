@@ -187,9 +187,10 @@ func (s *Server) templateFuncs(c *i18n.Catalog) template.FuncMap {
 		"tn":    c.Plural,
 		"asset": func(name string) string { return s.assets.byName[name].path },
 		"time":  func(t time.Time) string { return s.fmtTime(c.Lang, t) },
+		"clock": func(t time.Time) string { return t.In(s.loc).Format("15:04:05") },
 		"date":  func(t time.Time) string { return s.fmtDate(c.Lang, t) },
 		"ago":   func(t time.Time) string { return s.fmtAgo(c, t) },
-		"pct":   func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) + " %" },
+		"pct":   pct,
 		"ratio": func(f float64) string { return strconv.FormatFloat(f/100, 'f', 4, 64) },
 		"join":  strings.Join,
 		"add":   func(a, b int) int { return a + b },
@@ -203,12 +204,14 @@ func (s *Server) templateFuncs(c *i18n.Catalog) template.FuncMap {
 		"levelName": func(levels []*ipdesk.AccessLevel, n int) string {
 			for _, l := range levels {
 				if l.Level == n {
-					return l.Name
+					return levelTitle(c, l)
 				}
 			}
 			return strconv.Itoa(n)
 		},
-		"id": func(id int64) string { return strconv.FormatInt(id, 10) },
+		"levelTitle":       func(l *ipdesk.AccessLevel) string { return levelTitle(c, l) },
+		"levelDescription": func(l *ipdesk.AccessLevel) string { return levelDescription(c, l) },
+		"id":               func(id int64) string { return strconv.FormatInt(id, 10) },
 		// zone is the IANA name of the server's time zone, for scripts
 		// that show times; "" when the server runs on its machine's zone
 		// without a name.
@@ -293,6 +296,7 @@ type page struct {
 	Query url.Values
 	// Features tell which optional parts are configured.
 	Outputs bool
+	Leases  bool
 }
 
 // Can tells the layout which menu entries to show.
@@ -302,7 +306,7 @@ func (p page) CanHelpdesk() bool { return p.Perms != nil && (p.Perms.Admin || p.
 
 // base returns the page data shared by every page of request r.
 func (s *Server) base(w http.ResponseWriter, r *http.Request, title, nav string) page {
-	p := page{Title: title, Nav: nav, Lang: s.lang(r), Path: r.URL.RequestURI(), Query: r.URL.Query(), Outputs: s.outputs != nil}
+	p := page{Title: title, Nav: nav, Lang: s.lang(r), Path: r.URL.RequestURI(), Query: r.URL.Query(), Outputs: s.outputs != nil, Leases: s.leases != nil}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		// A form shown again after a POST: the language switch goes back
 		// to the page the form was on, not to the form's address.
@@ -409,7 +413,7 @@ type errorPage struct {
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
 	code := ipdesk.ErrorCode(err)
 	status := errorStatus(code)
-	msg := ipdesk.ErrorMessage(err)
+	msg := s.errorText(r, err)
 	if code == ipdesk.EINTERNAL {
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 			status = http.StatusServiceUnavailable
@@ -425,6 +429,11 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 		title = cat.T("error.not_found")
 	case http.StatusForbidden:
 		title = cat.T("error.forbidden")
+	case http.StatusInsufficientStorage:
+		// The administrator has to act: say so in the reader's language,
+		// and keep the driver's details for the log.
+		s.log.LogAttrs(r.Context(), slog.LevelError, "storage full", slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+		title, msg = cat.T("error.storage_full"), cat.T("error.storage_full_text")
 	}
 	s.render(w, r, status, "error", errorPage{page: s.base(w, r, title, ""), Status: status, Message: msg})
 }
@@ -432,9 +441,15 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 // uiHandler is a page handler; its error is answered as an HTML page.
 type uiHandler func(w http.ResponseWriter, r *http.Request) error
 
-// uiPage wraps a page that needs a signed-in user: without a valid
-// session the browser is sent to the sign-in page and back afterwards.
-func (s *Server) uiPage(h uiHandler) http.Handler {
+// uiPage wraps a page of the route table: without a valid session the
+// browser is sent to the sign-in page and back afterwards; then, as
+// apiHandler does for the API, authorize checks the page's declared
+// action on its object (with the id of the first {name} of its path)
+// before the handler runs. The handler narrows further where the form
+// names more (the subnet of a new host, each room of a bulk override).
+func (s *Server) uiPage(p pageRoute) http.Handler {
+	param := firstPathParam(p.pattern)
+	h := p.h
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
 		defer cancel()
@@ -455,11 +470,34 @@ func (s *Server) uiPage(h uiHandler) http.Handler {
 			return
 		}
 		st.user, st.session = u, sess
-		r = r.WithContext(withAuth(ctx, st))
+		ctx = withAuth(ctx, st)
+		r = r.WithContext(ctx)
+		obj := object{Type: p.object}
+		if param != "" {
+			if obj.ID, err = pathID(r, param); err != nil {
+				s.renderError(w, r, err)
+				return
+			}
+		}
+		if err := s.authorize(ctx, p.act, obj); err != nil {
+			s.renderError(w, r, err)
+			return
+		}
 		if err := h(w, r); err != nil {
 			s.renderError(w, r, err)
 		}
 	})
+}
+
+// firstPathParam returns the name of the first {name} segment of a
+// ServeMux pattern, or "".
+func firstPathParam(pattern string) string {
+	for _, seg := range strings.Split(pattern, "/") {
+		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") && seg != "{$}" {
+			return strings.TrimSuffix(seg[1:len(seg)-1], "...")
+		}
+	}
+	return ""
 }
 
 // uiPublic wraps a page that needs no session (the sign-in page).
@@ -515,17 +553,17 @@ type fieldErrors map[string]string
 
 // formError returns the field errors of err, and the message of an error
 // that names no field (or "").
-func formError(err error) (fieldErrors, string) {
+func formError(cat *i18n.Catalog, err error) (fieldErrors, string) {
 	fe := fieldErrors{}
 	if err == nil {
 		return fe, ""
 	}
 	if c := ipdesk.ErrorCode(err); ipdesk.ErrorField(err) != "" && (c == ipdesk.EINVALID || c == ipdesk.ECONFLICT) {
 		f := ipdesk.ErrorField(err)
-		fe[f] = ipdesk.ErrorMessage(err)
+		fe[f] = localError(cat, err)
 		return fe, ""
 	}
-	return fe, ipdesk.ErrorMessage(err)
+	return fe, localError(cat, err)
 }
 
 // isFormError tells errors shown beside the form (bad input, conflicts,
@@ -601,15 +639,22 @@ func (s *Server) uiRoutes() {
 	s.handle("POST /login", s.uiPublic(s.loginSubmit))
 	s.handle("POST /logout", s.uiPublic(s.logout))
 	s.handle("POST /language", s.uiPublic(s.setLanguage))
-	s.handle("GET /{$}", s.uiPage(s.dashboard))
+	if s.publicRooms {
+		s.handle("GET "+publicRoomsPath, s.uiPublic(s.publicRoomsPage))
+	}
 	for _, p := range s.pageRoutes() {
-		s.handle(p.pattern, s.uiPage(p.h))
+		s.handle(p.pattern, s.uiPage(p))
 	}
 }
 
-// pageRoute is one page of the UI.
+// pageRoute is one page of the UI, with the right it needs: the action
+// and the type of object handed to authorize (the object's id is the
+// path's first {name}), as the API's routes declare theirs. A page that
+// declares no object is for administrators only.
 type pageRoute struct {
 	pattern string
+	act     action
+	object  string
 	h       uiHandler
 }
 
@@ -621,4 +666,17 @@ func (s *Server) mustPages() *pages {
 		panic(fmt.Sprintf("web: templates: %v", err))
 	}
 	return p
+}
+
+// pct writes a share in percent with one decimal; a share that is not
+// zero or not whole but would round to 0.0 or 100.0 says so ("< 0.1 %",
+// "> 99.9 %"), so a /32 with two /48s does not read as empty or full.
+func pct(f float64) string {
+	switch {
+	case f > 0 && f < 0.05:
+		return "< 0.1 %"
+	case f >= 99.95 && f < 100:
+		return "> 99.9 %"
+	}
+	return strconv.FormatFloat(f, 'f', 1, 64) + " %"
 }

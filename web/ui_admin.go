@@ -16,37 +16,42 @@ import (
 // adminPages returns the routes of the administration pages.
 func (s *Server) adminPages() []pageRoute {
 	return []pageRoute{
-		{pattern: "GET /users", h: s.usersPage},
-		{pattern: "POST /users", h: s.createUserSubmit},
-		{pattern: "GET /users/{id}", h: s.userPage},
-		{pattern: "POST /users/{id}", h: s.updateUserSubmit},
-		{pattern: "POST /users/{id}/password", h: s.setUserPasswordSubmit},
-		{pattern: "POST /users/{id}/groups", h: s.addUserGroupSubmit},
-		{pattern: "POST /users/{id}/groups/{group}/remove", h: s.removeUserGroupSubmit},
-		{pattern: "POST /users/{id}/tokens/{token}/delete", h: s.deleteUserTokenSubmit},
+		{pattern: "GET /users", act: actRead, object: ipdesk.ObjectUser, h: s.usersPage},
+		{pattern: "POST /users", act: actWrite, object: ipdesk.ObjectUser, h: s.createUserSubmit},
+		{pattern: "GET /users/{id}", act: actRead, object: ipdesk.ObjectUser, h: s.userPage},
+		{pattern: "POST /users/{id}", act: actWrite, object: ipdesk.ObjectUser, h: s.updateUserSubmit},
+		{pattern: "POST /users/{id}/password", act: actWrite, object: ipdesk.ObjectUser, h: s.setUserPasswordSubmit},
+		{pattern: "POST /users/{id}/groups", act: actWrite, object: ipdesk.ObjectUser, h: s.addUserGroupSubmit},
+		{pattern: "POST /users/{id}/groups/{group}/remove", act: actWrite, object: ipdesk.ObjectUser, h: s.removeUserGroupSubmit},
+		{pattern: "POST /users/{id}/tokens/{token}/delete", act: actWrite, object: ipdesk.ObjectUser, h: s.deleteUserTokenSubmit},
 
-		{pattern: "GET /groups", h: s.groupsPage},
-		{pattern: "POST /groups", h: s.createGroupSubmit},
-		{pattern: "GET /groups/{id}", h: s.groupPage},
-		{pattern: "POST /groups/{id}", h: s.updateGroupSubmit},
-		{pattern: "POST /groups/{id}/delete", h: s.deleteGroupSubmit},
-		{pattern: "POST /groups/{id}/members", h: s.addMemberSubmit},
-		{pattern: "POST /groups/{id}/members/{user}/remove", h: s.removeMemberSubmit},
-		{pattern: "POST /groups/{id}/grants", h: s.addGrantSubmit},
-		{pattern: "POST /groups/{id}/grants/{grant}/delete", h: s.deleteGrantSubmit},
+		{pattern: "GET /groups", act: actRead, object: ipdesk.ObjectGroup, h: s.groupsPage},
+		{pattern: "POST /groups", act: actWrite, object: ipdesk.ObjectGroup, h: s.createGroupSubmit},
+		{pattern: "GET /groups/{id}", act: actRead, object: ipdesk.ObjectGroup, h: s.groupPage},
+		{pattern: "POST /groups/{id}", act: actWrite, object: ipdesk.ObjectGroup, h: s.updateGroupSubmit},
+		{pattern: "POST /groups/{id}/delete", act: actWrite, object: ipdesk.ObjectGroup, h: s.deleteGroupSubmit},
+		{pattern: "POST /groups/{id}/members", act: actWrite, object: ipdesk.ObjectGroup, h: s.addMemberSubmit},
+		{pattern: "POST /groups/{id}/members/{user}/remove", act: actWrite, object: ipdesk.ObjectGroup, h: s.removeMemberSubmit},
+		{pattern: "POST /groups/{id}/grants", act: actWrite, object: ipdesk.ObjectGroup, h: s.addGrantSubmit},
+		{pattern: "POST /groups/{id}/grants/{grant}/delete", act: actWrite, object: ipdesk.ObjectGroup, h: s.deleteGrantSubmit},
 
-		{pattern: "GET /audit", h: s.auditPage},
+		{pattern: "GET /access-levels", act: actRead, object: ipdesk.ObjectAccessLevel, h: s.levelsPage},
+		{pattern: "POST /access-levels", act: actWrite, object: ipdesk.ObjectAccessLevel, h: s.createLevelSubmit},
+		{pattern: "POST /access-levels/{level}", act: actWrite, object: ipdesk.ObjectAccessLevel, h: s.updateLevelSubmit},
+		{pattern: "POST /access-levels/{level}/delete", act: actWrite, object: ipdesk.ObjectAccessLevel, h: s.deleteLevelSubmit},
 
-		{pattern: "GET /outputs", h: s.outputsPage},
-		{pattern: "POST /outputs/apply", h: s.applySubmit},
+		{pattern: "GET /audit", act: actRead, object: objectAudit, h: s.auditPage},
 
-		{pattern: "GET /settings", h: s.settingsPage},
-		{pattern: "POST /settings", h: s.updateSettingsSubmit},
-		{pattern: "POST /settings/password", h: s.changePasswordSubmit},
-		{pattern: "POST /settings/tokens", h: s.createTokenSubmit},
-		{pattern: "POST /settings/tokens/{id}/delete", h: s.deleteTokenSubmit},
+		{pattern: "GET /outputs", act: actRead, object: objectOutput, h: s.outputsPage},
+		{pattern: "POST /outputs/apply", act: actWrite, object: objectOutput, h: s.applySubmit},
 
-		{pattern: "GET /help", h: s.helpPage},
+		{pattern: "GET /settings", act: actRead, object: objectMe, h: s.settingsPage},
+		{pattern: "POST /settings", act: actWrite, object: objectMe, h: s.updateSettingsSubmit},
+		{pattern: "POST /settings/password", act: actWrite, object: objectMe, h: s.changePasswordSubmit},
+		{pattern: "POST /settings/tokens", act: actWrite, object: objectMe, h: s.createTokenSubmit},
+		{pattern: "POST /settings/tokens/{id}/delete", act: actWrite, object: objectMe, h: s.deleteTokenSubmit},
+
+		{pattern: "GET /help", act: actRead, object: objectMe, h: s.helpPage},
 	}
 }
 

@@ -802,7 +802,7 @@ func TestSettingsUI(t *testing.T) {
 		if r.code != http.StatusBadRequest {
 			t.Fatalf("long name: %d", r.code)
 		}
-		wantIn(t, "long name", r, `id="s-full-error"`, "at most 100")
+		wantIn(t, "long name", r, `id="s-full-error"`, "höchstens 100") // the server's message in the user's language
 		wantEscaped(t, "long name", r.body, payloadAttr)
 		e.form("POST", "/settings", c, url.Values{"full_name": {"Rita"}, "language": {"en"}})
 

@@ -82,7 +82,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	if ferr != nil {
 		d.page = s.base(w, r, cat.T("audit.title"), "audit")
-		d.Filter.Errors, _ = formError(ferr)
+		d.Filter.Errors, _ = formError(s.catalog(r), ferr)
 		d.Whole = d.CanViewAll()
 		s.render(w, r, formStatus(ferr), "audit", d)
 		return nil

@@ -26,10 +26,10 @@ import (
 // callPages are the pages of the caller-ID area.
 func (s *Server) callPages() []pageRoute {
 	return []pageRoute{
-		{pattern: "GET /calls", h: s.callsPage},
-		{pattern: "GET /calls/{id}", h: s.callPage},
-		{pattern: "GET /calls/{id}/assign", h: s.callAssignForm},
-		{pattern: "POST /calls/{id}/assign", h: s.callAssign},
+		{pattern: "GET /calls", act: actHelpdesk, object: ipdesk.ObjectCall, h: s.callsPage},
+		{pattern: "GET /calls/{id}", act: actHelpdesk, object: ipdesk.ObjectCall, h: s.callPage},
+		{pattern: "GET /calls/{id}/assign", act: actHelpdesk, object: ipdesk.ObjectCall, h: s.callAssignForm},
+		{pattern: "POST /calls/{id}/assign", act: actHelpdesk, object: ipdesk.ObjectCall, h: s.callAssign},
 	}
 }
 
@@ -74,7 +74,15 @@ type callsData struct {
 type callView struct {
 	*ipdesk.Call
 	Links []callLink
+	// locHref is where each matched location links to (see
+	// LocationHref).
+	locHref map[int64]string
 }
+
+// LocationHref returns the link of a matched location: its page when the
+// user may see it, else the room's occupancy page, which every user may
+// see; "" for a location that has neither (or no longer exists).
+func (v callView) LocationHref(id int64) string { return v.locHref[id] }
 
 // callLink is a link with its text.
 type callLink struct {
@@ -113,9 +121,50 @@ func (v callView) Normalised() bool {
 	return v.From.Number != "" && v.From.Number != v.From.Raw
 }
 
-// viewOf returns c with its links, texts in cat's language.
-func viewOf(cat *i18n.Catalog, c *ipdesk.Call) callView {
-	return callView{Call: c, Links: callLinks(cat, &c.Matches)}
+// viewOf returns c with its links, texts in cat's language: only links
+// the actor of ctx may follow. c's matches are narrowed already (see
+// findCalls).
+func (s *Server) viewOf(ctx context.Context, cat *i18n.Catalog, c *ipdesk.Call) (callView, error) {
+	v := callView{Call: c, locHref: map[int64]string{}}
+	cv, err := s.callViewer(ctx)
+	if err != nil {
+		return v, err
+	}
+	if cv.seesHosts() {
+		v.Links = callLinks(cat, &c.Matches)
+	}
+	for _, l := range c.Matches.Locations {
+		if _, ok := v.locHref[l.ID]; ok {
+			continue
+		}
+		href, err := s.locationHref(ctx, l.ID)
+		if err != nil {
+			return v, err
+		}
+		v.locHref[l.ID] = href
+	}
+	return v, nil
+}
+
+// locationHref returns the page of location id that the actor of ctx may
+// open: the location's own, else a room's occupancy page; "" for none.
+func (s *Server) locationHref(ctx context.Context, id int64) (string, error) {
+	l, err := s.store.FindLocationByID(ctx, id)
+	if ipdesk.ErrorCode(err) == ipdesk.ENOTFOUND {
+		return "", nil
+	} else if err != nil {
+		return "", err
+	}
+	err = s.mayLocation(ctx, l, ipdesk.RightView)
+	switch {
+	case err == nil:
+		return "/locations/" + strconv.FormatInt(id, 10), nil
+	case ipdesk.ErrorCode(err) != ipdesk.ENOTFOUND && ipdesk.ErrorCode(err) != ipdesk.EFORBIDDEN:
+		return "", err
+	case l.Kind == ipdesk.LocationRoom:
+		return "/rooms/" + strconv.FormatInt(id, 10), nil
+	}
+	return "", nil
 }
 
 // callLinks returns the links to the hosts table filtered to a call's
@@ -154,19 +203,23 @@ func (s *Server) callsPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	if ferr != nil {
 		d.page = s.base(w, r, cat.T("calls.title"), "calls")
-		d.Filter.Errors, _ = formError(ferr)
+		d.Filter.Errors, _ = formError(s.catalog(r), ferr)
 		s.render(w, r, formStatus(ferr), "calls", d)
 		return nil
 	}
 	f.Page = p
-	calls, n, err := s.store.FindCalls(ctx, f)
+	calls, n, err := s.findCalls(ctx, f)
 	if err != nil {
 		return err
 	}
 	d.page = s.base(w, r, cat.T("calls.title"), "calls")
 	d.Pages = navOf(r, p, n)
 	for _, c := range calls {
-		d.Calls = append(d.Calls, viewOf(cat, c))
+		v, err := s.viewOf(ctx, cat, c)
+		if err != nil {
+			return err
+		}
+		d.Calls = append(d.Calls, v)
 	}
 	s.render(w, r, http.StatusOK, "calls", d)
 	return nil
@@ -279,6 +332,12 @@ func (p page) CanAssignNumbers() bool {
 	return false
 }
 
+// CanSeeHosts tells the live popup whether to link to the hosts table:
+// the user may see some hosts.
+func (p page) CanSeeHosts() bool {
+	return p.Perms != nil && (p.Perms.Admin || !p.Perms.ScopeFor(ipdesk.RightView).Empty())
+}
+
 // findCall checks the helpdesk right and returns the call of the path.
 func (s *Server) findCall(r *http.Request) (*ipdesk.Call, error) {
 	if err := s.authorize(r.Context(), actHelpdesk, object{Type: ipdesk.ObjectCall}); err != nil {
@@ -288,7 +347,7 @@ func (s *Server) findCall(r *http.Request) (*ipdesk.Call, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.store.FindCallByID(r.Context(), id)
+	return s.findCallByID(r.Context(), id)
 }
 
 // callWithForm returns the call of the path and its form "add this
@@ -316,8 +375,12 @@ func (s *Server) callPage(w http.ResponseWriter, r *http.Request) error {
 // renderCall shows a call's page with the form f.
 func (s *Server) renderCall(w http.ResponseWriter, r *http.Request, status int, c *ipdesk.Call, f *assignForm) error {
 	cat := s.catalog(r)
+	v, err := s.viewOf(r.Context(), cat, c)
+	if err != nil {
+		return err
+	}
 	d := callData{page: s.formPage(w, r, cat.T("calls.call_title", numberText(cat, c.From)), "calls", "/calls/"+strconv.FormatInt(c.ID, 10)),
-		Call: viewOf(cat, c), Assign: f}
+		Call: v, Assign: f}
 	for _, ev := range c.Events {
 		d.Events = append(d.Events, eventRow{CallEvent: ev, At: ev.Time.In(s.loc).Format(timeLayouts[cat.Lang][0] + ":05")})
 	}
@@ -416,7 +479,7 @@ func (s *Server) callAssign(w http.ResponseWriter, r *http.Request) error {
 		if !isFormError(err) || !f.Offered() {
 			return err
 		}
-		fe, msg := formError(err)
+		fe, msg := formError(s.catalog(r), err)
 		f.Errors, f.Message = fieldErrors{}, msg
 		// The store names the location's phones and the host's phone;
 		// the form shows them beside its fields, anything else above.
@@ -532,6 +595,6 @@ func (s *Server) recentCalls(ctx context.Context, p page) ([]*ipdesk.Call, error
 	if !p.CanHelpdesk() {
 		return nil, nil
 	}
-	calls, _, err := s.store.FindCalls(ctx, ipdesk.CallFilter{Page: ipdesk.Page{Limit: dashboardCalls}})
+	calls, _, err := s.findCalls(ctx, ipdesk.CallFilter{Page: ipdesk.Page{Limit: dashboardCalls}})
 	return calls, err
 }

@@ -14,6 +14,11 @@ type dashboardData struct {
 	// AllChanges tells whether Changes are everybody's or the user's own.
 	AllChanges bool
 	Outputs    []ipdesk.Output
+	// LeftOut are the records that DHCP outputs leave out and the user
+	// may see (each once, at most dashboardLeftOut), and LeftOutCount
+	// their number.
+	LeftOut      []ipdesk.LeftOut
+	LeftOutCount int
 	// Blocked are the rooms whose web access is blocked now.
 	Blocked []ipdesk.RoomState
 	// Calls are the newest calls, for helpdesk users.
@@ -41,6 +46,7 @@ const (
 	dashboardSpaces   = 20
 	dashboardPrefixes = 8
 	dashboardChanges  = 10
+	dashboardLeftOut  = 10
 )
 
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
@@ -77,9 +83,17 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
 	if d.Calls, err = s.recentCalls(ctx, d.page); err != nil {
 		return err
 	}
-	if s.outputs != nil && d.CanViewAll() {
-		if d.Outputs, err = s.outputs.Status(ctx); err != nil {
+	if s.outputs != nil {
+		outs, err := s.outputs.Status(ctx)
+		if err != nil {
 			return err
+		}
+		if err := s.narrowLeftOut(ctx, outs); err != nil {
+			return err
+		}
+		d.LeftOut, d.LeftOutCount = leftOutOf(outs, dashboardLeftOut)
+		if d.CanViewAll() {
+			d.Outputs = outs
 		}
 	}
 	s.render(w, r, http.StatusOK, "dashboard", d)
@@ -93,4 +107,24 @@ func containsInt(ids []int64, id int64) bool {
 		}
 	}
 	return false
+}
+
+// leftOutOf returns the records that outs leave out, each once, at most
+// max of them, and their number.
+func leftOutOf(outs []ipdesk.Output, max int) ([]ipdesk.LeftOut, int) {
+	var list []ipdesk.LeftOut
+	seen := map[leftOutKey]bool{}
+	for _, o := range outs {
+		for _, l := range o.LeftOut {
+			k := leftOutKey{l.Object, l.ID}
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			if len(list) < max {
+				list = append(list, l)
+			}
+		}
+	}
+	return list, len(seen)
 }

@@ -127,7 +127,7 @@ func (s *Server) createGroupSubmit(w http.ResponseWriter, r *http.Request) error
 		if !isFormError(err) {
 			return err
 		}
-		f.Errors, f.Error = formErrorFor(err, groupFields...)
+		f.Errors, f.Error = formErrorFor(s.catalog(r), err, groupFields...)
 		return s.showGroups(w, r, formStatus(err), f)
 	}
 	s.setFlash(w, r, "flash.created", g.Name)
@@ -278,7 +278,7 @@ func (s *Server) updateGroupSubmit(w http.ResponseWriter, r *http.Request) error
 		}
 		return s.showGroup(w, r, formStatus(err), func(d *groupData) {
 			f.Version = d.Group.Version
-			f.Errors, f.Error = formErrorFor(err, groupFields...)
+			f.Errors, f.Error = formErrorFor(s.catalog(r), err, groupFields...)
 			d.Edit = f
 		})
 	}
@@ -305,7 +305,7 @@ func (s *Server) deleteGroupSubmit(w http.ResponseWriter, r *http.Request) error
 		if !isFormError(err) {
 			return err
 		}
-		return s.showGroup(w, r, formStatus(err), func(d *groupData) { d.Edit.Error = ipdesk.ErrorMessage(err) })
+		return s.showGroup(w, r, formStatus(err), func(d *groupData) { d.Edit.Error = s.errorText(r, err) })
 	}
 	s.setFlash(w, r, "flash.deleted", g.Name)
 	redirect(w, r, "/groups")
@@ -334,7 +334,7 @@ func (s *Server) addMemberSubmit(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		return s.showGroup(w, r, formStatus(err), func(d *groupData) {
-			d.MemberForm = memberForm{User: name, formState: stateOf(err, "user")}
+			d.MemberForm = memberForm{User: name, formState: stateOf(s.catalog(r), err, "user")}
 		})
 	}
 	s.setFlash(w, r, "flash.saved", "")
@@ -359,7 +359,7 @@ func (s *Server) removeMemberSubmit(w http.ResponseWriter, r *http.Request) erro
 		if !isFormError(err) {
 			return err
 		}
-		return s.showGroup(w, r, formStatus(err), func(d *groupData) { d.MemberForm.formState = stateOf(err) })
+		return s.showGroup(w, r, formStatus(err), func(d *groupData) { d.MemberForm.formState = stateOf(s.catalog(r), err) })
 	}
 	s.setFlash(w, r, "flash.saved", "")
 	redirect(w, r, groupPath(id))
@@ -389,10 +389,10 @@ func (s *Server) addGrantSubmit(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		if ipdesk.ErrorField(err) == "object_id" {
-			err = ipdesk.FieldErrorf(ipdesk.EINVALID, field, "%s", ipdesk.ErrorMessage(err))
+			err = ipdesk.WithField(err, ipdesk.EINVALID, field)
 		}
 		return s.showGroup(w, r, formStatus(err), func(d *groupData) {
-			f.formState = stateOf(err, grantFields...)
+			f.formState = stateOf(s.catalog(r), err, grantFields...)
 			d.GrantForm = f
 		})
 	}

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	"ipdesk"
 	"ipdesk/i18n"
@@ -55,28 +56,28 @@ func readHostForm(r *http.Request) hostForm {
 // fields parses the host fields of the form (all but where the host is);
 // what does not parse comes back as errors of its fields. The store
 // checks the rest.
-func (f hostForm) fields() (ipdesk.Address, fieldErrors) {
+func (f hostForm) fields(cat *i18n.Catalog) (ipdesk.Address, fieldErrors) {
 	fe := fieldErrors{}
 	a := ipdesk.Address{Status: ipdesk.AddressStatus(f.Status), Hostname: f.Hostname, Description: f.Description,
 		Owner: f.Owner, Phone: f.Phone, DHCPReservation: f.DHCP}
 	if f.MAC != "" {
 		m, err := ipdesk.ParseMAC(f.MAC)
 		if err != nil {
-			fe["mac"] = ipdesk.ErrorMessage(err)
+			fe["mac"] = localError(cat, err)
 		}
 		a.MAC = m
 	}
 	if f.Location != "" {
 		n, err := strconv.ParseInt(f.Location, 10, 64)
 		if err != nil || n < 0 {
-			fe["location_id"] = ipdesk.FieldErrorf(ipdesk.EINVALID, "location_id", "location_id %q is not a location", clipValue(f.Location)).Message
+			fe["location_id"] = localError(cat, ipdesk.FieldErrorf(ipdesk.EINVALID, "location_id", "location_id %q is not a location", clipValue(f.Location)))
 		}
 		a.LocationID = n
 	}
 	if f.Level != "" {
 		n, err := strconv.Atoi(f.Level)
 		if err != nil {
-			fe["access_level"] = ipdesk.FieldErrorf(ipdesk.EINVALID, "access_level", "access_level %q is not a number", clipValue(f.Level)).Message
+			fe["access_level"] = localError(cat, ipdesk.FieldErrorf(ipdesk.EINVALID, "access_level", "access_level %q is not a number", clipValue(f.Level)))
 		}
 		a.AccessLevel = n
 	}
@@ -139,6 +140,11 @@ type hostData struct {
 	Levels    []*ipdesk.AccessLevel
 	Statuses  []ipdesk.AddressStatus
 	History   history
+
+	// LastSeen is the last contact of the host's client with a DHCP
+	// server (LastSeenServer), from the lease files; zero when none.
+	LastSeen       time.Time
+	LastSeenServer string
 }
 
 // hostHistoryFields are the fields the history of a host shows, in order.
@@ -195,6 +201,9 @@ func (s *Server) hostPageData(w http.ResponseWriter, r *http.Request, a *ipdesk.
 	if d.Subnet, err = s.store.FindPrefixByID(ctx, a.PrefixID); err != nil {
 		return nil, err
 	}
+	if d.LastSeen, d.LastSeenServer, err = s.lastSeen(ctx, a); err != nil {
+		return nil, err
+	}
 	d.History, err = s.hostHistory(ctx, cat, a.ID, d.Levels)
 	return d, err
 }
@@ -213,7 +222,7 @@ func (s *Server) hostHistory(ctx context.Context, cat *i18n.Catalog, id int64, l
 				return locationLabel(idx, idValue(v))
 			case "access_level":
 				if v != nil {
-					return levelLabel(levels, int(idValue(v)))
+					return levelLabel(cat, levels, int(idValue(v)))
 				}
 			case "status":
 				if st, ok := v.(string); ok && cat.Has("hosts.status."+st) {
@@ -238,10 +247,10 @@ func locationLabel(idx locIndex, id int64) string {
 }
 
 // levelLabel names an access level.
-func levelLabel(levels []*ipdesk.AccessLevel, n int) string {
+func levelLabel(cat *i18n.Catalog, levels []*ipdesk.AccessLevel, n int) string {
 	for _, l := range levels {
 		if l.Level == n {
-			return strconv.Itoa(n) + " " + l.Name
+			return strconv.Itoa(n) + " " + levelTitle(cat, l)
 		}
 	}
 	return strconv.Itoa(n)
@@ -286,10 +295,10 @@ func (s *Server) hostUpdate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	fields, fe := f.fields()
+	fields, fe := f.fields(s.catalog(r))
 	addr, err := ipdesk.ParseAddr("address", f.Address)
 	if err != nil {
-		fe["address"] = ipdesk.ErrorMessage(err)
+		fe["address"] = s.errorText(r, err)
 	}
 	status, msg := http.StatusBadRequest, ""
 	if len(fe) == 0 {
@@ -308,7 +317,7 @@ func (s *Server) hostUpdate(w http.ResponseWriter, r *http.Request) error {
 		if ipdesk.ErrorCode(err) == ipdesk.ENOTFOUND {
 			return err // deleted meanwhile
 		}
-		if status, fe, msg, err = hostFormError(err); err != nil {
+		if status, fe, msg, err = hostFormError(s.catalog(r), err); err != nil {
 			return err
 		}
 	}
@@ -324,22 +333,22 @@ func (s *Server) hostUpdate(w http.ResponseWriter, r *http.Request) error {
 // hostFormError sorts an error of saving a host form: bad input and
 // conflicts are shown beside their field (or above the form), a refused
 // address beside the address with 403; other errors end the page.
-func hostFormError(err error) (int, fieldErrors, string, error) {
+func hostFormError(cat *i18n.Catalog, err error) (int, fieldErrors, string, error) {
 	field := ipdesk.ErrorField(err)
 	switch ipdesk.ErrorCode(err) {
 	case ipdesk.EFORBIDDEN:
 		if field == "" {
 			field = "address"
 		}
-		return http.StatusForbidden, fieldErrors{field: ipdesk.ErrorMessage(err)}, "", nil
+		return http.StatusForbidden, fieldErrors{field: localError(cat, err)}, "", nil
 	case ipdesk.ENOTFOUND:
 		// mayPlaceHost's answer for a space the user may not know of.
-		return http.StatusBadRequest, fieldErrors{"space_id": ipdesk.ErrorMessage(err)}, "", nil
+		return http.StatusBadRequest, fieldErrors{"space_id": localError(cat, err)}, "", nil
 	}
 	if !isFormError(err) {
 		return 0, nil, "", err
 	}
-	fe, msg := fieldFormError(err)
+	fe, msg := fieldFormError(cat, err)
 	return formStatus(err), fe, msg, nil
 }
 
@@ -356,7 +365,7 @@ func formVersion(v string) (*int64, error) {
 // flashSaved leaves the message key for the next page, or, when the
 // change came with warnings, the warnings.
 func (s *Server) flashSaved(w http.ResponseWriter, r *http.Request, key string, warnings []ipdesk.Warning) {
-	warnings = s.visibleWarnings(r.Context(), warnings)
+	warnings = s.visibleWarnings(r, warnings)
 	if len(warnings) == 0 {
 		s.setFlash(w, r, key, "")
 		return
@@ -386,7 +395,7 @@ func (s *Server) hostDelete(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		d.Error = ipdesk.ErrorMessage(refusal)
+		d.Error = s.errorText(r, refusal)
 		s.render(w, r, formStatus(refusal), "host", d)
 		return nil
 	})
@@ -467,18 +476,18 @@ func (s *Server) hostCreate(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx := r.Context()
 	f := readHostForm(r)
-	a, fe := f.fields()
+	a, fe := f.fields(s.catalog(r))
 	space, err := strconv.ParseInt(f.Space, 10, 64)
 	if err != nil || space <= 0 {
-		fe["space_id"] = ipdesk.FieldErrorf(ipdesk.EINVALID, "space_id", "choose the address space of the host").Message
+		fe["space_id"] = s.errorText(r, ipdesk.FieldErrorf(ipdesk.EINVALID, "space_id", "choose the address space of the host"))
 	}
 	switch {
 	case f.Address != "":
 		if a.Addr, err = ipdesk.ParseAddr("address", f.Address); err != nil {
-			fe["address"] = ipdesk.ErrorMessage(err)
+			fe["address"] = s.errorText(r, err)
 		}
 	case f.Subnet == "":
-		fe["address"] = ipdesk.FieldErrorf(ipdesk.EINVALID, "address", "give an address, or a subnet to take its first free address").Message
+		fe["address"] = s.errorText(r, ipdesk.FieldErrorf(ipdesk.EINVALID, "address", "give an address, or a subnet to take its first free address"))
 	}
 	status, msg := http.StatusBadRequest, ""
 	if len(fe) == 0 {
@@ -496,7 +505,7 @@ func (s *Server) hostCreate(w http.ResponseWriter, r *http.Request) error {
 			redirect(w, r, "/hosts/"+strconv.FormatInt(a.ID, 10))
 			return nil
 		}
-		if status, fe, msg, err = hostFormError(err); err != nil {
+		if status, fe, msg, err = hostFormError(s.catalog(r), err); err != nil {
 			return err
 		}
 	}
@@ -531,7 +540,7 @@ func (s *Server) allocateHost(ctx context.Context, space int64, cidr string, a *
 	}
 	if err := s.authorize(ctx, actWrite, object{Type: ipdesk.ObjectPrefix, ID: found[0].ID}); err != nil {
 		if ipdesk.ErrorCode(err) == ipdesk.EFORBIDDEN {
-			return nil, ipdesk.FieldErrorf(ipdesk.EFORBIDDEN, "subnet", "%s", ipdesk.ErrorMessage(err))
+			return nil, ipdesk.WithField(err, ipdesk.EFORBIDDEN, "subnet")
 		}
 		return nil, err
 	}

@@ -16,24 +16,25 @@ import (
 	"unicode/utf8"
 
 	"ipdesk"
+	"ipdesk/i18n"
 	"ipdesk/importer"
 )
 
 // hostPages are the pages of the hosts area.
 func (s *Server) hostPages() []pageRoute {
 	return []pageRoute{
-		{pattern: "GET /hosts", h: s.hostsPage},
-		{pattern: "GET /hosts/rows", h: s.hostsRows},
-		{pattern: "POST /hosts/bulk", h: s.hostsBulk},
-		{pattern: "GET /hosts/export.csv", h: s.hostsExportCSV},
-		{pattern: "GET /hosts/export.json", h: s.hostsExportJSON},
-		{pattern: "GET /hosts/new", h: s.hostNewPage},
-		{pattern: "POST /hosts/new", h: s.hostCreate},
-		{pattern: "GET /hosts/import", h: s.hostsImportPage},
-		{pattern: "POST /hosts/import", h: s.hostsImport},
-		{pattern: "GET /hosts/{id}", h: s.hostPage},
-		{pattern: "POST /hosts/{id}", h: s.hostUpdate},
-		{pattern: "POST /hosts/{id}/delete", h: s.hostDelete},
+		{pattern: "GET /hosts", act: actRead, object: ipdesk.ObjectAddress, h: s.hostsPage},
+		{pattern: "GET /hosts/rows", act: actRead, object: ipdesk.ObjectAddress, h: s.hostsRows},
+		{pattern: "POST /hosts/bulk", act: actWrite, object: ipdesk.ObjectAddress, h: s.hostsBulk},
+		{pattern: "GET /hosts/export.csv", act: actRead, object: ipdesk.ObjectAddress, h: s.hostsExportCSV},
+		{pattern: "GET /hosts/export.json", act: actRead, object: ipdesk.ObjectAddress, h: s.hostsExportJSON},
+		{pattern: "GET /hosts/new", act: actWrite, object: ipdesk.ObjectAddress, h: s.hostNewPage},
+		{pattern: "POST /hosts/new", act: actWrite, object: ipdesk.ObjectAddress, h: s.hostCreate},
+		{pattern: "GET /hosts/import", act: actWrite, object: ipdesk.ObjectAddress, h: s.hostsImportPage},
+		{pattern: "POST /hosts/import", act: actWrite, object: ipdesk.ObjectAddress, h: s.hostsImport},
+		{pattern: "GET /hosts/{id}", act: actRead, object: ipdesk.ObjectAddress, h: s.hostPage},
+		{pattern: "POST /hosts/{id}", act: actWrite, object: ipdesk.ObjectAddress, h: s.hostUpdate},
+		{pattern: "POST /hosts/{id}/delete", act: actWrite, object: ipdesk.ObjectAddress, h: s.hostDelete},
 	}
 }
 
@@ -92,20 +93,18 @@ func (v hostsView) link() string {
 // hostsFilter reads the list state from a query and turns it into an
 // address filter (without the user's scope). Bad values come back as
 // errors of their fields; the other error is a fault of the store.
-func (s *Server) hostsFilter(ctx context.Context, q url.Values) (hostsView, ipdesk.AddressFilter, fieldErrors, error) {
+func (s *Server) hostsFilter(ctx context.Context, cat *i18n.Catalog, q url.Values) (hostsView, ipdesk.AddressFilter, fieldErrors, error) {
 	get := func(k string) string { return strings.TrimSpace(q.Get(k)) }
 	v := hostsView{Q: get("q"), Space: get("space"), Prefix: get("prefix"), Location: get("location"),
 		Level: get("level"), DHCP: get("dhcp"), Sort: get("sort"), Limit: hostsDefaultLimit}
 	fe := fieldErrors{}
 	var f ipdesk.AddressFilter
-	bad := func(field, format string, args ...any) {
-		fe[field] = ipdesk.FieldErrorf(ipdesk.EINVALID, field, format, args...).Message
-	}
+	bad := func(err *ipdesk.Error) { fe[err.Field] = localError(cat, err) }
 	switch {
 	case !utf8.ValidString(v.Q):
-		bad("q", "the search text is not valid UTF-8")
+		bad(ipdesk.FieldErrorf(ipdesk.EINVALID, "q", "the search text is not valid UTF-8"))
 	case utf8.RuneCountInString(v.Q) > hostsMaxQuery:
-		bad("q", "the search text is %d characters long; at most %d are allowed", utf8.RuneCountInString(v.Q), hostsMaxQuery)
+		bad(ipdesk.FieldErrorf(ipdesk.EINVALID, "q", "the search text is %d characters long; at most %d are allowed", utf8.RuneCountInString(v.Q), hostsMaxQuery))
 	default:
 		f.Query = v.Q
 	}
@@ -115,7 +114,7 @@ func (s *Server) hostsFilter(ctx context.Context, q url.Values) (hostsView, ipde
 		}
 		n, err := strconv.ParseInt(val, 10, 64)
 		if err != nil || n < 0 || n > max {
-			bad(field, "%s %q is not a whole number from 0 to %d", field, clipValue(val), max)
+			bad(ipdesk.FieldErrorf(ipdesk.EINVALID, field, "%s %q is not a whole number from 0 to %d", field, clipValue(val), max))
 			return nil
 		}
 		return &n
@@ -132,10 +131,10 @@ func (s *Server) hostsFilter(ctx context.Context, q url.Values) (hostsView, ipde
 		on := v.DHCP == "yes"
 		f.DHCP = &on
 	default:
-		bad("dhcp", "dhcp %q is not yes or no", clipValue(v.DHCP))
+		bad(ipdesk.FieldErrorf(ipdesk.EINVALID, "dhcp", "dhcp %q is not yes or no", clipValue(v.DHCP)))
 	}
 	if v.Sort != "" && !slices.Contains(addressSorts(), v.Sort) {
-		bad("sort", "sort %q is not one of %s", clipValue(v.Sort), strings.Join(addressSorts(), ", "))
+		bad(ipdesk.FieldErrorf(ipdesk.EINVALID, "sort", "sort %q is not one of %s", clipValue(v.Sort), strings.Join(addressSorts(), ", ")))
 	}
 	f.Sort = v.Sort
 	if n := whole("offset", get("offset"), 1<<30); n != nil {
@@ -152,16 +151,16 @@ func (s *Server) hostsFilter(ctx context.Context, q url.Values) (hostsView, ipde
 				if ipdesk.ErrorCode(err) != ipdesk.ENOTFOUND {
 					return v, f, fe, err
 				}
-				bad("prefix", "subnet %d does not exist", id)
+				bad(ipdesk.FieldErrorf(ipdesk.EINVALID, "prefix", "subnet %d does not exist", id))
 			} else if p, err := s.store.FindPrefixByID(ctx, id); err == nil {
 				f.PrefixID, v.Prefix = &id, p.Prefix.String()
 			} else if ipdesk.ErrorCode(err) == ipdesk.ENOTFOUND {
-				bad("prefix", "subnet %d does not exist", id)
+				bad(ipdesk.FieldErrorf(ipdesk.EINVALID, "prefix", "subnet %d does not exist", id))
 			} else {
 				return v, f, fe, err
 			}
 		} else if p, err := ipdesk.ParsePrefix("prefix", v.Prefix); err != nil {
-			fe["prefix"] = ipdesk.ErrorMessage(err)
+			fe["prefix"] = localError(cat, err)
 		} else {
 			p = p.Masked()
 			f.Within = &p
@@ -276,7 +275,7 @@ func (d *hostsData) ExportQuery() string {
 func (d *hostsData) BackLink() string { return d.View.link() }
 
 // hostsList builds the hosts page for a query.
-func (s *Server) hostsList(ctx context.Context, q url.Values, pg page) (*hostsData, error) {
+func (s *Server) hostsList(ctx context.Context, cat *i18n.Catalog, q url.Values, pg page) (*hostsData, error) {
 	d := &hostsData{page: pg, Limits: hostsLimits, Statuses: addressStatuses}
 	perms, err := s.permissions(ctx)
 	if err != nil {
@@ -286,7 +285,7 @@ func (s *Server) hostsList(ctx context.Context, q url.Values, pg page) (*hostsDa
 	if err != nil {
 		return nil, err
 	}
-	view, f, fe, err := s.hostsFilter(ctx, q)
+	view, f, fe, err := s.hostsFilter(ctx, cat, q)
 	if err != nil {
 		return nil, err
 	}
@@ -334,7 +333,7 @@ func (s *Server) hostsList(ctx context.Context, q url.Values, pg page) (*hostsDa
 }
 
 func (s *Server) hostsPage(w http.ResponseWriter, r *http.Request) error {
-	d, err := s.hostsList(r.Context(), r.URL.Query(), s.base(w, r, s.catalog(r).T("hosts.title"), "hosts"))
+	d, err := s.hostsList(r.Context(), s.catalog(r), r.URL.Query(), s.base(w, r, s.catalog(r).T("hosts.title"), "hosts"))
 	if err != nil {
 		return err
 	}
@@ -348,7 +347,7 @@ func (s *Server) hostsPage(w http.ResponseWriter, r *http.Request) error {
 
 // hostsRows answers the table alone, for the search as one types.
 func (s *Server) hostsRows(w http.ResponseWriter, r *http.Request) error {
-	d, err := s.hostsList(r.Context(), r.URL.Query(), s.fragmentPage(r))
+	d, err := s.hostsList(r.Context(), s.catalog(r), r.URL.Query(), s.fragmentPage(r))
 	if err != nil {
 		return err
 	}
@@ -395,12 +394,12 @@ func (s *Server) hostsBulk(w http.ResponseWriter, r *http.Request) error {
 		if !isFormError(err) {
 			return err
 		}
-		d, lerr := s.hostsList(ctx, back.Query(), s.base(w, r, s.catalog(r).T("hosts.title"), "hosts"))
+		d, lerr := s.hostsList(ctx, s.catalog(r), back.Query(), s.base(w, r, s.catalog(r).T("hosts.title"), "hosts"))
 		if lerr != nil {
 			return lerr
 		}
 		d.Path = back.String()
-		d.BulkError = ipdesk.ErrorMessage(err)
+		d.BulkError = s.errorText(r, err)
 		s.render(w, r, formStatus(err), "hosts", d)
 		return nil
 	}
@@ -449,7 +448,7 @@ func (s *Server) hostsExportJSON(w http.ResponseWriter, r *http.Request) error {
 // pages) that the user may see, in the format "ipdesk import hosts" reads.
 func (s *Server) hostsExport(w http.ResponseWriter, r *http.Request, format string) error {
 	ctx := r.Context()
-	_, f, fe, err := s.hostsFilter(ctx, r.URL.Query())
+	_, f, fe, err := s.hostsFilter(ctx, s.catalog(r), r.URL.Query())
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"ipdesk"
+	"ipdesk/i18n"
 	"ipdesk/importer"
 )
 
@@ -52,18 +53,6 @@ func (d *importData) CanImport() bool {
 	return d.Checked && len(d.Report.Problems) == 0 && d.Report.Rows > 0
 }
 
-// mayImport checks that the user may create or change hosts somewhere.
-func (s *Server) mayImport(r *http.Request) error {
-	perms, err := s.permissions(r.Context())
-	if err != nil {
-		return err
-	}
-	if perms.ScopeFor(ipdesk.RightEdit).Empty() {
-		return forbidden(ipdesk.ActorFromContext(r.Context()), actWrite, "hosts (no group of yours may edit any part of the address plan)")
-	}
-	return nil
-}
-
 func (s *Server) hostsImportPage(w http.ResponseWriter, r *http.Request) error {
 	if err := s.mayImport(r); err != nil {
 		return err
@@ -83,7 +72,7 @@ func (s *Server) hostsImport(w http.ResponseWriter, r *http.Request) error {
 	d := &importData{page: s.base(w, r, s.catalog(r).T("hosts.import_title"), "hosts")}
 	data, format, name, commit, err := s.readImport(w, r)
 	if err != nil {
-		status, msg, shown := uploadFailure(err)
+		status, msg, shown := uploadFailure(s.catalog(r), err)
 		if !shown {
 			return err
 		}
@@ -111,7 +100,7 @@ func (s *Server) hostsImport(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	rep, err := importer.Import(r.Context(), s.store, importer.Batch{Hosts: hosts, Problems: problems, DryRun: !commit, Allow: allow,
-		WarningText: func(w ipdesk.Warning) string { return s.visibleWarnings(r.Context(), []ipdesk.Warning{w})[0].Message }})
+		WarningText: func(w ipdesk.Warning) string { return s.visibleWarnings(r, []ipdesk.Warning{w})[0].Message }})
 	if err != nil {
 		return err
 	}
@@ -143,11 +132,11 @@ func (s *Server) readImport(w http.ResponseWriter, r *http.Request) ([]byte, str
 // uploadFailure tells how an upload that readUpload refused is shown:
 // with its message and status on the import page, or (false) as an
 // error page.
-func uploadFailure(err error) (status int, msg string, shown bool) {
+func uploadFailure(cat *i18n.Catalog, err error) (status int, msg string, shown bool) {
 	if !isFormError(err) && ipdesk.ErrorCode(err) != eTooLarge {
 		return 0, "", false
 	}
-	return errorStatus(ipdesk.ErrorCode(err)), ipdesk.ErrorMessage(err), true
+	return errorStatus(ipdesk.ErrorCode(err)), localError(cat, err), true
 }
 
 // readUpload reads the upload of an import: the file of the first step,

@@ -492,7 +492,10 @@ func TestHostsImport(t *testing.T) {
 			"B,10.9.0.53,,pc53,,\n" + // line 5: space B, unknown to the editor
 			"Nowhere,10.1.1.54,,pc54,,\n" + // line 6: no such space
 			"A,10.1.1.55,,pc55,,S\n" + // line 7: site S, which the editor may not see
-			"A,10.1.1.56,,pc_56,,\n" // line 8: bad hostname
+			"A,10.1.1.56,,pc_56,,\n" + // line 8: bad hostname
+			"A,10.1.1.57,,pc57,,\n" + // line 9: the same address as line 10
+			"A,10.1.1.57,,pc57b,,\n" + // line 10
+			"A,10.1.1.58,,pc58,,,Müller\n" // line 11: a cell too many
 		body := w.upload(t, "editor", "hosts.csv", broken, nil, http.StatusBadRequest)
 		for _, want := range []string{
 			`<th scope="row">2</th>`, `pc50`,
@@ -502,7 +505,10 @@ func TestHostsImport(t *testing.T) {
 			`<th scope="row">6</th>`, `space &#34;Nowhere&#34; does not exist`,
 			`<th scope="row">7</th>`, `location &#34;S&#34; does not exist`,
 			`<th scope="row">8</th>`, `pc_56`,
-			`6 problems`,
+			`<th scope="row">9</th>`, `address 10.1.1.57 of space &#34;A&#34; is also on line 10`,
+			`<th scope="row">10</th>`, `address 10.1.1.57 of space &#34;A&#34; is also on line 9`,
+			`<th scope="row">11</th>`, `7 cells, but the header row names 6 columns`,
+			`9 problems`,
 		} {
 			if !strings.Contains(body, want) {
 				t.Errorf("the preview lacks %q", want)

@@ -92,7 +92,7 @@ func (s *Server) lessonsPage(w http.ResponseWriter, r *http.Request) error {
 	if d.View.Room != "" {
 		id, err := strconv.ParseInt(d.View.Room, 10, 64)
 		if err != nil || id <= 0 {
-			d.Errors["room"] = ipdesk.ErrorMessage(ipdesk.FieldErrorf(ipdesk.EINVALID, "room", "room %q is not a room", clipValue(d.View.Room)))
+			d.Errors["room"] = s.errorText(r, ipdesk.FieldErrorf(ipdesk.EINVALID, "room", "room %q is not a room", clipValue(d.View.Room)))
 		}
 		f.RoomID = &id
 	}
@@ -102,7 +102,7 @@ func (s *Server) lessonsPage(w http.ResponseWriter, r *http.Request) error {
 	}{{"from", d.View.From, &f.From}, {"to", d.View.To, &f.To}} {
 		day, err := parseDay(x.field, x.v)
 		if err != nil {
-			d.Errors[x.field] = ipdesk.ErrorMessage(err)
+			d.Errors[x.field] = s.errorText(r, err)
 		} else if !day.IsZero() {
 			*x.to = &day
 		}
@@ -236,7 +236,7 @@ func (s *Server) lessonFormError(w http.ResponseWriter, r *http.Request, l *ipde
 	if derr != nil {
 		return derr
 	}
-	d.Errors, d.Error = fieldFormError(err)
+	d.Errors, d.Error = fieldFormError(s.catalog(r), err)
 	s.render(w, r, formStatus(err), "rooms_lesson", d)
 	return nil
 }
@@ -380,7 +380,7 @@ func (s *Server) lessonsImport(w http.ResponseWriter, r *http.Request) error {
 	d := &lessonImportData{page: s.base(w, r, s.catalog(r).T("rooms.import.title"), "rooms")}
 	data, format, name, commit, err := s.readUpload(w, r, lessonFormat, "csv", "ics")
 	if err != nil {
-		status, msg, shown := uploadFailure(err)
+		status, msg, shown := uploadFailure(s.catalog(r), err)
 		if !shown {
 			return err
 		}
@@ -399,7 +399,7 @@ func (s *Server) lessonsImport(w http.ResponseWriter, r *http.Request) error {
 		}
 		// The file as a whole is not a lessons file (a bad header row),
 		// or there is no bell schedule to map its times to.
-		d.Error = ipdesk.ErrorMessage(err)
+		d.Error = s.errorText(r, err)
 		s.render(w, r, http.StatusBadRequest, "rooms_import", d)
 		return nil
 	}

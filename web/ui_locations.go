@@ -18,12 +18,12 @@ import (
 // locationPages are the pages of the locations area.
 func (s *Server) locationPages() []pageRoute {
 	return []pageRoute{
-		{pattern: "GET /locations", h: s.locationsPage},
-		{pattern: "GET /locations/new", h: s.locationNewPage},
-		{pattern: "POST /locations/new", h: s.locationCreate},
-		{pattern: "GET /locations/{id}", h: s.locationPage},
-		{pattern: "POST /locations/{id}", h: s.locationUpdate},
-		{pattern: "POST /locations/{id}/delete", h: s.locationDelete},
+		{pattern: "GET /locations", act: actRead, object: ipdesk.ObjectLocation, h: s.locationsPage},
+		{pattern: "GET /locations/new", act: actWrite, object: ipdesk.ObjectLocation, h: s.locationNewPage},
+		{pattern: "POST /locations/new", act: actWrite, object: ipdesk.ObjectLocation, h: s.locationCreate},
+		{pattern: "GET /locations/{id}", act: actRead, object: ipdesk.ObjectLocation, h: s.locationPage},
+		{pattern: "POST /locations/{id}", act: actWrite, object: ipdesk.ObjectLocation, h: s.locationUpdate},
+		{pattern: "POST /locations/{id}/delete", act: actWrite, object: ipdesk.ObjectLocation, h: s.locationDelete},
 	}
 }
 
@@ -309,15 +309,15 @@ func (s *Server) locationCreate(w http.ResponseWriter, r *http.Request) error {
 	if derr != nil {
 		return derr
 	}
-	d.Errors, d.Error = fieldFormError(err)
+	d.Errors, d.Error = fieldFormError(s.catalog(r), err)
 	s.render(w, r, formStatus(err), "location", d)
 	return nil
 }
 
 // fieldFormError is formError that also puts a conflict about one field
 // (a name or a MAC taken) beside the field.
-func fieldFormError(err error) (fieldErrors, string) {
-	fe, msg := formError(err)
+func fieldFormError(cat *i18n.Catalog, err error) (fieldErrors, string) {
+	fe, msg := formError(cat, err)
 	if f := ipdesk.ErrorField(err); f != "" && len(fe) == 0 {
 		fe[f], msg = msg, ""
 	}
@@ -363,7 +363,7 @@ func (s *Server) locationUpdate(w http.ResponseWriter, r *http.Request) error {
 	if derr != nil {
 		return derr
 	}
-	d.Errors, d.Error = fieldFormError(err)
+	d.Errors, d.Error = fieldFormError(s.catalog(r), err)
 	s.render(w, r, formStatus(err), "location", d)
 	return nil
 }
@@ -409,7 +409,7 @@ func (s *Server) locationDelete(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		d.Error = ipdesk.ErrorMessage(refusal)
+		d.Error = s.errorText(r, refusal)
 		s.render(w, r, formStatus(refusal), "location", d)
 		return nil
 	})

@@ -57,6 +57,20 @@ type diffLine struct {
 // file.
 func (o outputView) Failed() bool { return o.LastRun != nil && !o.LastRun.Status.OK() }
 
+// UpToDate tells whether the live file is what ipdesk would write and the
+// daemon has loaded it: no apply due, running or failing, no reload
+// pending, and the diff (when known) empty.
+func (o outputView) UpToDate() bool {
+	return !o.Running && !o.Dirty && !o.PendingReload && !o.Failing && (o.Diff == nil || !o.Diff.Changed && o.Diff.Error == "")
+}
+
+// Differs tells that the live file differs from what ipdesk would write
+// while no apply is due, running or failing: it was changed by hand, or
+// the diff cannot be made.
+func (o outputView) Differs() bool {
+	return !o.Running && !o.Dirty && !o.Failing && o.Diff != nil && (o.Diff.Changed || o.Diff.Error != "")
+}
+
 func (s *Server) outputsPage(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	if err := s.authorize(ctx, actRead, object{Type: objectOutput}); err != nil {
@@ -111,6 +125,9 @@ func (s *Server) outputsPage(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) outputViews(ctx context.Context) ([]targetView, error) {
 	all, err := s.outputs.Status(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.narrowLeftOut(ctx, all); err != nil {
 		return nil, err
 	}
 	var out []targetView

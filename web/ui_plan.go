@@ -19,19 +19,19 @@ import (
 // planPages returns the pages of the address plan.
 func (s *Server) planPages() []pageRoute {
 	return []pageRoute{
-		{pattern: "GET /spaces", h: s.spacesPage},
-		{pattern: "POST /spaces", h: s.spaceCreate},
-		{pattern: "GET /spaces/{id}", h: s.spaceTreePage},
-		{pattern: "POST /spaces/{id}/prefixes", h: s.prefixCreate},
-		{pattern: "GET /spaces/{id}/edit", h: s.spaceEditPage},
-		{pattern: "POST /spaces/{id}/edit", h: s.spaceUpdate},
-		{pattern: "POST /spaces/{id}/delete", h: s.spaceDelete},
-		{pattern: "GET /prefixes/{id}", h: s.prefixPage},
-		{pattern: "POST /prefixes/{id}/allocate", h: s.prefixAllocate},
-		{pattern: "POST /prefixes/{id}/claim", h: s.addressClaim},
-		{pattern: "GET /prefixes/{id}/edit", h: s.prefixEditPage},
-		{pattern: "POST /prefixes/{id}/edit", h: s.prefixUpdate},
-		{pattern: "POST /prefixes/{id}/delete", h: s.prefixDelete},
+		{pattern: "GET /spaces", act: actRead, object: ipdesk.ObjectSpace, h: s.spacesPage},
+		{pattern: "POST /spaces", act: actWrite, object: ipdesk.ObjectSpace, h: s.spaceCreate},
+		{pattern: "GET /spaces/{id}", act: actRead, object: ipdesk.ObjectSpace, h: s.spaceTreePage},
+		{pattern: "POST /spaces/{id}/prefixes", act: actRead, object: ipdesk.ObjectSpace, h: s.prefixCreate},
+		{pattern: "GET /spaces/{id}/edit", act: actWrite, object: ipdesk.ObjectSpace, h: s.spaceEditPage},
+		{pattern: "POST /spaces/{id}/edit", act: actWrite, object: ipdesk.ObjectSpace, h: s.spaceUpdate},
+		{pattern: "POST /spaces/{id}/delete", act: actWrite, object: ipdesk.ObjectSpace, h: s.spaceDelete},
+		{pattern: "GET /prefixes/{id}", act: actRead, object: ipdesk.ObjectPrefix, h: s.prefixPage},
+		{pattern: "POST /prefixes/{id}/allocate", act: actWrite, object: ipdesk.ObjectPrefix, h: s.prefixAllocate},
+		{pattern: "POST /prefixes/{id}/claim", act: actWrite, object: ipdesk.ObjectPrefix, h: s.addressClaim},
+		{pattern: "GET /prefixes/{id}/edit", act: actWrite, object: ipdesk.ObjectPrefix, h: s.prefixEditPage},
+		{pattern: "POST /prefixes/{id}/edit", act: actWrite, object: ipdesk.ObjectPrefix, h: s.prefixUpdate},
+		{pattern: "POST /prefixes/{id}/delete", act: actWrite, object: ipdesk.ObjectPrefix, h: s.prefixDelete},
 	}
 }
 
@@ -95,8 +95,8 @@ func checkbox(r *http.Request, name string) bool {
 // planFormErrors is formError for a form with the given fields: an error
 // about one of them, a conflict too, is shown beside it; any other error
 // above the form.
-func planFormErrors(err error, fields ...string) (fieldErrors, string) {
-	fe, msg := formError(err)
+func planFormErrors(cat *i18n.Catalog, err error, fields ...string) (fieldErrors, string) {
+	fe, msg := formError(cat, err)
 	if f := ipdesk.ErrorField(err); msg != "" && f != "" && slices.Contains(fields, f) && isFormError(err) {
 		return fieldErrors{f: msg}, ""
 	}
@@ -221,6 +221,9 @@ func (s *Server) spaceCreate(w http.ResponseWriter, r *http.Request) error {
 	f := readSpaceForm(r)
 	sp := &ipdesk.Space{Name: f.Name, Description: f.Description}
 	err := s.store.CreateSpace(ctx, sp)
+	if err != nil {
+		err = s.visibleSpaceConflict(ctx, err, sp.Name)
+	}
 	if err == nil {
 		s.setFlash(w, r, "flash.created", sp.Name)
 		redirect(w, r, "/spaces/"+strconv.FormatInt(sp.ID, 10))
@@ -234,7 +237,7 @@ func (s *Server) spaceCreate(w http.ResponseWriter, r *http.Request) error {
 		return derr
 	}
 	d.Form = f
-	d.Errors, d.FormError = planFormErrors(err, "name", "description")
+	d.Errors, d.FormError = planFormErrors(s.catalog(r), err, "name", "description")
 	s.render(w, r, formStatus(err), "spaces", d)
 	return nil
 }
@@ -301,7 +304,9 @@ func (s *Server) spaceUpdate(w http.ResponseWriter, r *http.Request) error {
 	upd := ipdesk.SpaceUpdate{Name: &f.Name, Description: &f.Description}
 	upd.Version, err = optionalInt("version", f.Version)
 	if err == nil {
-		_, err = s.store.UpdateSpace(r.Context(), sp.ID, upd)
+		if _, err = s.store.UpdateSpace(r.Context(), sp.ID, upd); err != nil {
+			err = s.visibleSpaceConflict(r.Context(), err, f.Name)
+		}
 	}
 	if err == nil {
 		s.setFlash(w, r, "flash.saved", "")
@@ -314,7 +319,7 @@ func (s *Server) spaceUpdate(w http.ResponseWriter, r *http.Request) error {
 	d := s.spaceEditData(w, r, sp)
 	version := d.Form.Version
 	d.Form = f
-	d.Errors, d.FormError = planFormErrors(err, "name", "description")
+	d.Errors, d.FormError = planFormErrors(s.catalog(r), err, "name", "description")
 	if msg, ok := s.staleNote(r, err); ok {
 		d.FormError, d.Form.Version = msg, version
 	}
@@ -341,7 +346,7 @@ func (s *Server) spaceDelete(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d := s.spaceEditData(w, r, sp)
-	d.Cascade, d.DeleteError = cascade, ipdesk.ErrorMessage(err)
+	d.Cascade, d.DeleteError = cascade, s.errorText(r, err)
 	s.render(w, r, formStatus(err), "space-edit", d)
 	return nil
 }

@@ -81,7 +81,7 @@ func (s *Server) addressClaim(w http.ResponseWriter, r *http.Request) error {
 		return derr
 	}
 	d.Claim = f
-	d.ClaimErrors, d.ClaimError = planFormErrors(err, claimFormFields...)
+	d.ClaimErrors, d.ClaimError = planFormErrors(s.catalog(r), err, claimFormFields...)
 	s.render(w, r, formStatus(err), "prefix", d)
 	return nil
 }

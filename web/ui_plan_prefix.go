@@ -358,7 +358,7 @@ func (s *Server) prefixAllocate(w http.ResponseWriter, r *http.Request) error {
 		return derr
 	}
 	d.Alloc = f
-	d.AllocErrors, d.AllocError = planFormErrors(err, prefixFormFields...)
+	d.AllocErrors, d.AllocError = planFormErrors(s.catalog(r), err, prefixFormFields...)
 	s.render(w, r, formStatus(err), "prefix", d)
 	return nil
 }
@@ -445,7 +445,7 @@ func (s *Server) prefixUpdate(w http.ResponseWriter, r *http.Request) error {
 	version := d.Form.Version
 	f.Prefix = p.Prefix.String()
 	d.Form = f
-	d.Errors, d.FormError = planFormErrors(err, prefixFormFields...)
+	d.Errors, d.FormError = planFormErrors(s.catalog(r), err, prefixFormFields...)
 	if msg, ok := s.staleNote(r, err); ok {
 		d.FormError, d.Form.Version = msg, version
 	}
@@ -476,7 +476,7 @@ func (s *Server) prefixDelete(w http.ResponseWriter, r *http.Request) error {
 	if derr != nil {
 		return derr
 	}
-	d.Cascade, d.DeleteError = cascade, ipdesk.ErrorMessage(err)
+	d.Cascade, d.DeleteError = cascade, s.errorText(r, err)
 	s.render(w, r, formStatus(err), "prefix-edit", d)
 	return nil
 }

@@ -693,3 +693,31 @@ func TestPlanMaths(t *testing.T) {
 		t.Errorf("planRoots = %v", roots)
 	}
 }
+
+// TestPlanUsageIPv6: the use of a large IPv6 container is computed
+// exactly: a /32 with two /48s is 2^81 of 2^96, not a full 100 %.
+func TestPlanUsageIPv6(t *testing.T) {
+	e := newEnv(t)
+	c := e.login("admin", "password123")
+	sp := e.space("S")
+	top := e.prefix(sp, "2001:db8::/32", ipdesk.PrefixContainer)
+	e.prefix(sp, "2001:db8::/48", ipdesk.PrefixContainer)
+	e.prefix(sp, "2001:db8:1::/48", ipdesk.PrefixContainer)
+	wide := e.prefix(sp, "2001:db9::/32", ipdesk.PrefixContainer)
+	for _, p := range []string{"2001:db9::/33", "2001:db9:8000::/34", "2001:db9:c000::/35", "2001:db9:e000::/48"} {
+		e.prefix(sp, p, ipdesk.PrefixContainer)
+	}
+	r := e.page(path("/prefixes/%d", top.ID), c)
+	mustContain(t, "the /32", r.body, "&lt; 0.1 % · 2^81 of 2^96")
+	mustNotContain(t, "the /32", r.body, "100.0 %", "≥ 2^63")
+	r = e.page(path("/prefixes/%d", wide.ID), c)
+	mustContain(t, "the nearly full /32", r.body, "87.5 % · ≈ 2^95.8 of 2^96")
+	r = e.page(path("/spaces/%d", sp), c)
+	mustContain(t, "the tree", r.body, "2^81 of 2^96")
+	mustNotContain(t, "the tree", r.body, "≥ 2^63")
+	var got prefixView
+	e.must(http.StatusOK, "GET", path("/api/v1/prefixes/%d", top.ID), e.admin, nil, &got)
+	if got.Usage.Percent != 0 {
+		t.Errorf("the API's percent of 2^81 of 2^96 is %g, want 0 (rounded to two decimals)", got.Usage.Percent)
+	}
+}

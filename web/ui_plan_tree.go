@@ -1,6 +1,8 @@
 package web
 
 import (
+	"math"
+	"math/big"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -28,17 +30,37 @@ func (n *planNode) SizeText() string { return planSize(n.Prefix, n.Usage) }
 func planSize(p *ipdesk.Prefix, u ipdesk.Usage) string {
 	host := p.Prefix.Addr().BitLen() - p.Prefix.Bits()
 	if host <= 20 {
-		return strconv.FormatUint(u.Size, 10)
+		size, _ := u.Counts()
+		return size.String()
 	}
 	return "2^" + strconv.Itoa(host)
 }
 
 // UsedText tells how many addresses are taken.
 func (n *planNode) UsedText() string {
-	if n.Usage.Used >= 1<<63-1 {
-		return "≥ 2^63"
+	_, used := n.Usage.Counts()
+	return countText(used)
+}
+
+// countText writes a number of addresses for people: exact up to a
+// million; beyond, as m · 2^k with an odd m below 1024 (two /48s are 2^81,
+// three are 3 · 2^80), or else as about 2^x.
+func countText(n *big.Int) string {
+	if n.Cmp(big.NewInt(1<<20)) <= 0 {
+		return n.String()
 	}
-	return strconv.FormatUint(n.Usage.Used, 10)
+	k := n.TrailingZeroBits()
+	m := new(big.Int).Rsh(n, k)
+	switch {
+	case m.IsInt64() && m.Int64() == 1:
+		return "2^" + strconv.FormatUint(uint64(k), 10)
+	case m.BitLen() <= 10:
+		return m.String() + " · 2^" + strconv.FormatUint(uint64(k), 10)
+	}
+	// log2 n from its top 53 bits.
+	shift := n.BitLen() - 53
+	top, _ := new(big.Float).SetInt(new(big.Int).Rsh(n, uint(shift))).Float64()
+	return "≈ 2^" + strconv.FormatFloat(math.Log2(top)+float64(shift), 'f', 1, 64)
 }
 
 // planTree nests prefixes given in address order (each container before
@@ -280,7 +302,7 @@ func (s *Server) prefixCreate(w http.ResponseWriter, r *http.Request) error {
 		return derr
 	}
 	d.Form = f
-	d.Errors, d.FormError = planFormErrors(err, prefixFormFields...)
+	d.Errors, d.FormError = planFormErrors(s.catalog(r), err, prefixFormFields...)
 	s.render(w, r, formStatus(err), "space", d)
 	return nil
 }
@@ -289,7 +311,7 @@ func (s *Server) prefixCreate(w http.ResponseWriter, r *http.Request) error {
 // about it (such as overlaps with other spaces).
 func (s *Server) createdFlash(w http.ResponseWriter, r *http.Request, what string, warnings []ipdesk.Warning) {
 	if len(warnings) > 0 {
-		s.setFlash(w, r, "flash.plan_created_warning", warningText(warnings))
+		s.setFlash(w, r, "flash.plan_created_warning", warningText(s.visibleWarnings(r, warnings)))
 		return
 	}
 	s.setFlash(w, r, "flash.created", what)

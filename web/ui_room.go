@@ -199,7 +199,7 @@ func (s *Server) roomPolicy(w http.ResponseWriter, r *http.Request) error {
 	if !isFormError(err) {
 		return err
 	}
-	f.Errors, f.Error = formError(err)
+	f.Errors, f.Error = formError(s.catalog(r), err)
 	if fe := f.Errors["reason"]; fe != "" {
 		f.Errors["policy_reason"] = fe
 	}

@@ -25,30 +25,30 @@ import (
 // roomsPages are the pages of the timetable area.
 func (s *Server) roomsPages() []pageRoute {
 	return []pageRoute{
-		{pattern: "GET /rooms", h: s.roomsPage},
-		{pattern: "GET /rooms/grid", h: s.roomsGrid},
-		{pattern: "POST /rooms/overrides", h: s.roomsOverrides},
-		{pattern: "GET /rooms/{id}", h: s.roomPage},
-		{pattern: "POST /rooms/{id}/now", h: s.roomNow},
-		{pattern: "POST /rooms/{id}/now/end", h: s.roomNowDelete},
-		{pattern: "POST /rooms/{id}/overrides/{override}/delete", h: s.roomOverrideDelete},
-		{pattern: "POST /rooms/{id}/policy", h: s.roomPolicy},
-		{pattern: "GET /rooms/logbook", h: s.logbookPage},
-		{pattern: "GET /rooms/logbook.csv", h: s.logbookCSV},
-		{pattern: "GET /rooms/periods", h: s.periodsPage},
-		{pattern: "POST /rooms/periods", h: s.periodsSave},
-		{pattern: "POST /rooms/holidays", h: s.holidayCreate},
-		{pattern: "GET /rooms/holidays/{id}", h: s.holidayPage},
-		{pattern: "POST /rooms/holidays/{id}/save", h: s.holidayUpdate},
-		{pattern: "POST /rooms/holidays/{id}/delete", h: s.holidayDelete},
-		{pattern: "GET /rooms/lessons", h: s.lessonsPage},
-		{pattern: "GET /rooms/lessons/new", h: s.lessonNewPage},
-		{pattern: "POST /rooms/lessons/new", h: s.lessonCreate},
-		{pattern: "GET /rooms/lessons/import", h: s.lessonsImportPage},
-		{pattern: "POST /rooms/lessons/import", h: s.lessonsImport},
-		{pattern: "GET /rooms/lessons/{id}", h: s.lessonPage},
-		{pattern: "POST /rooms/lessons/{id}/save", h: s.lessonUpdate},
-		{pattern: "POST /rooms/lessons/{id}/delete", h: s.lessonDelete},
+		{pattern: "GET /rooms", act: actRead, object: objectRoomState, h: s.roomsPage},
+		{pattern: "GET /rooms/grid", act: actRead, object: objectRoomState, h: s.roomsGrid},
+		{pattern: "POST /rooms/overrides", act: actRead, object: ipdesk.ObjectOverride, h: s.roomsOverrides},
+		{pattern: "GET /rooms/{id}", act: actRead, object: objectRoomState, h: s.roomPage},
+		{pattern: "POST /rooms/{id}/now", act: actOverride, object: ipdesk.ObjectNowOverride, h: s.roomNow},
+		{pattern: "POST /rooms/{id}/now/end", act: actOverride, object: ipdesk.ObjectNowOverride, h: s.roomNowDelete},
+		{pattern: "POST /rooms/{id}/overrides/{override}/delete", act: actOverride, object: ipdesk.ObjectOverride, h: s.roomOverrideDelete},
+		{pattern: "POST /rooms/{id}/policy", act: actWrite, object: ipdesk.ObjectRoomPolicy, h: s.roomPolicy},
+		{pattern: "GET /rooms/logbook", act: actRead, object: objectLogbook, h: s.logbookPage},
+		{pattern: "GET /rooms/logbook.csv", act: actRead, object: objectLogbook, h: s.logbookCSV},
+		{pattern: "GET /rooms/periods", act: actRead, object: ipdesk.ObjectPeriod, h: s.periodsPage},
+		{pattern: "POST /rooms/periods", act: actWrite, object: ipdesk.ObjectPeriod, h: s.periodsSave},
+		{pattern: "POST /rooms/holidays", act: actWrite, object: ipdesk.ObjectHoliday, h: s.holidayCreate},
+		{pattern: "GET /rooms/holidays/{id}", act: actRead, object: ipdesk.ObjectHoliday, h: s.holidayPage},
+		{pattern: "POST /rooms/holidays/{id}/save", act: actWrite, object: ipdesk.ObjectHoliday, h: s.holidayUpdate},
+		{pattern: "POST /rooms/holidays/{id}/delete", act: actWrite, object: ipdesk.ObjectHoliday, h: s.holidayDelete},
+		{pattern: "GET /rooms/lessons", act: actRead, object: ipdesk.ObjectLesson, h: s.lessonsPage},
+		{pattern: "GET /rooms/lessons/new", act: actWrite, object: ipdesk.ObjectLesson, h: s.lessonNewPage},
+		{pattern: "POST /rooms/lessons/new", act: actWrite, object: ipdesk.ObjectLesson, h: s.lessonCreate},
+		{pattern: "GET /rooms/lessons/import", act: actWrite, object: ipdesk.ObjectLesson, h: s.lessonsImportPage},
+		{pattern: "POST /rooms/lessons/import", act: actWrite, object: ipdesk.ObjectLesson, h: s.lessonsImport},
+		{pattern: "GET /rooms/lessons/{id}", act: actRead, object: ipdesk.ObjectLesson, h: s.lessonPage},
+		{pattern: "POST /rooms/lessons/{id}/save", act: actWrite, object: ipdesk.ObjectLesson, h: s.lessonUpdate},
+		{pattern: "POST /rooms/lessons/{id}/delete", act: actWrite, object: ipdesk.ObjectLesson, h: s.lessonDelete},
 	}
 }
 
@@ -89,8 +89,12 @@ func (r *roomInfo) Follows() bool { return r.Policy == ipdesk.PolicyTimetable ||
 // fields of its ipdesk.PreviewCell the page shows (flat: templates look
 // fields up by name, which is slow through an embedded struct).
 type periodCell struct {
-	Period          int
-	Blocked         bool
+	Period int
+	// Blocked is the state the timetable and the period's override give
+	// (what the override form's preview works from); Shown the state the
+	// cell shows: while a "now" override is in force in the period, its
+	// state, and in the period running, the room's state now.
+	Blocked, Shown  bool
 	Course, Teacher string
 	Current, Past   bool
 	// Flipped tells that an override flips the timetable in the cell.
@@ -462,6 +466,7 @@ func dayGrids(cat *i18n.Catalog, s *Server, pv *ipdesk.SchedulePreview, shown []
 				c := periodCell{Period: pc.Period, Blocked: pc.Blocked, Course: pc.Course, Teacher: pc.Teacher, Current: pc.Current, Past: pc.Past,
 					Flipped: pc.OverrideID != 0, HasNow: pc.NowOverride != nil, NowBlocked: pc.NowOverride != nil && *pc.NowOverride,
 					Base: pc.LessonID != 0 && g.SchoolDay, Key: strconv.FormatInt(pr.RoomID, 10) + ":" + strconv.Itoa(pc.Period)}
+				c.Shown = shownState(pc, ri.State.Blocked)
 				c.Editable = ri.CanOverride && ri.Follows() && !pc.Past
 				c.Ticked = pc.OverrideID != 0
 				if g.Form != nil && c.Editable {
@@ -506,7 +511,7 @@ func (s *Server) occupancy(r *http.Request, p page, form *overrideForm) (*occupa
 		if !isFormError(err) {
 			return nil, err
 		}
-		d.Error = ipdesk.ErrorMessage(err)
+		d.Error = s.errorText(r, err)
 		v = roomsView{From: today, Days: occupancyDays}
 	}
 	d.View = v

@@ -11,7 +11,7 @@ import (
 	"strconv"
 
 	"ipdesk"
-	"ipdesk/importer"
+	"ipdesk/i18n"
 )
 
 // logbookPageSize is how many entries one page of the logbook shows.
@@ -40,7 +40,7 @@ type logbookData struct {
 // readLogbookView reads the logbook's filter from a query and turns it
 // into a logbook filter: days in the school's time zone, from the start
 // of From to the end of To.
-func (s *Server) readLogbookView(q url.Values) (logbookView, ipdesk.LogFilter, fieldErrors) {
+func (s *Server) readLogbookView(cat *i18n.Catalog, q url.Values) (logbookView, ipdesk.LogFilter, fieldErrors) {
 	v := logbookView{From: q.Get("from"), To: q.Get("to"), Room: q.Get("room"), Actor: q.Get("actor"), Failed: q.Get("failed")}
 	var f ipdesk.LogFilter
 	fe := fieldErrors{}
@@ -49,7 +49,7 @@ func (s *Server) readLogbookView(q url.Values) (logbookView, ipdesk.LogFilter, f
 	if v.From != "" {
 		d, err := ipdesk.ParseDate("from", v.From)
 		if err != nil {
-			fe["from"] = ipdesk.ErrorMessage(err)
+			fe["from"] = localError(cat, err)
 		} else {
 			from = d
 			t := d.At(0, loc)
@@ -59,7 +59,7 @@ func (s *Server) readLogbookView(q url.Values) (logbookView, ipdesk.LogFilter, f
 	if v.To != "" {
 		d, err := ipdesk.ParseDate("to", v.To)
 		if err != nil {
-			fe["to"] = ipdesk.ErrorMessage(err)
+			fe["to"] = localError(cat, err)
 		} else {
 			to = d
 			t := d.AddDays(1).At(0, loc)
@@ -67,12 +67,12 @@ func (s *Server) readLogbookView(q url.Values) (logbookView, ipdesk.LogFilter, f
 		}
 	}
 	if f.Since != nil && f.Until != nil && to.Before(from) {
-		fe["to"] = ipdesk.ErrorMessage(ipdesk.FieldErrorf(ipdesk.EINVALID, "to", "to %s is before from %s", to, from))
+		fe["to"] = localError(cat, ipdesk.FieldErrorf(ipdesk.EINVALID, "to", "to %s is before from %s", to, from))
 	}
 	if v.Room != "" {
 		id, err := strconv.ParseInt(v.Room, 10, 64)
 		if err != nil || id <= 0 {
-			fe["room"] = ipdesk.ErrorMessage(ipdesk.FieldErrorf(ipdesk.EINVALID, "room", "room %q is not a room", clipValue(v.Room)))
+			fe["room"] = localError(cat, ipdesk.FieldErrorf(ipdesk.EINVALID, "room", "room %q is not a room", clipValue(v.Room)))
 		} else {
 			f.RoomID = &id
 		}
@@ -86,7 +86,7 @@ func (s *Server) readLogbookView(q url.Values) (logbookView, ipdesk.LogFilter, f
 		failed := v.Failed == "yes"
 		f.Failed = &failed
 	default:
-		fe["failed"] = ipdesk.ErrorMessage(ipdesk.FieldErrorf(ipdesk.EINVALID, "failed", "failed %q is not yes or no", clipValue(v.Failed)))
+		fe["failed"] = localError(cat, ipdesk.FieldErrorf(ipdesk.EINVALID, "failed", "failed %q is not yes or no", clipValue(v.Failed)))
 	}
 	return v, f, fe
 }
@@ -123,7 +123,7 @@ func (s *Server) logbookPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	d := &logbookData{page: s.base(w, r, s.catalog(r).T("rooms.logbook.title"), "rooms")}
 	var f ipdesk.LogFilter
-	d.View, f, d.Errors = s.readLogbookView(r.URL.Query())
+	d.View, f, d.Errors = s.readLogbookView(s.catalog(r), r.URL.Query())
 	offset := queryOffset(r, "offset")
 	var err error
 	if d.Rooms, err = s.allRooms(ctx); err != nil {
@@ -152,32 +152,9 @@ func (s *Server) logbookCSV(w http.ResponseWriter, r *http.Request) error {
 	if err := s.authorize(ctx, actRead, object{Type: objectLogbook}); err != nil {
 		return err
 	}
-	_, f, fe := s.readLogbookView(r.URL.Query())
+	_, f, fe := s.readLogbookView(s.catalog(r), r.URL.Query())
 	for field, msg := range fe {
 		return ipdesk.FieldErrorf(ipdesk.EINVALID, field, "%s", msg)
 	}
 	return s.writeLogbookCSV(ctx, w, f)
-}
-
-// writeLogbookCSV writes the logbook entries of f (at most
-// maxLogExport) as a CSV download.
-func (s *Server) writeLogbookCSV(ctx context.Context, w http.ResponseWriter, f ipdesk.LogFilter) error {
-	var all []*ipdesk.LogEntry
-	for off := 0; off < maxLogExport; off += ipdesk.MaxLimit {
-		f.Page = ipdesk.Page{Offset: off, Limit: ipdesk.MaxLimit}
-		es, n, err := s.store.FindLogEntries(ctx, f)
-		if err != nil {
-			return err
-		}
-		all = append(all, es...)
-		if off+len(es) >= n || len(es) == 0 {
-			break
-		}
-	}
-	h := w.Header()
-	h.Set("Content-Type", "text/csv; charset=utf-8")
-	h.Set("Content-Disposition", `attachment; filename="logbook.csv"`)
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	return importer.WriteLogbookCSV(w, all, s.timetable.Location())
 }

@@ -64,7 +64,7 @@ func (s *Server) roomsOverrides(w http.ResponseWriter, r *http.Request) error {
 	if !isFormError(err) {
 		return err
 	}
-	f.Errors, f.Error = formError(err)
+	f.Errors, f.Error = formError(s.catalog(r), err)
 	if id, err := strconv.ParseInt(r.PostFormValue("room_page"), 10, 64); err == nil && id > 0 {
 		return s.renderRoomPage(w, r, id, date, roomForms{Override: f}, formStatus(err))
 	}
@@ -134,36 +134,6 @@ func (s *Server) saveDayOverrides(ctx context.Context, date ipdesk.Date, rooms [
 	return s.store.SetDayOverrides(ctx, days)
 }
 
-// startNowOverride blocks or opens a room now, until the time until (a
-// time of day HH:MM, or an RFC 3339 time; "" for the end of the room's
-// current lesson or period), for the API and the pages alike.
-func (s *Server) startNowOverride(ctx context.Context, room int64, blocked bool, until, reason string) (*ipdesk.NowOverride, error) {
-	n := &ipdesk.NowOverride{RoomID: room, Blocked: blocked, Start: s.timetable.Now(), Reason: reason}
-	var err error
-	if until == "" {
-		n.Until, err = s.timetable.DefaultUntil(ctx, room)
-	} else {
-		n.Until, err = s.timetable.ParseUntil(until)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return n, s.store.SetNowOverride(ctx, n)
-}
-
-// deleteRoomOverride removes override id of room; ENOTFOUND when the
-// room has no such override.
-func (s *Server) deleteRoomOverride(ctx context.Context, room, id int64) error {
-	o, err := s.store.FindOverrideByID(ctx, id)
-	if err != nil {
-		return err
-	}
-	if o.RoomID != room {
-		return ipdesk.Errorf(ipdesk.ENOTFOUND, "room %d has no override %d", room, id)
-	}
-	return s.store.DeleteOverride(ctx, id)
-}
-
 // nowForm is the "block now / open now until" form as typed.
 type nowForm struct {
 	Blocked bool
@@ -216,7 +186,7 @@ func (s *Server) roomNow(w http.ResponseWriter, r *http.Request) error {
 	if !isFormError(err) {
 		return err
 	}
-	f.Errors, f.Error = formError(err)
+	f.Errors, f.Error = formError(s.catalog(r), err)
 	return s.renderRoomPage(w, r, id, s.today(), roomForms{Now: f}, formStatus(err))
 }
 

@@ -88,12 +88,6 @@ func (d *holidayData) FormView() holidayFormView {
 	return holidayFormView{Form: d.Form, Errors: d.Errors}
 }
 
-// mayPlan tells whether the user may change the bell schedule, the
-// holidays and the lessons.
-func (s *Server) mayPlan(ctx context.Context, objectType string) bool {
-	return s.authorize(ctx, actWrite, object{Type: objectType}) == nil
-}
-
 // periodRows returns the rows of the form for the stored periods, with
 // blank rows after them.
 func periodRows(ps []*ipdesk.Period) []periodRow {
@@ -176,13 +170,13 @@ func (s *Server) periodsSave(w http.ResponseWriter, r *http.Request) error {
 		p := &ipdesk.Period{}
 		var err error
 		if p.Number, err = strconv.Atoi(row.Number); err != nil {
-			fe["number-"+n] = ipdesk.ErrorMessage(ipdesk.FieldErrorf(ipdesk.EINVALID, "number", "number %q is not a whole number", clipValue(row.Number)))
+			fe["number-"+n] = s.errorText(r, ipdesk.FieldErrorf(ipdesk.EINVALID, "number", "number %q is not a whole number", clipValue(row.Number)))
 		}
 		if p.Start, err = ipdesk.ParseTimeOfDay("start", row.Start); err != nil {
-			fe["start-"+n] = ipdesk.ErrorMessage(err)
+			fe["start-"+n] = s.errorText(r, err)
 		}
 		if p.End, err = ipdesk.ParseTimeOfDay("end", row.End); err != nil {
-			fe["end-"+n] = ipdesk.ErrorMessage(err)
+			fe["end-"+n] = s.errorText(r, err)
 		}
 		ps = append(ps, p)
 	}
@@ -207,7 +201,7 @@ func (s *Server) periodsSave(w http.ResponseWriter, r *http.Request) error {
 	d.Errors = fe
 	status := http.StatusBadRequest
 	if err != nil {
-		d.Error, status = ipdesk.ErrorMessage(err), formStatus(err)
+		d.Error, status = s.errorText(r, err), formStatus(err)
 	}
 	s.render(w, r, status, "rooms_periods", d)
 	return nil
@@ -276,7 +270,7 @@ func (s *Server) holidayCreate(w http.ResponseWriter, r *http.Request) error {
 		return derr
 	}
 	d.New = f
-	d.NewErrors, d.NewError = fieldFormError(err)
+	d.NewErrors, d.NewError = fieldFormError(s.catalog(r), err)
 	s.render(w, r, formStatus(err), "rooms_periods", d)
 	return nil
 }
@@ -336,7 +330,7 @@ func (s *Server) holidayUpdate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d := s.holidayPageData(w, r, h, f)
-	d.Errors, d.Error = fieldFormError(err)
+	d.Errors, d.Error = fieldFormError(s.catalog(r), err)
 	s.render(w, r, formStatus(err), "rooms_holiday", d)
 	return nil
 }
@@ -356,7 +350,7 @@ func (s *Server) holidayDelete(w http.ResponseWriter, r *http.Request) error {
 	}
 	return s.formDelete(w, r, h.Name, "/rooms/periods#holidays", del, func(refusal error) error {
 		d := s.holidayPageData(w, r, h, holidayFormOf(h))
-		d.Error = ipdesk.ErrorMessage(refusal)
+		d.Error = s.errorText(r, refusal)
 		s.render(w, r, formStatus(refusal), "rooms_holiday", d)
 		return nil
 	})

@@ -111,6 +111,21 @@ func dayCells(t *testing.T, body, day string) map[string]string {
 	return out
 }
 
+// cellHTML returns the HTML of the cell k of the day's grid.
+func cellHTML(t *testing.T, body, day, k string) string {
+	t.Helper()
+	rest := body[strings.Index(body, `data-grid-day="`+day+`"`)+1:]
+	i := strings.Index(rest, `data-key="`+k+`"`)
+	if i < 0 {
+		t.Fatalf("no cell %s on %s", k, day)
+	}
+	rest = rest[i:]
+	if j := strings.Index(rest, "</td>"); j >= 0 {
+		rest = rest[:j]
+	}
+	return rest
+}
+
 // has tells whether the classes cs contain every one of want.
 func has(cs string, want ...string) bool {
 	f := strings.Fields(cs)
@@ -328,6 +343,24 @@ func TestRoomsNow(t *testing.T) {
 	body := w.get(t, "teacher", "/rooms/"+room, http.StatusOK)
 	if !strings.Contains(body, "Opened by hand until 10:40, by teacher.") || !strings.Contains(body, `action="/rooms/`+room+`/now/end"`) {
 		t.Errorf("the room's page does not show the now override")
+	}
+	// The cells of the periods the override opens say open, on green,
+	// with the mark of the "now" override, on the occupancy view and on
+	// the room's page; period 4 stays blocked by its override.
+	for _, page := range []string{"/rooms", "/rooms/" + room} {
+		body := w.get(t, "teacher", page, http.StatusOK)
+		cells := dayCells(t, body, "2026-03-02")
+		if c := cells[key(w.r303, 2)]; !has(c, "open", "current", "aria-current") || has(c, "blocked") {
+			t.Errorf("%s: the current period of the opened room is %q", page, c)
+		}
+		if c := cells[key(w.r303, 3)]; !has(c, "open") || has(c, "blocked") {
+			t.Errorf("%s: period 3, opened until 10:40, is %q", page, c)
+		}
+		for _, p := range []int{2, 3} {
+			if cell := cellHTML(t, body, "2026-03-02", key(w.r303, p)); !strings.Contains(cell, `<span class="st">open</span>`) || !strings.Contains(cell, "opened now") {
+				t.Errorf("%s: the cell of period %d says %s", page, p, cell)
+			}
+		}
 	}
 	w.post(t, "teacher", "/rooms/"+room+"/now/end", nil, http.StatusSeeOther)
 	if st := w.state(t, w.r303); !st.Blocked || st.Reason != ipdesk.ReasonLesson {

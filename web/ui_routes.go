@@ -1,10 +1,10 @@
 package web
 
-// pageRoutes returns the pages of the UI besides the sign-in and the
-// start page. Each area of the UI lists its pages in a function of its
-// own file.
+// pageRoutes returns the pages of the UI besides the sign-in: the start
+// page, and those that each area of the UI lists in a function of its own
+// file.
 func (s *Server) pageRoutes() []pageRoute {
-	var out []pageRoute
+	out := []pageRoute{{pattern: "GET /{$}", act: actRead, object: objectMe, h: s.dashboard}}
 	for _, area := range []func() []pageRoute{
 		s.adminPages,
 		s.hostPages,
@@ -12,6 +12,7 @@ func (s *Server) pageRoutes() []pageRoute {
 		s.planPages,
 		s.roomsPages,
 		s.callPages,
+		s.leasePages,
 	} {
 		out = append(out, area()...)
 	}

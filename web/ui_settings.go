@@ -81,7 +81,7 @@ func (s *Server) updateSettingsSubmit(w http.ResponseWriter, r *http.Request) er
 		}
 		return s.showSettings(w, r, formStatus(err), func(d *settingsData) {
 			f.Version = d.Profile.Version
-			f.Errors, f.Error = formErrorFor(err, "full_name", "language")
+			f.Errors, f.Error = formErrorFor(s.catalog(r), err, "full_name", "language")
 			d.Profile = f
 		})
 	}
@@ -113,7 +113,7 @@ func (s *Server) changePasswordSubmit(w http.ResponseWriter, r *http.Request) er
 		if !isFormError(err) {
 			return err
 		}
-		return s.showSettings(w, r, formStatus(err), func(d *settingsData) { d.Password = stateOf(err, "current", "new", "new2") })
+		return s.showSettings(w, r, formStatus(err), func(d *settingsData) { d.Password = stateOf(s.catalog(r), err, "current", "new", "new2") })
 	}
 	s.setFlash(w, r, "flash.password_changed", "")
 	redirect(w, r, "/settings")
@@ -136,7 +136,7 @@ func (s *Server) createTokenSubmit(w http.ResponseWriter, r *http.Request) error
 		}
 		return s.showSettings(w, r, formStatus(err), func(d *settingsData) {
 			d.TokenForm.Description = desc
-			d.TokenForm.formState = stateOf(err, "description")
+			d.TokenForm.formState = stateOf(s.catalog(r), err, "description")
 		})
 	}
 	return s.showSettings(w, r, http.StatusOK, func(d *settingsData) { d.NewToken = &tokenResult{Token: t, Secret: secret} })

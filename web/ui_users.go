@@ -56,15 +56,15 @@ type formState struct {
 // stateOf returns the state of a form with the given fields after err:
 // an error about one of them is shown beside it, any other above the
 // form.
-func stateOf(err error, fields ...string) formState {
-	fe, msg := formErrorFor(err, fields...)
+func stateOf(cat *i18n.Catalog, err error, fields ...string) formState {
+	fe, msg := formErrorFor(cat, err, fields...)
 	return formState{Errors: fe, Error: msg}
 }
 
 // formErrorFor is formError for a form with the given fields: an error
 // about a field the form does not show is shown as the form's error.
-func formErrorFor(err error, fields ...string) (fieldErrors, string) {
-	fe, msg := formError(err)
+func formErrorFor(cat *i18n.Catalog, err error, fields ...string) (fieldErrors, string) {
+	fe, msg := formError(cat, err)
 	for f, m := range fe {
 		if !slices.Contains(fields, f) {
 			delete(fe, f)
@@ -109,7 +109,7 @@ func (s *Server) createUserSubmit(w http.ResponseWriter, r *http.Request) error 
 		if !isFormError(err) {
 			return err
 		}
-		f.Errors, f.Error = formErrorFor(err, "name", "full_name", "password", "language")
+		f.Errors, f.Error = formErrorFor(s.catalog(r), err, "name", "full_name", "password", "language")
 		return s.showUsers(w, r, formStatus(err), f)
 	}
 	s.setFlash(w, r, "flash.created", u.Name)
@@ -190,7 +190,10 @@ func (s *Server) updateUserSubmit(w http.ResponseWriter, r *http.Request) error 
 	}
 	if upd.Version, err = versionField(r); err == nil {
 		if err = checkSelfUpdate(ctx, id, upd); err == nil {
-			_, err = s.store.UpdateUser(ctx, id, upd)
+			var u *ipdesk.User
+			if u, err = s.store.UpdateUser(ctx, id, upd); err == nil {
+				s.userChanged(id, u.Disabled)
+			}
 		}
 	}
 	if err != nil {
@@ -202,7 +205,7 @@ func (s *Server) updateUserSubmit(w http.ResponseWriter, r *http.Request) error 
 			if upd.Admin == nil {
 				f.Admin, f.Disabled = d.Subject.Admin, d.Subject.Disabled
 			}
-			f.Errors, f.Error = formErrorFor(err, "full_name", "language")
+			f.Errors, f.Error = formErrorFor(s.catalog(r), err, "full_name", "language")
 			d.Edit = f
 		})
 	}
@@ -221,14 +224,14 @@ func (s *Server) setUserPasswordSubmit(w http.ResponseWriter, r *http.Request) e
 	err = s.checkRepeated(r, pw, "password2")
 	if err == nil {
 		if err = s.store.SetPassword(ctx, id, pw); err == nil {
-			err = s.store.DeleteUserSessions(ctx, id, 0)
+			err = s.deleteUserSessions(ctx, id, 0)
 		}
 	}
 	if err != nil {
 		if !isFormError(err) {
 			return err
 		}
-		return s.showUser(w, r, formStatus(err), func(d *userData) { d.Password = stateOf(err, "password", "password2") })
+		return s.showUser(w, r, formStatus(err), func(d *userData) { d.Password = stateOf(s.catalog(r), err, "password", "password2") })
 	}
 	s.setFlash(w, r, "flash.password_set", "")
 	redirect(w, r, "/users/"+strconv.FormatInt(id, 10))
@@ -279,7 +282,7 @@ func (s *Server) userGroupSubmit(w http.ResponseWriter, r *http.Request, add boo
 		if !isFormError(err) {
 			return err
 		}
-		return s.showUser(w, r, formStatus(err), func(d *userData) { d.GroupForm = stateOf(err, "group") })
+		return s.showUser(w, r, formStatus(err), func(d *userData) { d.GroupForm = stateOf(s.catalog(r), err, "group") })
 	}
 	s.setFlash(w, r, "flash.saved", "")
 	redirect(w, r, "/users/"+strconv.FormatInt(id, 10))
@@ -293,7 +296,7 @@ func (s *Server) setMembership(r *http.Request, group, user int64, member bool) 
 	g, err := s.store.FindGroupByID(ctx, group)
 	if err != nil {
 		if ipdesk.ErrorCode(err) == ipdesk.ENOTFOUND {
-			return ipdesk.FieldErrorf(ipdesk.EINVALID, "group", "%s", ipdesk.ErrorMessage(err))
+			return ipdesk.WithField(err, ipdesk.EINVALID, "group")
 		}
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -13,6 +14,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,17 +27,40 @@ import (
 )
 
 // flags parses a command's flags; positional arguments may come before or
-// after them.
+// after them. Asked for help (-h, --help), it prints the command's usage
+// on standard output and returns errHelp; a bad flag prints it on
+// standard error and returns errUsage.
 func (m *Main) flags(name string, args []string, define func(fs *flag.FlagSet)) (Config, []string, error) {
 	fs := flag.NewFlagSet("ipdesk "+name, flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+	var out bytes.Buffer
+	fs.SetOutput(&out)
+	fs.Usage = func() {
+		c := command{name: name}
+		if i := slices.IndexFunc(commands(), func(c command) bool { return c.name == name }); i >= 0 {
+			c = commands()[i]
+		}
+		fmt.Fprintf(&out, "usage: ipdesk %s\n", c.synopsis())
+		if c.about != "" {
+			fmt.Fprintf(&out, "\n%s\n", c.about)
+		}
+		if subs := commandList(name + " "); subs != "" {
+			// A verb with sub-verbs ("holidays") names them too.
+			fmt.Fprintf(&out, "\ncommands:\n%s", subs)
+		}
+		fmt.Fprintf(&out, "\nflags:\n")
+		fs.PrintDefaults()
+	}
 	resolve := commonFlags(fs, m.Getenv)
 	if define != nil {
 		define(fs)
 	}
 	var positional []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+			m.Stdout.Write(out.Bytes())
+			return Config{}, nil, errHelp
+		} else if err != nil {
+			m.Stderr.Write(out.Bytes())
 			return Config{}, nil, errUsage
 		}
 		if fs.NArg() == 0 {
@@ -68,6 +93,16 @@ func (m *Main) open(ctx context.Context, c Config) (*sqldb.DB, error) {
 	db, err := sqldb.Open(ctx, c.DB)
 	if err != nil {
 		return nil, fmt.Errorf("database %s: %w", redact(c.DB), err)
+	}
+	if len(c.Targets) > 0 {
+		// New DHCP reservations are checked against other spaces that a
+		// DHCP output serves together.
+		rs, err := outputs.Scopes(c.Targets)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("config file: targets: %s", ipdesk.ErrorMessage(err))
+		}
+		db.SetReservationScopes(rs)
 	}
 	return db, nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"ipdesk"
+	"ipdesk/leases"
 	"ipdesk/outputs"
 	"ipdesk/web"
 )
@@ -42,6 +43,9 @@ type Config struct {
 	// CallerID configures the call intake, number matching and the live
 	// stream (see callerid_config.go).
 	CallerID CallerIDConfig `json:"callerid"`
+	// Leases are the DHCP servers' lease files that the lease view reads
+	// (see package leases); from the file only, like the targets.
+	Leases []leases.Source `json:"leases"`
 }
 
 // WebConfig tunes the web UI's sessions; durations as Go durations ("2h").
@@ -78,6 +82,14 @@ func (c Config) webOptions() (web.Options, error) {
 		*d.dst = v
 	}
 	o.SecureCookies = c.Web.SecureCookies
+	if len(c.Leases) > 0 {
+		r, err := leases.NewReader(c.Leases)
+		if err != nil {
+			return o, fmt.Errorf("config file: %s", ipdesk.ErrorMessage(err))
+		}
+		o.Leases = r
+	}
+	o.PublicRooms = c.Timetable.PublicView
 	return o, nil
 }
 
@@ -146,6 +158,10 @@ func first(vals ...string) string {
 // errUsage reports a command line that could not be understood; the usage
 // has been printed already.
 var errUsage = errors.New("usage")
+
+// errHelp reports that a command printed its usage because it was asked
+// to (-h, --help): Run succeeds.
+var errHelp = errors.New("help")
 
 // outputsConfig checks the targets and the apply settings and returns the
 // settings. Errors name the target and the field.

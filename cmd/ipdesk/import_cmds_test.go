@@ -132,7 +132,7 @@ func TestImportDHCPConfigs(t *testing.T) {
 			}
 			want = header +
 				"school,10.0.0.5,active,00:11:22:33:44:01,pc1,\"printer \"\"HP\"\"; {2} # code\",Анна,,,1,true\n" +
-				"school,10.0.0.6,active,00:11:22:33:44:02,pc2-new,,Пётр,+49 1,,0,true\n" +
+				"school,10.0.0.6,active,00:11:22:33:44:02,pc2-new,,Пётр,'+49 1,,0,true\n" +
 				"school,10.0.0.7,active,,pc3,,,,,2,false\n"
 			if got := export(); got != want {
 				t.Fatalf("export after the dnsmasq import:\n%s\nwant\n%s", got, want)

@@ -21,7 +21,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
+	"text/tabwriter"
 
 	"ipdesk"
 )
@@ -57,98 +60,128 @@ type Main struct {
 	Ready func(addr string)
 }
 
-const usage = `usage: ipdesk COMMAND [flags]
+// command is one verb of the command line: its words ("import hosts"),
+// the arguments it takes, what it does, and the function that runs it
+// with the arguments after its words.
+type command struct {
+	name  string
+	args  string
+	about string
+	run   func(m *Main, ctx context.Context, args []string) error
+}
 
-commands:
-  serve                       run the server
-  migrate                     bring the database schema up to date and exit
-  user add NAME [--admin]     add a user; the password comes from IPDESK_PASSWORD or stdin
-  user passwd NAME            set a user's password (same sources)
-  token create --user NAME    print a new API token for the user
-  import hosts FILE           import hosts from a CSV or JSON file (--dry-run: only check)
-  import dhcpd|dnsmasq FILE   import a DHCP server's reservations (--space NAME; --levels proxy1=FILE,…; --dry-run)
-  export hosts                write every host as CSV (--format json for JSON)
-  apply [TARGET]              write, check and reload the config outputs now (--dry-run: show the change)
-  import lessons FILE         import lessons from .csv or .ics (--dry-run; --replace; --ignore-unknown-rooms)
-  periods [set N=HH:MM-HH:MM …]  show the bell schedule, or replace it
-  holidays [add NAME FIRST [LAST] | delete ID]  list, add or delete holidays and closed days
+// commands is the table Run dispatches by and the usage lists, in the
+// order of the usage. A verb of several words belongs to the group of its
+// first word ("ipdesk import -h" lists the group).
+func commands() []command {
+	return []command{
+		{"serve", "", "run the server", (*Main).serve},
+		{"migrate", "", "bring the database schema up to date and exit", (*Main).migrate},
+		{"user add", "NAME [--admin]", "add a user; the password comes from IPDESK_PASSWORD or stdin", (*Main).userAdd},
+		{"user passwd", "NAME", "set a user's password (same sources)", (*Main).userPasswd},
+		{"token create", "--user NAME", "print a new API token for the user", (*Main).tokenCreate},
+		{"import hosts", "FILE", "import hosts from a CSV or JSON file (--dry-run: only check)", (*Main).importHosts},
+		{"import dhcpd", "FILE", "import ISC dhcpd's reservations (--space NAME; --levels proxy1=FILE,…; --dry-run)", (*Main).importDHCPD},
+		{"import dnsmasq", "FILE", "import dnsmasq's reservations (--space NAME; --levels proxy1=FILE,…; --dry-run)", (*Main).importDnsmasq},
+		{"export hosts", "", "write every host as CSV (--format json for JSON)", (*Main).exportHosts},
+		{"apply", "[TARGET]", "write, check and reload the config outputs now (--dry-run: show the change)", (*Main).applyOutputs},
+		{"import lessons", "FILE", "import lessons from .csv or .ics (--dry-run; --replace; --ignore-unknown-rooms)", (*Main).importLessons},
+		{"periods", "", "show the bell schedule", (*Main).periods},
+		{"periods set", "N=HH:MM-HH:MM …", "replace the bell schedule", withVerb("set", (*Main).periods)},
+		{"holidays", "", "list holidays and closed days", (*Main).holidays},
+		{"holidays add", "NAME FIRST [LAST]", "add a holiday or closed days", withVerb("add", (*Main).holidays)},
+		{"holidays delete", "ID", "delete a holiday", withVerb("delete", (*Main).holidays)},
+	}
+}
 
-Every command takes --db, --config and --log-level; "ipdesk COMMAND -h" lists them.
-`
+// withVerb runs a command that reads its sub-verb itself.
+func withVerb(verb string, run func(m *Main, ctx context.Context, args []string) error) func(*Main, context.Context, []string) error {
+	return func(m *Main, ctx context.Context, args []string) error {
+		return run(m, ctx, append([]string{verb}, args...))
+	}
+}
 
-// Run runs the command named by args[0].
+// synopsis is the command's usage line after "ipdesk".
+func (c command) synopsis() string {
+	return strings.TrimSpace(c.name + " [flags] " + c.args)
+}
+
+// usage lists the commands whose name starts with group ("" for all).
+func usage(group string) string {
+	if group == "" {
+		return "usage: ipdesk COMMAND [flags]\n\ncommands:\n" + commandList("") + usageFooter
+	}
+	return fmt.Sprintf("usage: ipdesk %s COMMAND [flags]\n\ncommands:\n%s%s", group, commandList(group+" "), usageFooter)
+}
+
+const usageFooter = "\nEvery command takes --db, --config and --log-level; \"ipdesk COMMAND -h\" lists them.\n"
+
+// commandList lists the commands whose name starts with prefix, one a
+// line, with their arguments and what they do.
+func commandList(prefix string) string {
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	for _, c := range commands() {
+		if strings.HasPrefix(c.name, prefix) {
+			fmt.Fprintf(tw, "  %s\t%s\n", strings.TrimSpace(c.name+" "+c.args), c.about)
+		}
+	}
+	tw.Flush()
+	return b.String()
+}
+
+// isHelp tells whether arg asks for help.
+func isHelp(arg string) bool {
+	switch arg {
+	case "help", "-h", "-help", "--help":
+		return true
+	}
+	return false
+}
+
+// Run runs the command named by the first words of args: the longest
+// name of the command table that they start with. Asking for help (-h,
+// --help) prints the usage of the command or group on standard output and
+// succeeds.
 func (m *Main) Run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		fmt.Fprint(m.Stderr, usage)
+		fmt.Fprint(m.Stderr, usage(""))
 		return errUsage
 	}
-	cmd, rest := args[0], args[1:]
-	sub := func() (string, []string, error) {
-		if len(rest) == 0 {
-			fmt.Fprint(m.Stderr, usage)
-			return "", nil, errUsage
-		}
-		return rest[0], rest[1:], nil
-	}
-	switch cmd {
-	case "serve":
-		return m.serve(ctx, rest)
-	case "migrate":
-		return m.migrate(ctx, rest)
-	case "apply":
-		return m.applyOutputs(ctx, rest)
-	case "periods":
-		return m.periods(ctx, rest)
-	case "holidays":
-		return m.holidays(ctx, rest)
-	case "user":
-		s, r, err := sub()
-		if err != nil {
-			return err
-		}
-		switch s {
-		case "add":
-			return m.userAdd(ctx, r)
-		case "passwd":
-			return m.userPasswd(ctx, r)
-		}
-	case "token":
-		s, r, err := sub()
-		if err != nil {
-			return err
-		}
-		if s == "create" {
-			return m.tokenCreate(ctx, r)
-		}
-	case "import":
-		s, r, err := sub()
-		if err != nil {
-			return err
-		}
-		if s == "hosts" {
-			return m.importHosts(ctx, r)
-		}
-		if s == "dhcpd" {
-			return m.importDHCPD(ctx, r)
-		}
-		if s == "dnsmasq" {
-			return m.importDnsmasq(ctx, r)
-		}
-		if s == "lessons" {
-			return m.importLessons(ctx, r)
-		}
-	case "export":
-		s, r, err := sub()
-		if err != nil {
-			return err
-		}
-		if s == "hosts" {
-			return m.exportHosts(ctx, r)
-		}
-	case "help", "-h", "--help":
-		fmt.Fprint(m.Stdout, usage)
+	if isHelp(args[0]) {
+		fmt.Fprint(m.Stdout, usage(""))
 		return nil
 	}
-	fmt.Fprintf(m.Stderr, "ipdesk: unknown command %q\n\n%s", fmt.Sprint(args), usage)
+	var found *command
+	words := 0
+	for _, c := range commands() {
+		name := strings.Fields(c.name)
+		if len(name) > words && len(name) <= len(args) && slices.Equal(name, args[:len(name)]) {
+			found, words = &c, len(name)
+		}
+	}
+	if found != nil {
+		err := found.run(m, ctx, args[words:])
+		if errors.Is(err, errHelp) {
+			return nil
+		}
+		return err
+	}
+	if commandList(args[0]+" ") != "" {
+		group := usage(args[0])
+		// The first word of a group: "ipdesk import", "ipdesk import -h",
+		// "ipdesk import frob".
+		switch {
+		case len(args) == 1:
+			fmt.Fprint(m.Stderr, group)
+			return errUsage
+		case isHelp(args[1]):
+			fmt.Fprint(m.Stdout, group)
+			return nil
+		}
+		fmt.Fprintf(m.Stderr, "ipdesk: unknown command %q\n\n%s", strings.Join(args[:2], " "), group)
+		return errUsage
+	}
+	fmt.Fprintf(m.Stderr, "ipdesk: unknown command %q\n\n%s", args[0], usage(""))
 	return errUsage
 }

@@ -68,6 +68,7 @@ func TestServeEndToEnd(t *testing.T) {
 			call := func(method, path, body string) (int, map[string]any) {
 				req, _ := http.NewRequest(method, "http://"+addr+path, strings.NewReader(body))
 				req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(token))
+				req.Header.Set("Content-Type", "application/json")
 				resp, err := http.DefaultClient.Do(req)
 				if err != nil {
 					t.Fatal(err)
@@ -188,6 +189,7 @@ func seed(t *testing.T, vars map[string]string) {
 	} {
 		req, _ := http.NewRequest("POST", "http://"+addr+c.path, strings.NewReader(c.body))
 		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(token))
+		req.Header.Set("Content-Type", "application/json")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil || resp.StatusCode != 201 {
 			t.Fatalf("seed %s: %v %v", c.path, resp, err)

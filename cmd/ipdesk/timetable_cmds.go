@@ -26,6 +26,10 @@ type TimetableConfig struct {
 	// SchoolDays are the weekdays with lessons (mon … sun, or the full
 	// English names); absent means Monday to Friday.
 	SchoolDays []string `json:"school_days"`
+	// PublicView offers the read-only occupancy page /public/rooms to
+	// everyone who can reach the server, without signing in: rooms and
+	// their states only. Off by default.
+	PublicView bool `json:"public_view"`
 }
 
 // scheduleSettings checks the timetable settings and returns them.
@@ -145,7 +149,11 @@ func (m *Main) periods(ctx context.Context, args []string) error {
 	if set || len(args) > 0 && args[0] == "list" {
 		args = args[1:]
 	}
-	c, pos, err := m.flags("periods", args, nil)
+	name := "periods"
+	if set {
+		name = "periods set"
+	}
+	c, pos, err := m.flags(name, args, nil)
 	if err != nil {
 		return err
 	}
@@ -208,7 +216,11 @@ func (m *Main) holidays(ctx context.Context, args []string) error {
 	if len(args) > 0 && (args[0] == "add" || args[0] == "delete" || args[0] == "list") {
 		verb, args = args[0], args[1:]
 	}
-	c, pos, err := m.flags("holidays "+verb, args, nil)
+	name := "holidays"
+	if verb != "list" {
+		name += " " + verb
+	}
+	c, pos, err := m.flags(name, args, nil)
 	if err != nil {
 		return err
 	}

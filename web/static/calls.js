@@ -177,14 +177,17 @@
       li.append(a);
       links.insertBefore(li, detail.parentElement);
     };
-    for (const l of locs) {
-      link("/hosts?location=" + encodeURIComponent(l.id), fmt(T.hostsIn, l.path || l.name));
-    }
-    const phones = [];
-    for (const p of people) {
-      if (p.phone && !phones.includes(p.phone)) {
-        phones.push(p.phone);
-        link("/hosts?q=" + encodeURIComponent(p.phone), fmt(T.hostsWithPhone, p.phone));
+    // Only for a user who may see some hosts: the table would be empty.
+    if (T.hostLinks === "1") {
+      for (const l of locs) {
+        link("/hosts?location=" + encodeURIComponent(l.id), fmt(T.hostsIn, l.path || l.name));
+      }
+      const phones = [];
+      for (const p of people) {
+        if (p.phone && !phones.includes(p.phone)) {
+          phones.push(p.phone);
+          link("/hosts?q=" + encodeURIComponent(p.phone), fmt(T.hostsWithPhone, p.phone));
+        }
       }
     }
     detail.href = "/calls/" + encodeURIComponent(c.id);
