@@ -98,6 +98,7 @@ type Server struct {
 	sessionLimits ipdesk.SessionLimits
 	secureCookies bool
 	throttle      loginThrottle
+	auth          *authCache
 
 	mux      *http.ServeMux
 	handler  http.Handler
@@ -105,7 +106,7 @@ type Server struct {
 	patterns []string // every pattern registered on mux, in order
 
 	assets *assets
-	pages  pages
+	pages  *pages
 
 	openapiOnce sync.Once
 	openapiDoc  []byte
@@ -169,6 +170,7 @@ func NewServer(store ipdesk.Store, opts Options) *Server {
 	if s.heartbeat <= 0 {
 		s.heartbeat = DefaultHeartbeat
 	}
+	s.auth = newAuthCache(store)
 	s.intake = newIntake(opts.CallerID, s.now)
 	s.routes = s.apiRoutes()
 	for _, rt := range s.routes {
