@@ -83,3 +83,37 @@ func WriteThenFail(ctx context.Context, db *DB, name string) error {
 		return nil
 	})
 }
+
+// HoldAuditedWrite starts a write that stores a space named name with its
+// audit entry and then waits until release is called, which returns the
+// write's error.
+func HoldAuditedWrite(db *DB, name string) (release func() error) {
+	started, rel, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		done <- db.write(context.Background(), func(tx *Tx) error {
+			var id int64
+			if err := tx.queryRow("INSERT INTO spaces (name, description, created_at, updated_at) VALUES ($1, '', 0, 0) RETURNING id", name).Scan(&id); err != nil {
+				close(started)
+				return err
+			}
+			err := tx.audit(ipdesk.ActionCreate, ipdesk.ObjectSpace, id, nil, map[string]string{"name": name})
+			close(started)
+			if err == nil {
+				<-rel
+			}
+			return err
+		})
+	}()
+	<-started
+	return func() error { close(rel); return <-done }
+}
+
+// AuditOrderWaiters counts the transactions of db's database that wait
+// for the audit order lock.
+func AuditOrderWaiters(db *DB) int {
+	var n int
+	if err := db.r.QueryRow("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())").Scan(&n); err != nil {
+		return -1
+	}
+	return n
+}
