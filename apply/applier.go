@@ -222,7 +222,7 @@ func (a *Applier) run(ctx context.Context, t *Target, render RenderFunc, run *Ru
 	if cur.exists {
 		like = cur.info
 	}
-	cand, err := writeTemp(filepath.Dir(live), candidatePrefix(live), data, like)
+	cand, err := writeTemp(filepath.Dir(live), candidatePrefix(live), data, livePerms(t, like))
 	if err != nil {
 		return StatusError, fmt.Sprintf("cannot write the new file beside the live one: %v", err)
 	}
@@ -287,7 +287,7 @@ func (a *Applier) run(ctx context.Context, t *Target, render RenderFunc, run *Ru
 	// Roll back: put the previous bytes back and reload them.
 	var rerr error
 	if cur.exists {
-		rerr = replaceFile(live, cur.data, cur.info)
+		rerr = replaceFile(live, cur.data, livePerms(t, cur.info))
 	} else {
 		if rerr = os.Remove(live); rerr == nil {
 			rerr = syncDir(filepath.Dir(live))
@@ -377,9 +377,9 @@ func writeMainCopy(t *Target, live, cand string) (string, error) {
 		return "", fmt.Errorf("main_config %s does not mention %s by that absolute path, so the new file cannot be checked through it", t.MainConfig, t.Path)
 	}
 	prefix := mainCopyPrefix(t.MainConfig, t.Name)
-	p, err := writeTemp(filepath.Dir(t.MainConfig), prefix, out, info)
+	p, err := writeTemp(filepath.Dir(t.MainConfig), prefix, out, perms{like: info})
 	if errors.Is(err, fs.ErrPermission) {
-		p, err = writeTemp(filepath.Dir(live), prefix, out, info)
+		p, err = writeTemp(filepath.Dir(live), prefix, out, perms{like: info})
 	}
 	if err != nil {
 		return "", fmt.Errorf("cannot write a copy of main_config: %w", err)

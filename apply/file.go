@@ -7,7 +7,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 )
@@ -115,11 +117,27 @@ func equalReader(r io.Reader, data []byte) (bool, error) {
 	}
 }
 
+// perms says which permission bits and owner a written file gets: those
+// of like (the live file, or the main config for its copy), except where
+// the target sets FileMode or FileGroup. Only a live file keeps like's
+// owner: a temporary copy of the main config is only read by the check.
+type perms struct {
+	like  fs.FileInfo // nil for a new file
+	mode  fs.FileMode // 0: like's, or 0644
+	group string      // "": like's group
+	owner bool        // give the file like's owner
+}
+
+// livePerms returns the permissions of the live file of t, whose state
+// before the apply is like (nil when it does not exist).
+func livePerms(t *Target, like fs.FileInfo) perms {
+	return perms{like: like, mode: t.FileMode, group: t.FileGroup, owner: true}
+}
+
 // writeTemp writes data to a new temporary file in dir named
-// prefix+random+".tmp", gives it the mode and owner of like (or 0644 when
-// like is nil), syncs it to disk and returns its path. On error nothing is
-// left behind.
-func writeTemp(dir, prefix string, data []byte, like fs.FileInfo) (path string, err error) {
+// prefix+random+".tmp", gives it the permissions p, syncs it to disk and
+// returns its path. On error nothing is left behind.
+func writeTemp(dir, prefix string, data []byte, p perms) (path string, err error) {
 	f, err := os.CreateTemp(dir, prefix+"*"+tmpSuffix)
 	if err != nil {
 		return "", err
@@ -133,7 +151,7 @@ func writeTemp(dir, prefix string, data []byte, like fs.FileInfo) (path string, 
 	if _, err = f.Write(data); err != nil {
 		return "", err
 	}
-	if err = copyMode(f, like); err != nil {
+	if err = p.set(f); err != nil {
 		return "", err
 	}
 	if err = f.Sync(); err != nil {
@@ -145,30 +163,76 @@ func writeTemp(dir, prefix string, data []byte, like fs.FileInfo) (path string, 
 	return f.Name(), nil
 }
 
-// copyMode gives f the owner and permission bits of like, or 0644 when
-// like is nil. The owner comes first: chown clears set-id bits.
-func copyMode(f *os.File, like fs.FileInfo) error {
+// set gives f the owner, group and permission bits of p. The owner comes
+// first: chown clears set-id bits.
+func (p perms) set(f *os.File) error {
 	mode := newFileMode
-	if like != nil {
-		mode = like.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
-		if st, ok := like.Sys().(*syscall.Stat_t); ok {
-			if mine, err := f.Stat(); err == nil {
-				if my, ok := mine.Sys().(*syscall.Stat_t); ok && (my.Uid != st.Uid || my.Gid != st.Gid) {
-					if err := f.Chown(int(st.Uid), int(st.Gid)); err != nil {
-						return fmt.Errorf("cannot give the new file the owner %d:%d of the live one: %w", st.Uid, st.Gid, err)
-					}
-				}
+	if p.like != nil {
+		mode = p.like.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
+	}
+	if p.mode != 0 {
+		mode = p.mode
+	}
+	uid, gid := -1, -1
+	if st, ok := statT(p.like); ok {
+		if p.owner {
+			uid = int(st.Uid)
+		}
+		if p.owner || p.group != "" {
+			gid = int(st.Gid)
+		}
+	}
+	if p.group != "" {
+		g, err := lookupGroup(p.group)
+		if err != nil {
+			return err
+		}
+		gid = g
+	}
+	if mine, ok := statOf(f); ok && (uid >= 0 && uint32(uid) != mine.Uid || gid >= 0 && uint32(gid) != mine.Gid) {
+		if err := f.Chown(uid, gid); err != nil {
+			if uid >= 0 && uint32(uid) != mine.Uid && os.Geteuid() != 0 {
+				return fmt.Errorf("the live file is owned by user id %d and ipdesk runs as user id %d, which cannot give the new file that owner: make ipdesk's user the owner of the live file (chown), and set file_group and file_mode for the daemon: %w", uid, os.Geteuid(), err)
 			}
+			return fmt.Errorf("cannot give the new file the owner %d:%d: %w", uid, gid, err)
 		}
 	}
 	return f.Chmod(mode)
 }
 
-// replaceFile atomically makes live hold data, with the mode and owner of
-// like: a synced temporary file in the same directory is renamed over
-// live, and the directory is synced so that the rename survives a crash.
-func replaceFile(live string, data []byte, like fs.FileInfo) error {
-	tmp, err := writeTemp(filepath.Dir(live), candidatePrefix(live), data, like)
+// statT returns the system stat of fi.
+func statT(fi fs.FileInfo) (*syscall.Stat_t, bool) {
+	if fi == nil {
+		return nil, false
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return st, ok
+}
+
+func statOf(f *os.File) (*syscall.Stat_t, bool) {
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, false
+	}
+	return statT(fi)
+}
+
+// lookupGroup returns the id of the group named name (or given by number).
+func lookupGroup(name string) (int, error) {
+	g, err := user.LookupGroup(name)
+	if err != nil {
+		if g, err = user.LookupGroupId(name); err != nil {
+			return 0, fmt.Errorf("file_group %q is not a group of this machine", name)
+		}
+	}
+	return strconv.Atoi(g.Gid)
+}
+
+// replaceFile atomically makes live hold data with the permissions p: a
+// synced temporary file in the same directory is renamed over live, and
+// the directory is synced so that the rename survives a crash.
+func replaceFile(live string, data []byte, p perms) error {
+	tmp, err := writeTemp(filepath.Dir(live), candidatePrefix(live), data, p)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"ipdesk"
+	"ipdesk/internal/testwait"
 )
 
 // memRecorder keeps runs and reports each on a channel.
@@ -49,8 +50,8 @@ func (r *memRecorder) wait(t *testing.T, d time.Duration) Run {
 	select {
 	case run := <-r.ch:
 		return run
-	case <-time.After(d):
-		t.Fatalf("no run recorded within %v", d)
+	case <-time.After(time.Until(testwait.Deadline(t))):
+		t.Fatalf("no run recorded by the test's deadline (usually within %v)", d)
 		return Run{}
 	}
 }

@@ -2,6 +2,7 @@ package apply
 
 import (
 	"bytes"
+	"io/fs"
 	"path/filepath"
 	"strings"
 	"time"
@@ -67,6 +68,14 @@ type Target struct {
 	// Timeout limits each command; 0 means DefaultTimeout. When it runs
 	// out, the command's whole process group is killed.
 	Timeout time.Duration `json:"timeout,omitempty"`
+	// FileMode, if not 0, is the permission bits the live file gets (e.g.
+	// 0640); 0 keeps those of the live file, or 0644 for a new one.
+	FileMode fs.FileMode `json:"file_mode,omitempty"`
+	// FileGroup, if set, is the group (name or number) the live file gets,
+	// e.g. the daemon's, so that a file of mode 0640 written by a non-root
+	// ipdesk is readable by the daemon; ipdesk's user must be a member of
+	// it. "" keeps the live file's group.
+	FileGroup string `json:"file_group,omitempty"`
 }
 
 // Check reports the first problem of the target definition as an
@@ -111,6 +120,14 @@ func (t *Target) Check() error {
 	for _, a := range t.Reload {
 		if strings.Contains(a, PlaceholderCandidate) || strings.Contains(a, PlaceholderMain) {
 			return ipdesk.FieldErrorf(ipdesk.EINVALID, "reload", "target %q: reload argument %q has a placeholder; placeholders exist only for validate", t.Name, a)
+		}
+	}
+	if t.FileMode&^fs.ModePerm != 0 {
+		return ipdesk.FieldErrorf(ipdesk.EINVALID, "file_mode", "target %q: file_mode %#o has bits beyond the permission bits 0777", t.Name, uint32(t.FileMode))
+	}
+	if t.FileGroup != "" {
+		if _, err := lookupGroup(t.FileGroup); err != nil {
+			return ipdesk.FieldErrorf(ipdesk.EINVALID, "file_group", "target %q: %v", t.Name, err)
 		}
 	}
 	if t.Timeout < 0 {

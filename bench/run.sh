@@ -1,28 +1,135 @@
 #!/usr/bin/env bash
-# Builds ipdesk, starts it on a fresh database (SQLite by default, or the
-# postgres:// URL given as $1), imports 100,000 generated hosts through the
-# CLI (timed), then runs the API load test and reports the server's resident
-# memory. Everything stays on 127.0.0.1.
+# Benchmarks ipdesk as it runs in production: the server with a config file
+# whose targets (ISC dhcpd, Kea, dnsmasq, squid access levels, squid blocked
+# rooms) are rendered and applied after every change (their validate and
+# reload commands are /bin/true, so no daemon is needed), and the timetable
+# switcher running on a bell schedule with rooms and lessons today.
+#
+#   bench/run.sh [postgres://…/postgres]          100,000 hosts
+#   bench/run.sh --scale [postgres://…/postgres]  10,000 against 500,000 hosts
+#
+# Default: a fresh SQLite file. Given a PostgreSQL URL, a fresh database
+# ipdesk_bench_PID is created beside the one the URL names (with psql) and
+# dropped at the end. Reports the import time, creates per second with one
+# and with eight clients, GETs per second at 32 clients and the server's
+# resident memory; --scale reports the create rates at 10,000 and at
+# 500,000 hosts. Everything stays on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scale=false
+if [[ ${1:-} == --scale ]]; then scale=true; shift; fi
 work=$(mktemp -d)
-trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
-db=${1:-$work/bench.db}
+server=
+pgdb=
+url=${1:-}
+cleanup() {
+	if [[ -n $server ]]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
+	if [[ -n $pgdb ]]; then psql -q "$url" -c "DROP DATABASE IF EXISTS $pgdb" >/dev/null 2>&1 || true; fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+if [[ -n $url ]]; then
+	pgdb=ipdesk_bench_$$
+	psql -q "$url" -c "CREATE DATABASE $pgdb" >/dev/null
+	db=$(sed -E "s#^(postgres(ql)?://[^/]*)/[^?]*#\1/$pgdb#" <<<"$url")
+else
+	db=$work/bench.db
+fi
 port=${PORT:-18090}
-export IPDESK_DB=$db IPDESK_ADMIN_PASSWORD=bench-password-123
+base=http://127.0.0.1:$port
+export IPDESK_DB=$db IPDESK_ADMIN_PASSWORD=bench-password-123 IPDESK_CONFIG=$work/config.json
+mkdir -p "$work/out"
+o=$work/out
+validate='["/bin/true", "{candidate}"]'
+cat >"$work/config.json" <<JSON
+{
+  "log_level": "error",
+  "timetable": {"school_days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]},
+  "targets": [
+    {"name": "dhcpd", "kind": "isc-dhcp", "path": "$o/dhcpd.hosts", "validate": $validate, "reload": ["/bin/true"]},
+    {"name": "kea", "kind": "kea", "path": "$o/kea.json", "validate": $validate, "reload": ["/bin/true"]},
+    {"name": "dnsmasq", "kind": "dnsmasq", "path": "$o/dnsmasq.hosts", "validate": $validate, "reload": ["/bin/true"]},
+    {"name": "proxy", "kind": "squid-levels", "level_files": {"1": "$o/level1", "2": "$o/level2", "3": "$o/level3"},
+     "validate": $validate, "reload": ["/bin/true"]},
+    {"name": "rooms", "kind": "squid-rooms", "hosts_file": "$o/blocked-hosts", "names_file": "$o/blocked-names",
+     "validate": $validate, "reload": ["/bin/true"]}
+  ]
+}
+JSON
 go build -o "$work/ipdesk" ./cmd/ipdesk
-go run ./bench/gen -n 100000 > "$work/hosts.csv"
-"$work/ipdesk" serve --listen 127.0.0.1:$port --log-level error &
+go build -o "$work/gen" ./bench/gen
+go build -o "$work/load" ./bench/load
+ipdesk() { "$work/ipdesk" "$@"; }
+# A bell schedule over the whole day, so that lessons run whenever this runs.
+ipdesk periods set 1=00:00-03:59 2=04:00-07:59 3=08:00-11:59 4=12:00-15:59 5=16:00-19:59 6=20:00-23:59 >/dev/null
+"$work/ipdesk" serve --listen 127.0.0.1:$port &
 server=$!
-for _ in $(seq 1 50); do curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
-token=$("$work/ipdesk" token create --user admin)
-api() { curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/json' "$@" >/dev/null; }
-api -X POST "http://127.0.0.1:$port/api/v1/spaces" -d '{"name":"bench"}'
-api -X POST "http://127.0.0.1:$port/api/v1/prefixes" -d '{"space_id":1,"prefix":"10.0.0.0/15"}'
-api -X POST "http://127.0.0.1:$port/api/v1/prefixes" -d '{"space_id":1,"prefix":"10.9.0.0/16"}'
-start=$(date +%s%N)
-"$work/ipdesk" import hosts "$work/hosts.csv"
-end=$(date +%s%N)
-echo "import of 100,000 hosts from CSV: $(( (end - start) / 1000000 )) ms"
-go run ./bench/load -url "http://127.0.0.1:$port" -token "$token" -subnet 2 -creates 2000 -clients 32 -duration 10s
-echo "server resident memory: $(grep VmRSS /proc/$server/status | awk '{print $2/1024 " MB"}') (peak $(grep VmHWM /proc/$server/status | awk '{print $2/1024 " MB"}'))"
+for i in $(seq 1 600); do
+	curl -fsS "$base/healthz" >/dev/null 2>&1 && break
+	kill -0 "$server" || { echo "bench: the server did not start" >&2; exit 1; }
+	sleep 0.2
+done
+token=$(ipdesk token create --user admin)
+api() { curl -sS --fail-with-body -H "Authorization: Bearer $token" -H 'Content-Type: application/json' "$@"; }
+id() { sed -E 's/^\{"id":([0-9]+).*/\1/'; }
+api -X POST "$base/api/v1/spaces" -d '{"name":"bench"}' >/dev/null
+if $scale; then
+	api -X POST "$base/api/v1/prefixes" -d '{"space_id":1,"prefix":"10.0.0.0/13"}' >/dev/null
+else
+	api -X POST "$base/api/v1/prefixes" -d '{"space_id":1,"prefix":"10.0.0.0/15"}' >/dev/null
+fi
+api -X POST "$base/api/v1/prefixes" -d '{"space_id":1,"prefix":"10.9.0.0/16"}' >/dev/null
+site=$(api -X POST "$base/api/v1/locations" -d '{"kind":"site","name":"School"}' | id)
+building=$(api -X POST "$base/api/v1/locations" -d "{\"kind\":\"building\",\"name\":\"Main\",\"parent_id\":$site}" | id)
+today=$(date +%F)
+tomorrow=$(date -d tomorrow +%F)
+for r in $(seq 1 20); do
+	room=$(api -X POST "$base/api/v1/locations" -d "{\"kind\":\"room\",\"name\":\"R$r\",\"parent_id\":$building}" | id)
+	for d in $today $tomorrow; do
+		api -X POST "$base/api/v1/lessons" -d "{\"room_id\":$room,\"date\":\"$d\",\"period\":$((r % 3 + 1)),\"last_period\":$((r % 3 + 4)),\"course\":\"Course $r\",\"teacher\":\"T$r\"}" >/dev/null
+	done
+done
+rss() { echo "server resident memory: $(awk '/VmRSS/ {print $2/1024 " MB"}' /proc/$server/status) (peak $(awk '/VmHWM/ {print $2/1024 " MB"}' /proc/$server/status))"; }
+import() { # N SKIP
+	"$work/gen" -n "$1" -skip "$2" >"$work/hosts.csv"
+	local t real user sys
+	t=$( { TIMEFORMAT='%R %U %S'; time "$work/ipdesk" import hosts "$work/hosts.csv" >/dev/null 2>"$work/import.err"; } 2>&1 ) ||
+		{ cat "$work/import.err" >&2; return 1; }
+	read -r real user sys <<<"$t"
+	echo "import of $1 hosts from CSV (after $2): $real s (the import's CPU: $user s user + $sys s system)"
+}
+# Waits for the outputs to be applied after an import (the watcher polls).
+settle() { sleep "${SETTLE:-8}"; }
+# The server's CPU time so far in ms: on a shared machine the CPU a request
+# costs is steadier than the requests a second.
+cpu() { awk '{print ($14 + $15) * 10}' "/proc/$server/stat"; }
+# creates N CLIENTS TAG: a create round, with the server's CPU per create.
+creates() {
+	local before
+	before=$(cpu)
+	"$work/load" -url "$base" -token "$token" -subnet 2 -creates "$1" -create-clients "$2" -tag "$3" -duration 0
+	echo "  server CPU: $(( ($(cpu) - before) * 1000 / $1 )) µs per create (with the applies the creates cause)"
+}
+label=SQLite
+[[ -n $url ]] && label=PostgreSQL
+echo "database: $label; $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%FT%TZ)"
+if $scale; then
+	import 10000 0
+	settle
+	creates 3000 1 small1
+	creates 3000 8 small8
+	import 490000 16000
+	settle
+	creates 3000 1 big1
+	creates 3000 8 big8
+	rss
+	exit 0
+fi
+import 100000 0
+settle
+creates 3000 1 one
+creates 3000 8 eight
+before=$(cpu)
+"$work/load" -url "$base" -token "$token" -creates 0 -clients 32 -duration 10s
+echo "  server CPU: $(( ($(cpu) - before) / 10 )) ms per second of GETs"
+rss

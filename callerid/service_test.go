@@ -11,6 +11,7 @@ import (
 
 	"ipdesk"
 	"ipdesk/callerid"
+	"ipdesk/internal/testwait"
 	"ipdesk/live"
 	"ipdesk/sqldb"
 	"ipdesk/sqldb/sqldbtest"
@@ -331,7 +332,7 @@ func TestRetention(t *testing.T) {
 		t.Fatal(err)
 	}
 	run(t, s)
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := testwait.Deadline(t)
 	for {
 		_, n, _ := db.FindCalls(ctx, ipdesk.CallFilter{})
 		if n == 4 {

@@ -237,6 +237,50 @@ func FreePrefixes(parent netip.Prefix, children []netip.Prefix) []netip.Prefix {
 	return freeSet(parent, children).Prefixes()
 }
 
+// FreePrefixesPage returns the free prefixes of parent (those FreePrefixes
+// returns) from the offset-th on, at most limit of them. children must be
+// disjoint prefixes inside parent, sorted by address, such as the direct
+// children of a container. It walks the gaps between the children in order
+// and stops once the page is full, so a first page costs what it holds
+// plus a pass over the children before it, not a set of all of them.
+func FreePrefixesPage(parent netip.Prefix, children []netip.Prefix, offset, limit int) []netip.Prefix {
+	var out []netip.Prefix
+	if limit <= 0 {
+		return nil
+	}
+	first, end := Bounds(parent)
+	// gap adds the free prefixes of [from, to]; false when the page is full.
+	gap := func(from, to netip.Addr) bool {
+		for _, p := range netipx.IPRangeFrom(from, to).Prefixes() {
+			if offset > 0 {
+				offset--
+				continue
+			}
+			out = append(out, p)
+			if len(out) == limit {
+				return false
+			}
+		}
+		return true
+	}
+	cursor := first
+	for _, c := range children {
+		cf, cl := Bounds(c)
+		if cl.Less(cursor) {
+			continue
+		}
+		if cursor.Less(cf) && !gap(cursor, cf.Prev()) {
+			return out
+		}
+		if cl == end {
+			return out
+		}
+		cursor = cl.Next()
+	}
+	gap(cursor, end)
+	return out
+}
+
 // UncoveredRanges returns the ranges of parent that none of children cover.
 func UncoveredRanges(parent netip.Prefix, children []netip.Prefix) []Range {
 	rs := freeSet(parent, children).Ranges()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"math/rand/v2"
 	"net/netip"
 	"slices"
 	"testing"
@@ -298,6 +299,47 @@ func BenchmarkNextFreeBlock20k(b *testing.B) {
 	for b.Loop() {
 		if _, ok := NextFreeBlock(parent, blocks, 24); !ok {
 			b.Fatal("none free")
+		}
+	}
+}
+
+// TestFreePrefixesPage: every page of FreePrefixesPage is the same window
+// of FreePrefixes, for random sets of children.
+func TestFreePrefixesPage(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	for _, parentText := range []string{"10.0.0.0/16", "2001:db8::/112", "0.0.0.0/0"} {
+		parent := netip.MustParsePrefix(parentText)
+		for round := 0; round < 50; round++ {
+			// Random disjoint children: random prefixes, kept when they
+			// overlap none kept before.
+			var children []netip.Prefix
+			for range rng.IntN(40) {
+				bits := parent.Bits() + 1 + rng.IntN(min(12, parent.Addr().BitLen()-parent.Bits()))
+				a := parent.Addr()
+				for range rng.IntN(1 << 12) {
+					a = a.Next()
+				}
+				c := netip.PrefixFrom(a, bits).Masked()
+				if !parent.Contains(c.Addr()) || c.Bits() < parent.Bits() {
+					continue
+				}
+				ok := true
+				for _, k := range children {
+					ok = ok && !k.Overlaps(c)
+				}
+				if ok {
+					children = append(children, c)
+				}
+			}
+			slices.SortFunc(children, func(x, y netip.Prefix) int { return x.Addr().Compare(y.Addr()) })
+			all := FreePrefixes(parent, children)
+			for _, w := range []struct{ off, lim int }{{0, 1}, {0, 5}, {3, 7}, {0, len(all) + 3}, {len(all), 2}, {max(0, len(all)-1), 10}} {
+				got := FreePrefixesPage(parent, children, w.off, w.lim)
+				want := all[min(w.off, len(all)):min(len(all), w.off+w.lim)]
+				if !slices.Equal(got, want) {
+					t.Fatalf("%s children %v page %d+%d: %v, want %v", parent, children, w.off, w.lim, got, want)
+				}
+			}
 		}
 	}
 }

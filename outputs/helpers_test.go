@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"ipdesk"
+	"ipdesk/internal/testwait"
 	"ipdesk/sqldb"
 )
 
@@ -159,16 +160,11 @@ func (p *plan) host(t *testing.T, space int64, addr, mac, name string, mod func(
 	return a
 }
 
-// waitFor polls cond until it holds or d has passed.
+// waitFor polls cond until it holds; d is how long that usually takes
+// (see testwait.Until: only the test binary's deadline fails it).
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, d)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testwait.Until(t, what, d, cond)
 }
 
 // lastRun returns the newest stored run of target.

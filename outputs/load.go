@@ -2,7 +2,9 @@ package outputs
 
 import (
 	"context"
+	"math"
 	"net/netip"
+	"sync"
 
 	"ipdesk"
 	"ipdesk/apply"
@@ -49,20 +51,23 @@ func wantsFamily(kind string, a netip.Addr) bool {
 // outputs.
 var hostStatuses = []ipdesk.AddressStatus{ipdesk.StatusActive, ipdesk.StatusReserved}
 
-// load reads the data of t from the store.
-func (s *Service) load(ctx context.Context, t *target) (*render.Input, error) {
+// load reads the data of t from the store. The hosts may come from a scan
+// that another output's render began a moment earlier (see hostShare):
+// covered is the newest audit entry before the oldest scan used began (-1
+// when unknown), so the data holds every change up to it.
+func (s *Service) load(ctx context.Context, t *target) (in *render.Input, covered int64, err error) {
 	spaceIDs, err := s.spaceIDs(ctx, t.scope.spaces)
 	if err != nil {
-		return nil, err
+		return nil, -1, err
 	}
-	in := &render.Input{}
+	in = &render.Input{}
 	dhcp := isDHCP(t.Kind)
 	rooms := t.Kind == apply.KindSquidRooms
 
 	var subnets map[int64]*ipdesk.Prefix
 	if dhcp {
 		if subnets, err = s.dhcpSubnets(ctx, spaceIDs, t.scope.prefixes); err != nil {
-			return nil, err
+			return nil, -1, err
 		}
 		// Kea writes the subnets; render.Sift needs them of every DHCP
 		// kind, to compare the subnets of the reservations by prefix.
@@ -73,35 +78,126 @@ func (s *Service) load(ctx context.Context, t *target) (*render.Input, error) {
 			}
 		}
 		if in.Locations, err = s.locations(ctx); err != nil {
-			return nil, err
+			return nil, -1, err
 		}
 	} else if rooms {
 		if in.Locations, err = s.locations(ctx); err != nil {
-			return nil, err
+			return nil, -1, err
 		}
 	} else if in.Levels, err = s.store.FindAccessLevels(ctx); err != nil {
-		return nil, err
+		return nil, -1, err
 	}
 
-	keep := func(a *ipdesk.Address) error {
-		if dhcp && (!wantsFamily(t.Kind, a.Addr) || subnets[a.PrefixID] == nil) {
-			return nil
+	// The filters of the scan (hostFilter) in Go: the scan is shared.
+	keep := func(a *ipdesk.Address) bool {
+		switch {
+		case dhcp:
+			return a.DHCPReservation && !a.MAC.IsZero() && wantsFamily(t.Kind, a.Addr) && subnets[a.PrefixID] != nil
+		case rooms:
+			return true
+		default:
+			return a.AccessLevel == t.level
 		}
-		in.Hosts = append(in.Hosts, a)
-		return nil
 	}
+	covered = math.MaxInt64
 	for _, f := range hostFilters(spaceIDs, t.scope.prefixes) {
-		f.Statuses = hostStatuses
-		if dhcp {
-			f.DHCP = true
-		} else if !rooms {
-			f.AccessLevel = ptr(t.level)
+		hosts, newest, err := s.hosts.scan(ctx, s.store, f)
+		if err != nil {
+			return nil, -1, err
 		}
-		if err := s.store.ScanHosts(ctx, f, keep); err != nil {
-			return nil, err
+		covered = min(covered, newest)
+		for _, a := range hosts {
+			if keep(a) {
+				in.Hosts = append(in.Hosts, a)
+			}
 		}
 	}
-	return in, nil
+	return in, covered, nil
+}
+
+// hostShare lets the outputs that render at the same time read the hosts
+// of a scope once: after a change the scheduler starts the renders of all
+// affected outputs together, and each would otherwise read every host
+// (100,000 in a large plan) for itself. A render that finds a scan of its
+// scope running waits for it and takes its hosts; the scan is dropped when
+// its last reader is done, so no hosts are kept between applies. The hosts
+// are shared: renderers only read them.
+type hostShare struct {
+	mu    sync.Mutex
+	scans map[hostScanKey]*hostScan
+}
+
+type hostScanKey struct {
+	space  int64 // 0 for every space
+	within netip.Prefix
+}
+
+// hostScan is one read of the hosts of a scope; newest, hosts and err
+// are set before done closes.
+type hostScan struct {
+	done   chan struct{} // closed when hosts and err are set
+	newest int64         // the newest audit entry before the read began; -1 unknown
+	hosts  []*ipdesk.Address
+	err    error
+	users  int
+}
+
+// scan returns the hosts f selects (of the statuses of hostStatuses), and
+// the newest audit entry before the scan began (-1 when unknown): they
+// hold every change up to it.
+func (h *hostShare) scan(ctx context.Context, store Store, f ipdesk.HostFilter) ([]*ipdesk.Address, int64, error) {
+	var key hostScanKey
+	if f.SpaceID != nil {
+		key.space = *f.SpaceID
+	}
+	if f.Within != nil {
+		key.within = *f.Within
+	}
+	h.mu.Lock()
+	if h.scans == nil {
+		h.scans = map[hostScanKey]*hostScan{}
+	}
+	sc := h.scans[key]
+	mine := sc == nil
+	if mine {
+		sc = &hostScan{done: make(chan struct{}), newest: -1}
+		h.scans[key] = sc
+	}
+	sc.users++
+	h.mu.Unlock()
+	defer func() {
+		h.mu.Lock()
+		if sc.users--; sc.users == 0 && h.scans[key] == sc {
+			delete(h.scans, key)
+		}
+		h.mu.Unlock()
+	}()
+	if mine {
+		if _, newest, err := store.ChangesSince(ctx, -1); err == nil {
+			sc.newest = newest
+		}
+		f.Statuses = hostStatuses
+		sc.err = store.ScanHosts(ctx, f, func(a *ipdesk.Address) error {
+			sc.hosts = append(sc.hosts, a)
+			return nil
+		})
+		if sc.err != nil {
+			// A failed scan is not shared: the next render reads again.
+			h.mu.Lock()
+			if h.scans[key] == sc {
+				delete(h.scans, key)
+			}
+			h.mu.Unlock()
+		}
+		close(sc.done)
+	} else {
+		select {
+		case <-sc.done:
+		case <-ctx.Done():
+			return nil, -1, ctx.Err()
+		}
+	}
+	return sc.hosts, sc.newest, sc.err
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -79,6 +79,7 @@ type Service struct {
 	poll    time.Duration
 	rooms   RoomSource
 	seen    func(objectTypes []string)
+	hosts   hostShare
 }
 
 // New checks specs and returns a service that applies their targets with
@@ -402,24 +403,44 @@ func (s *Service) Render(ctx context.Context, name string) ([]byte, error) {
 }
 
 // renderFunc returns the apply.RenderFunc of t. It notes the newest audit
-// entry before it reads: the changes up to that entry are in the render,
-// and the watcher need not mark t for them.
+// entry before it reads, or before the shared scan of the hosts it took
+// began: the changes up to that entry are in the render, and the watcher
+// need not mark t for them.
 func (s *Service) renderFunc(t *target) apply.RenderFunc {
 	return func(ctx context.Context) ([]byte, error) {
 		if _, newest, err := s.store.ChangesSince(ctx, -1); err == nil {
 			t.covered.Store(newest)
 		}
-		return s.render(ctx, t)
+		data, covered, err := s.renderCovered(ctx, t)
+		if err == nil && covered < t.covered.Load() {
+			// The hosts came from a scan that began earlier.
+			t.covered.Store(covered)
+		}
+		return data, err
 	}
 }
 
 // render reads t's data and renders its file. Any error, of the database
 // included, means no file: apply then writes nothing.
 func (s *Service) render(ctx context.Context, t *target) ([]byte, error) {
-	in, err := s.load(ctx, t)
+	data, _, err := s.renderCovered(ctx, t)
+	return data, err
+}
+
+// renderCovered is render that also returns the newest audit entry whose
+// change the file holds for sure (see load).
+func (s *Service) renderCovered(ctx context.Context, t *target) ([]byte, int64, error) {
+	in, covered, err := s.load(ctx, t)
 	if err != nil {
-		return nil, readable(err, "cannot read the data")
+		return nil, -1, readable(err, "cannot read the data")
 	}
+	data, err := s.renderInput(ctx, t, in)
+	return data, covered, err
+}
+
+// renderInput renders t's file from in.
+func (s *Service) renderInput(ctx context.Context, t *target, in *render.Input) ([]byte, error) {
+	var err error
 	if sv, ok := sieves[t.Kind]; ok {
 		var left []ipdesk.LeftOut
 		in, left = render.Sift(in, sv)

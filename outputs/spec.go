@@ -2,6 +2,7 @@ package outputs
 
 import (
 	"fmt"
+	"io/fs"
 	"net/netip"
 	"slices"
 	"sort"
@@ -66,6 +67,13 @@ type Spec struct {
 	// HostsFile and NamesFile are the lists of a squid-rooms target.
 	HostsFile string `json:"hosts_file"`
 	NamesFile string `json:"names_file"`
+	// FileMode is the octal permission bits of the written files ("0640");
+	// "" keeps those of the live file (0644 for a new one).
+	FileMode string `json:"file_mode"`
+	// FileGroup is the group the written files get (the daemon's, so that
+	// it can read a 0640 file when ipdesk does not run as root); "" keeps
+	// the live file's.
+	FileGroup string `json:"file_group"`
 }
 
 // scope selects the addresses that feed a target.
@@ -133,7 +141,16 @@ func (sp *Spec) targets() ([]*target, error) {
 	if err != nil {
 		return nil, err
 	}
+	var mode uint64
+	if sp.FileMode != "" {
+		mode, err = strconv.ParseUint(sp.FileMode, 8, 32)
+		if err != nil || mode == 0 || mode > 0o777 {
+			return nil, specError(name, "file_mode", "file_mode %q is not octal permission bits such as \"0640\"", sp.FileMode)
+		}
+	}
 	base := apply.Target{
+		FileMode:   fs.FileMode(mode),
+		FileGroup:  sp.FileGroup,
 		Name:       name,
 		Kind:       sp.Kind,
 		Path:       sp.Path,

@@ -64,9 +64,12 @@ const maxSleep = time.Hour
 const maxErrorLen = 4000
 
 // Watched are the audited object types whose changes make the switcher
-// look at the plan again.
+// look at the plan again: those the plan is made of. Addresses are not
+// among them: no address change blocks or opens a room, and the outputs
+// rewrite the list of the blocked rooms' hosts after address changes by
+// themselves (outputs.KindsAffectedBy), so a create costs no new plan.
 var Watched = []string{ipdesk.ObjectPeriod, ipdesk.ObjectHoliday, ipdesk.ObjectLesson, ipdesk.ObjectOverride,
-	ipdesk.ObjectNowOverride, ipdesk.ObjectRoomPolicy, ipdesk.ObjectLocation, ipdesk.ObjectAddress}
+	ipdesk.ObjectNowOverride, ipdesk.ObjectRoomPolicy, ipdesk.ObjectLocation}
 
 // Switcher keeps the proxy's set of blocked rooms equal to the timetable's:
 // it wakes exactly at the next boundary and on every change of the plan,

@@ -3,6 +3,7 @@ package schedule_test
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -347,3 +348,32 @@ func TestSwitcherNoTarget(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestSwitcherIgnoresAddresses: an address change (nor a new space or
+// prefix) cannot block or open a room, so it does not make the switcher
+// read the plan again; a change of the plan does.
+func TestSwitcherIgnoresAddresses(t *testing.T) {
+	s := newSchool(t)
+	clock := schedtest.NewClock(monday(8, 30, 0))
+	r := startSwitcher(t, s, clock)
+	r.look(t) // the start
+	sp := &ipdesk.Space{Name: "school"}
+	if err := s.db.CreateSpace(anna, sp); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.CreatePrefix(anna, &ipdesk.Prefix{SpaceID: sp.ID, Prefix: netip.MustParsePrefix("10.1.0.0/24"), Kind: ipdesk.PrefixSubnet}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		a := &ipdesk.Address{SpaceID: sp.ID, Addr: netip.AddrFrom4([4]byte{10, 1, 0, byte(10 + i)}), LocationID: s.r303}
+		if _, err := s.db.CreateAddress(anna, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.quiet(t)
+	course := "Physics"
+	if _, err := s.db.UpdateLesson(anna, s.lesson.ID, ipdesk.LessonUpdate{Course: &course}); err != nil {
+		t.Fatal(err)
+	}
+	r.look(t)
+}

@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(postgresql isc-dhcp-server isc-dhcp-client kea-dhcp4-server kea-dhcp6-server dnsmasq squid chromium iproute2 curl busybox udhcpc slapd ldap-utils)
+packages=(postgresql isc-dhcp-server isc-dhcp-client kea-dhcp4-server kea-dhcp6-server dnsmasq squid chromium iproute2 curl busybox udhcpc sudo adduser slapd ldap-utils)
 # Commands that tell whether each package is there.
 declare -A probe=(
 	[postgresql]=/usr/lib/postgresql
@@ -24,6 +24,8 @@ declare -A probe=(
 	[curl]=/usr/bin/curl
 	[busybox]=/bin/busybox
 	[udhcpc]=/usr/sbin/udhcpc
+	[sudo]=/usr/bin/sudo
+	[adduser]=/usr/sbin/adduser
 	[slapd]=/usr/sbin/slapd
 	[ldap-utils]=/usr/bin/ldapadd
 )

@@ -37,8 +37,11 @@ func scanAddress(row interface{ Scan(...any) error }) (*ipdesk.Address, error) {
 	return &a, nil
 }
 
+// qAddressByID reads one address; FindAddressByID runs it prepared.
+const qAddressByID = "SELECT " + addressColumns + " FROM addresses WHERE id = $1"
+
 func (tx *Tx) findAddress(id int64) (*ipdesk.Address, error) {
-	a, err := scanAddress(tx.queryRow("SELECT "+addressColumns+" FROM addresses WHERE id = $1", id))
+	a, err := scanAddress(tx.hotQueryRow(qAddressByID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("address", id)
 	}
@@ -47,6 +50,9 @@ func (tx *Tx) findAddress(id int64) (*ipdesk.Address, error) {
 
 // FindAddressByID returns one address.
 func (db *DB) FindAddressByID(ctx context.Context, id int64) (*ipdesk.Address, error) {
+	if err := db.prepare(ctx, db.r, qAddressByID); err != nil {
+		return nil, mapError(err)
+	}
 	var a *ipdesk.Address
 	err := db.readOne(ctx, func(tx *Tx) (err error) {
 		a, err = tx.findAddress(id)

@@ -169,9 +169,50 @@ func (w *addressWriter) insert() error {
 	if err != nil || w.tx.db.pg {
 		return err
 	}
+	if len(w.creates) >= bulkSearchRows {
+		// FTS5 writes its pending terms out as a new segment whenever they
+		// outgrow its hash table (1 MB), and merges segments after each
+		// write: for a bulk insert, most of the time. With a larger table
+		// and no merging during the insert, the rows make few segments,
+		// which later writes merge a bit at a time as usual. Both settings
+		// are stored in the table's config, in this transaction.
+		if err := w.tx.ftsConfig(bulkHashSize, 0); err != nil {
+			return err
+		}
+		defer w.tx.ftsConfig(ftsHashSize, ftsAutomerge)
+		// FTS5 also writes a segment at the end of every statement: the
+		// rows go in with one statement when their ids are one range
+		// (SQLite numbers the rows of one writer in order).
+		lo, hi := w.creates[0].a.ID, w.creates[0].a.ID
+		for _, n := range w.creates {
+			lo, hi = min(lo, n.a.ID), max(hi, n.a.ID)
+		}
+		if hi-lo+1 == int64(len(w.creates)) {
+			_, err := w.tx.exec("INSERT INTO address_search (rowid, search) SELECT id, search FROM addresses WHERE id >= $1 AND id <= $2", lo, hi)
+			return err
+		}
+	}
 	return w.tx.insertMany("INSERT INTO address_search (rowid, search)", "", 2, len(w.creates), func(dst []any, i int) []any {
 		return append(dst, w.creates[i].a.ID, search[i])
 	}, nil)
+}
+
+// FTS5 settings of address_search: SQLite's defaults, and the hash size of
+// a bulk insert of at least bulkSearchRows rows.
+const (
+	ftsHashSize    = 1024 * 1024
+	ftsAutomerge   = 4
+	bulkHashSize   = 4 * 1024 * 1024
+	bulkSearchRows = 5000
+)
+
+// ftsConfig sets the hash size and automerge of address_search.
+func (tx *Tx) ftsConfig(hashSize, automerge int) error {
+	if _, err := tx.exec("INSERT INTO address_search (address_search, rank) VALUES ('hashsize', $1)", hashSize); err != nil {
+		return err
+	}
+	_, err := tx.exec("INSERT INTO address_search (address_search, rank) VALUES ('automerge', $1)", automerge)
+	return err
 }
 
 // writeUpdate writes the new state a of a stored address.

@@ -22,6 +22,14 @@ func (tx *Tx) audit(action, objectType string, objectID int64, before, after any
 	return tx.auditAll([]auditEntry{{action, objectType, objectID, before, after}})
 }
 
+// auditOrderLock is the key of the PostgreSQL advisory lock that a
+// transaction holds from its first audit entry to its end. Audit entries
+// then become visible in the order of their IDs, also across instances, so
+// the readers of the changes, which go by ID (ChangesSince), never pass over
+// an entry that a slower transaction commits after a later one. SQLite has
+// one writer and needs no lock.
+const auditOrderLock int64 = 0x6970_6465_736b // "ipdesk"
+
 // auditAll writes audit entries in tx, in order, with few statements.
 func (tx *Tx) auditAll(entries []auditEntry) error {
 	for _, e := range entries {
@@ -44,6 +52,13 @@ func (tx *Tx) auditAll(entries []auditEntry) error {
 			return err
 		}
 		if docs[2*i+1], err = enc(e.after); err != nil {
+			return err
+		}
+	}
+	if tx.db.pg {
+		// Taken again by every auditing write of the transaction (cheap
+		// when held), so that a savepoint rolled back cannot lose it.
+		if _, err := tx.exec("SELECT pg_advisory_xact_lock($1)", auditOrderLock); err != nil {
 			return err
 		}
 	}

@@ -258,3 +258,19 @@ func freshBenchDB(b *testing.B, kind string) (db *sqldb.DB, space int64, done fu
 	must(b, err)
 	return db, s.ID, func() { db.Close(); drop() }
 }
+
+// BenchmarkBackup100k takes a backup of the 100,000-host plan: the online backup
+// on SQLite, the dump on PostgreSQL.
+func BenchmarkBackup100k(b *testing.B) {
+	eachDB(b, func(b *testing.B, p *benchPlan) {
+		dir := b.TempDir()
+		i := 0
+		for b.Loop() {
+			i++
+			must(b, p.db.Backup(ctx, filepath.Join(dir, fmt.Sprintf("backup-%d", i))))
+		}
+		st, err := os.Stat(filepath.Join(dir, "backup-1"))
+		must(b, err)
+		b.ReportMetric(float64(st.Size())/1e6, "MB")
+	})
+}

@@ -32,6 +32,8 @@ type DB struct {
 	// dsn is kept on PostgreSQL for the connection that listens for
 	// notifications.
 	dsn string
+	// path is the SQLite database file (for backups).
+	path string
 
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
@@ -43,6 +45,7 @@ type DB struct {
 	OnCommit func(objectTypes []string)
 
 	prefixCache prefixCache
+	group       groupCommit
 	tokenUse    sync.Map // token id → last recorded use (time.Time)
 	stmts       stmtCache
 
@@ -63,6 +66,12 @@ func IsPostgres(dsn string) bool {
 // schema up to date. A database whose schema is newer than this binary is
 // refused.
 func Open(ctx context.Context, dsn string) (*DB, error) {
+	return open(ctx, dsn, 0)
+}
+
+// open opens the database and migrates it to version upTo, or to the
+// newest version when upTo is 0.
+func open(ctx context.Context, dsn string, upTo int) (*DB, error) {
 	db := &DB{Now: time.Now}
 	if IsPostgres(dsn) {
 		c, err := sql.Open("pgx", dsn)
@@ -82,7 +91,8 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 			return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, "db", "database path is empty")
 		}
 		pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
-		u := "file:" + (&url.URL{Path: path}).EscapedPath() + "?"
+		db.path = path
+		u := "file:" + sqliteURIPath(path) + "?"
 		w, err := sql.Open("sqlite", u+pragmas+"&_txlock=immediate")
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
@@ -103,11 +113,16 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
-	if err := db.migrate(ctx); err != nil {
+	if err := db.migrate(ctx, upTo); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return db, nil
+}
+
+// sqliteURIPath escapes a file path for an SQLite "file:" URI.
+func sqliteURIPath(path string) string {
+	return (&url.URL{Path: path}).EscapedPath()
 }
 
 // Close closes the database.
@@ -148,27 +163,6 @@ type Tx struct {
 	now  time.Time
 
 	audited []string // object types audited in the transaction
-}
-
-// write runs fn in one write transaction and commits it if fn returns nil.
-// after runs once the commit succeeded (cache updates).
-func (db *DB) write(ctx context.Context, fn func(tx *Tx) error) error {
-	sqltx, err := db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return mapError(err)
-	}
-	tx := &Tx{q: sqltx, pool: db.w, db: db, ctx: ctx, now: db.Now().UTC().Truncate(time.Microsecond)}
-	if err := fn(tx); err != nil {
-		sqltx.Rollback()
-		return mapError(err)
-	}
-	if err := sqltx.Commit(); err != nil {
-		return mapError(err)
-	}
-	if db.OnCommit != nil && len(tx.audited) > 0 {
-		db.OnCommit(tx.audited)
-	}
-	return nil
 }
 
 // noteAudited records that the transaction changes objects of the type,

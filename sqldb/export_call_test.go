@@ -1,6 +1,7 @@
 package sqldb
 
 import (
+	"context"
 	"io/fs"
 	"strings"
 )
@@ -14,20 +15,7 @@ func ExecRaw(db *DB, q string) error {
 
 // QueryStrings returns the first column of q's rows.
 func QueryStrings(db *DB, q string) ([]string, error) {
-	rows, err := db.w.Query(q)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return queryStrings(context.Background(), db.w, q)
 }
 
 // MigrationUpdates returns the UPDATE statements of a migration file as

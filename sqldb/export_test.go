@@ -1,9 +1,12 @@
 package sqldb
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"testing/fstest"
+
+	"ipdesk"
 )
 
 // WithExtraMigration adds a migration after the embedded ones until the
@@ -41,3 +44,76 @@ func LimitPages(db *DB, extra int) error {
 
 // MapError is mapError.
 var MapError = mapError
+
+// HoldWrites starts a write that waits until release is called, so that
+// the writes that come meanwhile queue up and then commit as one group;
+// queued tells how many wait.
+func HoldWrites(db *DB) (queued func() int, release func()) {
+	started, rel, done := make(chan struct{}), make(chan struct{}), make(chan error)
+	go func() {
+		done <- db.write(context.Background(), func(*Tx) error {
+			close(started)
+			<-rel
+			return nil
+		})
+	}()
+	<-started
+	queued = func() int {
+		db.group.mu.Lock()
+		defer db.group.mu.Unlock()
+		return len(db.group.queue)
+	}
+	return queued, func() { close(rel); <-done }
+}
+
+// WriteThenFail runs a write that stores a space named name, with its
+// audit entry, and then breaks a constraint of the database (a second
+// space of that name): a write that fails in SQL after changing data.
+func WriteThenFail(ctx context.Context, db *DB, name string) error {
+	return db.write(ctx, func(tx *Tx) error {
+		for range 2 {
+			var id int64
+			if err := tx.queryRow("INSERT INTO spaces (name, description, created_at, updated_at) VALUES ($1, '', 0, 0) RETURNING id", name).Scan(&id); err != nil {
+				return err
+			}
+			if err := tx.audit(ipdesk.ActionCreate, ipdesk.ObjectSpace, id, nil, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// HoldAuditedWrite starts a write that stores a space named name with its
+// audit entry and then waits until release is called, which returns the
+// write's error.
+func HoldAuditedWrite(db *DB, name string) (release func() error) {
+	started, rel, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		done <- db.write(context.Background(), func(tx *Tx) error {
+			var id int64
+			if err := tx.queryRow("INSERT INTO spaces (name, description, created_at, updated_at) VALUES ($1, '', 0, 0) RETURNING id", name).Scan(&id); err != nil {
+				close(started)
+				return err
+			}
+			err := tx.audit(ipdesk.ActionCreate, ipdesk.ObjectSpace, id, nil, map[string]string{"name": name})
+			close(started)
+			if err == nil {
+				<-rel
+			}
+			return err
+		})
+	}()
+	<-started
+	return func() error { close(rel); return <-done }
+}
+
+// AuditOrderWaiters counts the transactions of db's database that wait
+// for the audit order lock.
+func AuditOrderWaiters(db *DB) int {
+	var n int
+	if err := db.r.QueryRow("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())").Scan(&n); err != nil {
+		return -1
+	}
+	return n
+}

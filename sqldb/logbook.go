@@ -1,8 +1,10 @@
 package sqldb
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 
@@ -134,38 +136,29 @@ func (db *DB) FindLogEntries(ctx context.Context, f ipdesk.LogFilter) ([]*ipdesk
 // ChangeActorsSince returns the actors of the audit entries of the object
 // types (all when none are given) newer than the entry with ID after, in
 // the order of their latest entry, and the ID of the newest entry of the
-// log. With after < 0 it returns only that ID (0 for an empty log). Both
-// are lookups on the audit log's primary key.
+// log. With after < 0 it returns only that ID (0 for an empty log). It
+// reads only the entries after after, in ranges of the audit log's
+// primary key (see scanChanges), whatever the types.
 func (db *DB) ChangeActorsSince(ctx context.Context, after int64, objectTypes []string) ([]string, int64, error) {
-	var actors []string
 	newest := after
+	latest := map[string]int64{} // actor → its newest entry of the types
 	err := db.read(ctx, func(tx *Tx) error {
-		if err := tx.queryRow("SELECT COALESCE(MAX(id), 0) FROM audit_log").Scan(&newest); err != nil || after < 0 {
+		if err := tx.queryRow("SELECT COALESCE(MAX(id), 0) FROM audit_log").Scan(&newest); err != nil || after < 0 || newest <= after {
 			return err
 		}
-		var a args
-		q := "SELECT actor, MAX(id) FROM audit_log WHERE id > " + a.add(after)
-		if len(objectTypes) > 0 {
-			var in []string
-			for _, t := range objectTypes {
-				in = append(in, a.add(t))
+		return tx.scanChanges(after, newest, func(g changeGroup) {
+			if len(objectTypes) == 0 || slices.Contains(objectTypes, g.objectType) {
+				latest[g.actor] = max(latest[g.actor], g.newest)
 			}
-			q += " AND object_type IN (" + strings.Join(in, ", ") + ")"
-		}
-		rows, err := tx.query(q+" AND id <= "+a.add(newest)+" GROUP BY actor ORDER BY MAX(id)", a...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var actor string
-			var id int64
-			if err := rows.Scan(&actor, &id); err != nil {
-				return err
-			}
-			actors = append(actors, actor)
-		}
-		return rows.Err()
+		})
 	})
-	return actors, newest, err
+	if err != nil {
+		return nil, newest, err
+	}
+	var actors []string
+	for a := range latest {
+		actors = append(actors, a)
+	}
+	slices.SortFunc(actors, func(a, b string) int { return cmp.Compare(latest[a], latest[b]) })
+	return actors, newest, nil
 }

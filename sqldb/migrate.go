@@ -3,8 +3,11 @@ package sqldb
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -102,16 +105,29 @@ func (db *DB) CurrentVersion(ctx context.Context) (int, error) {
 	return v, err
 }
 
-// migrate brings the schema up to date, one transaction per migration, and
-// refuses a database newer than this binary. On PostgreSQL an advisory lock
-// keeps several instances starting at once from migrating twice.
-func (db *DB) migrate(ctx context.Context) error {
+// KeepPreMigrationBackups is how many of the SQLite copies made before
+// schema migrations (<db>.pre-NNNN.bak) are kept; older ones are removed.
+const KeepPreMigrationBackups = 3
+
+// migrate brings the schema up to date (or to version upTo when it is not
+// 0), one transaction per migration, and refuses a database newer than
+// this binary. An SQLite database that holds data is first copied to
+// <db>.pre-NNNN.bak, NNNN the first migration to run. On PostgreSQL an
+// advisory lock keeps several instances starting at once from migrating
+// twice.
+func (db *DB) migrate(ctx context.Context, upTo int) error {
 	ms, err := migrations(db.pg)
 	if err != nil {
 		return err
 	}
+	if upTo > 0 && upTo < len(ms) {
+		ms = ms[:upTo]
+	}
 	if _, err := db.w.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at BIGINT NOT NULL)"); err != nil {
 		return fmt.Errorf("create schema_version: %w", err)
+	}
+	if err := db.backupBeforeMigration(ctx, len(ms)); err != nil {
+		return err
 	}
 	return db.write(ctx, func(tx *Tx) error {
 		if db.pg {
@@ -143,6 +159,33 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+// backupBeforeMigration copies an SQLite database that has a schema older
+// than version to <db>.pre-NNNN.bak and keeps the newest
+// KeepPreMigrationBackups of these copies.
+func (db *DB) backupBeforeMigration(ctx context.Context, version int) error {
+	if db.pg || db.path == "" {
+		return nil
+	}
+	cur, err := db.CurrentVersion(ctx)
+	if err != nil || cur == 0 || cur >= version {
+		return err
+	}
+	bak := fmt.Sprintf("%s.pre-%04d.bak", db.path, cur+1)
+	if err := os.Remove(bak); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("backup before migration: %w", err)
+	}
+	if err := db.Backup(ctx, bak); err != nil {
+		return fmt.Errorf("backup before migration %04d (nothing was changed): %w", cur+1, err)
+	}
+	old, _ := filepath.Glob(db.path + ".pre-[0-9][0-9][0-9][0-9].bak")
+	sort.Strings(old)
+	for len(old) > KeepPreMigrationBackups {
+		os.Remove(old[0])
+		old = old[1:]
+	}
+	return nil
 }
 
 // splitStatements splits a migration at semicolons that end a line

@@ -580,10 +580,9 @@ func (db *DB) AvailablePrefixes(ctx context.Context, id int64, page ipdesk.Page)
 		if err != nil {
 			return err
 		}
-		free := ipam.FreePrefixes(p.Prefix, l.prefixes)
-		for i := page.Offset; i < len(free) && i < page.Offset+page.Limit; i++ {
-			out = append(out, free[i])
-		}
+		// Only the page is computed, not every free prefix of the
+		// container (which costs what the container holds).
+		out = ipam.FreePrefixesPage(p.Prefix, l.prefixes, page.Offset, page.Limit)
 		return nil
 	})
 	return out, err

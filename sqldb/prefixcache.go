@@ -98,3 +98,12 @@ func (c *prefixCache) forget(space int64) {
 	defer c.mu.Unlock()
 	delete(c.spaces, space)
 }
+
+// reset drops every entry: a write that filled the cache inside its
+// transaction was rolled back, so entries of generations it bumped may
+// hold prefixes that were never committed.
+func (c *prefixCache) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.spaces = nil
+}

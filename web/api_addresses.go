@@ -88,9 +88,13 @@ func (s *Server) createAddress(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getAddress(w http.ResponseWriter, r *http.Request) error {
-	a, err := s.store.FindAddressByID(r.Context(), paramsOf(r).id("id"))
-	if err != nil {
-		return err
+	id := paramsOf(r).id("id")
+	a := authorizedAddress(r.Context(), id) // read once for the rights
+	if a == nil {
+		var err error
+		if a, err = s.store.FindAddressByID(r.Context(), id); err != nil {
+			return err
+		}
 	}
 	seen, server, err := s.lastSeen(r.Context(), a)
 	if err != nil {

@@ -266,11 +266,11 @@ func takeBuffer(bp **[]byte) []byte {
 // signed-out session stop it at once: see endStreams). It returns the
 // context with the user's rights as they are now.
 func (s *Server) stillAllowed(r *http.Request, topics []string) (context.Context, bool) {
-	u, sess, err := s.authenticate(r)
+	st, err := s.authenticate(r.Context(), r)
 	if err != nil {
 		return nil, false
 	}
-	ctx := withAuth(r.Context(), u, sess)
+	ctx := withAuth(r.Context(), st)
 	for _, t := range eventTopics {
 		if slices.Contains(topics, t.name) && s.authorize(ctx, t.act, object{Type: t.obj}) != nil {
 			return nil, false

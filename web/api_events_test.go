@@ -15,6 +15,7 @@ import (
 
 	"ipdesk"
 	"ipdesk/callerid"
+	"ipdesk/internal/testwait"
 	"ipdesk/sqldb/sqldbtest"
 )
 
@@ -303,7 +304,7 @@ func TestEventStreamLimitAndHeartbeat(t *testing.T) {
 
 	// A closed stream frees its place.
 	open[1].resp.Body.Close()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := testwait.Deadline(t)
 	for {
 		s := openStream(t, base+eventsPath, e.admin)
 		if s.resp.StatusCode == 200 {

@@ -80,15 +80,34 @@ type authKey struct{}
 type authState struct {
 	user    *ipdesk.User
 	session *ipdesk.Session // nil for API tokens
-	perms   *ipdesk.Permissions
+	// perms may be shared with other requests through the cache: read
+	// only.
+	perms *ipdesk.Permissions
+	// epoch is the auth epoch read when the credential was checked;
+	// epochOK says it was read, so that the permissions may come from
+	// the cache (see authCache).
+	epoch   int64
+	epochOK bool
+	// address is the address authorize read to decide on it, for the
+	// handler that would read it again.
+	address *ipdesk.Address
 }
 
-// withAuth returns ctx carrying the user (as the actor of changes) and the
-// request's auth state.
-func withAuth(ctx context.Context, u *ipdesk.User, sess *ipdesk.Session) context.Context {
-	ctx = ipdesk.NewContextWithActor(ctx, u)
-	setLogUser(ctx, u.Name)
-	return context.WithValue(ctx, authKey{}, &authState{user: u, session: sess})
+// authorizedAddress returns the address id as authorize read it for this
+// request, or nil.
+func authorizedAddress(ctx context.Context, id int64) *ipdesk.Address {
+	if st := authOf(ctx); st != nil && st.address != nil && st.address.ID == id {
+		return st.address
+	}
+	return nil
+}
+
+// withAuth returns ctx carrying the user of st (as the actor of changes)
+// and st as the request's auth state.
+func withAuth(ctx context.Context, st *authState) context.Context {
+	ctx = ipdesk.NewContextWithActor(ctx, st.user)
+	setLogUser(ctx, st.user.Name)
+	return context.WithValue(ctx, authKey{}, st)
 }
 
 // authOf returns the auth state of ctx, or nil.
@@ -97,40 +116,43 @@ func authOf(ctx context.Context) *authState {
 	return st
 }
 
-// authenticate returns the user of the request: from its bearer token, or
-// else from its session cookie. A missing, malformed or unknown credential
-// gives EUNAUTHORIZED.
-func (s *Server) authenticate(r *http.Request) (*ipdesk.User, *ipdesk.Session, error) {
+// authenticate returns who the request comes from: the user of its bearer
+// token, or else of its session cookie. A missing, malformed or unknown
+// credential gives EUNAUTHORIZED.
+func (s *Server) authenticate(ctx context.Context, r *http.Request) (*authState, error) {
+	st := &authState{}
 	h := r.Header.Get("Authorization")
 	if h == "" {
 		if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
-			sess, u, err := s.store.FindSession(r.Context(), c.Value, s.sessionLimits)
+			sess, u, err := s.sessionUser(ctx, c.Value, st)
 			if err != nil {
-				return nil, nil, err
+				return nil, err
 			}
-			return u, sess, nil
+			st.user, st.session = u, sess
+			return st, nil
 		}
-		return nil, nil, ipdesk.Errorf(ipdesk.EUNAUTHORIZED, "authentication required: send the header \"Authorization: Bearer <token>\"")
+		return nil, ipdesk.Errorf(ipdesk.EUNAUTHORIZED, "authentication required: send the header \"Authorization: Bearer <token>\"")
 	}
 	scheme, token, ok := strings.Cut(h, " ")
 	token = strings.TrimSpace(token)
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return nil, nil, ipdesk.Errorf(ipdesk.EUNAUTHORIZED, "the Authorization header must have the form \"Bearer <token>\"")
+		return nil, ipdesk.Errorf(ipdesk.EUNAUTHORIZED, "the Authorization header must have the form \"Bearer <token>\"")
 	}
 	if len(token) > maxTokenLen {
-		return nil, nil, ipdesk.Errorf(ipdesk.EUNAUTHORIZED, "the bearer token is not valid")
+		return nil, ipdesk.Errorf(ipdesk.EUNAUTHORIZED, "the bearer token is not valid")
 	}
-	u, err := s.store.FindUserByToken(r.Context(), token)
+	u, err := s.tokenUser(ctx, token, st)
 	if err != nil {
 		if ipdesk.ErrorCode(err) == ipdesk.EUNAUTHORIZED {
-			return nil, nil, ipdesk.Errorf(ipdesk.EUNAUTHORIZED, "the bearer token is not valid")
+			return nil, ipdesk.Errorf(ipdesk.EUNAUTHORIZED, "the bearer token is not valid")
 		}
-		return nil, nil, err
+		return nil, err
 	}
 	if u.Disabled {
-		return nil, nil, ipdesk.Errorf(ipdesk.EUNAUTHORIZED, "the bearer token is not valid")
+		return nil, ipdesk.Errorf(ipdesk.EUNAUTHORIZED, "the bearer token is not valid")
 	}
-	return u, nil, nil
+	st.user = u
+	return st, nil
 }
 
 // permissions returns what the actor of ctx may do, read once per request.
@@ -144,7 +166,7 @@ func (s *Server) permissions(ctx context.Context) (*ipdesk.Permissions, error) {
 		return s.store.FindPermissions(ctx, u)
 	}
 	if st.perms == nil {
-		p, err := s.store.FindPermissions(ctx, st.user)
+		p, err := s.userPermissions(ctx, st)
 		if err != nil {
 			return nil, err
 		}
@@ -244,7 +266,13 @@ func (s *Server) authorize(ctx context.Context, act action, obj object) error {
 		if err := s.mayAddress(ctx, a.SpaceID, a.Addr, ipdesk.RightView); err != nil {
 			return hidden(obj.Type, obj.ID)
 		}
-		return s.mayAddress(ctx, a.SpaceID, a.Addr, want)
+		if err := s.mayAddress(ctx, a.SpaceID, a.Addr, want); err != nil {
+			return err
+		}
+		if st := authOf(ctx); st != nil {
+			st.address = a
+		}
+		return nil
 	case ipdesk.ObjectLocation:
 		if obj.ID == 0 {
 			return nil
@@ -631,4 +659,28 @@ func (s *Server) mayImport(r *http.Request) error {
 // holidays and the lessons.
 func (s *Server) mayPlan(ctx context.Context, objectType string) bool {
 	return s.authorize(ctx, actWrite, object{Type: objectType}) == nil
+}
+
+// mayKnowLeftOut tells whether p may see the host or subnet at address
+// (an IP address or a prefix) in a space.
+func mayKnowLeftOut(p *ipdesk.Permissions, object string, spaceID int64, address string) bool {
+	if p.Admin {
+		return true
+	}
+	if object == ipdesk.ObjectPrefix {
+		pfx, err := netip.ParsePrefix(address)
+		return err == nil && p.CanPrefix(spaceID, pfx, ipdesk.RightView)
+	}
+	addr, err := netip.ParseAddr(address)
+	return err == nil && p.CanAddress(spaceID, addr, ipdesk.RightView)
+}
+
+// mayKnowRecord tells whether p may see the stored address or prefix id.
+func (s *Server) mayKnowRecord(ctx context.Context, p *ipdesk.Permissions, object string, id int64) bool {
+	if object == ipdesk.ObjectPrefix {
+		x, err := s.store.FindPrefixByID(ctx, id)
+		return err == nil && p.CanPrefix(x.SpaceID, x.Prefix, ipdesk.RightView)
+	}
+	a, err := s.store.FindAddressByID(ctx, id)
+	return err == nil && p.CanAddress(a.SpaceID, a.Addr, ipdesk.RightView)
 }

@@ -207,3 +207,97 @@ func (s *Server) adoptLease(ctx context.Context, req adoptRequest) (*ipdesk.Addr
 	}
 	return a, warnings, nil
 }
+
+// leaseRow is one active lease of a subnet compared with the plan.
+type leaseRow struct {
+	SpaceID  int64        `json:"space_id"`
+	PrefixID int64        `json:"prefix_id"`
+	Prefix   netip.Prefix `json:"prefix"`
+	// Server is the name of the lease file's source in the config file.
+	Server   string     `json:"server"`
+	Address  netip.Addr `json:"address"`
+	MAC      ipdesk.MAC `json:"mac"`
+	Hostname string     `json:"hostname"`
+	State    string     `json:"state"`
+	Starts   *time.Time `json:"starts"`
+	// Ends is null for an infinite lease.
+	Ends     *time.Time `json:"ends"`
+	LastSeen *time.Time `json:"last_seen"`
+	// Status is reserved, known, unknown (no record of the address), moved
+	// (the MAC is reserved at another address) or other_mac (the address
+	// is recorded for another MAC).
+	Status string `json:"status"`
+	// AddressID and RecordedMAC are the record at the leased address.
+	AddressID   int64      `json:"address_id"`
+	RecordedMAC ipdesk.MAC `json:"recorded_mac"`
+	// ReservationID and ReservedAddress are the MAC's reservation at
+	// another address.
+	ReservationID   int64       `json:"reservation_id"`
+	ReservedAddress *netip.Addr `json:"reserved_address"`
+}
+
+// leaseSource is one configured lease file as last read.
+type leaseSource struct {
+	Name     string     `json:"name"`
+	Kind     string     `json:"kind"`
+	Leases   int        `json:"leases"`
+	Active   int        `json:"active"`
+	Skipped  int        `json:"skipped"`
+	Modified *time.Time `json:"modified"`
+	Error    string     `json:"error"`
+}
+
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// rowOf turns a compared lease into its API form.
+func rowOf(sub *ipdesk.Prefix, r leases.Row) leaseRow {
+	l := r.Lease
+	out := leaseRow{SpaceID: sub.SpaceID, PrefixID: sub.ID, Prefix: sub.Prefix, Server: r.Server, Address: l.Addr,
+		MAC: l.MAC, Hostname: l.Hostname, State: string(l.State), Starts: optTime(l.Starts), Ends: optTime(l.Ends),
+		LastSeen: optTime(l.Seen), Status: string(r.Status)}
+	if r.Host != nil {
+		out.AddressID, out.RecordedMAC = r.Host.ID, r.Host.MAC
+	}
+	if r.Reservation != nil {
+		out.ReservationID = r.Reservation.ID
+		a := r.Reservation.Addr
+		out.ReservedAddress = &a
+	}
+	return out
+}
+
+// leaseStatuses returns the statuses as strings, for the parameter.
+func leaseStatuses() []string {
+	out := make([]string, len(leases.Statuses))
+	for i, st := range leases.Statuses {
+		out[i] = string(st)
+	}
+	return out
+}
+
+// leaseSources reads the lease files and sums them up.
+func (s *Server) leaseSources() []leaseSource {
+	out := []leaseSource{}
+	if s.leases == nil {
+		return out
+	}
+	now := s.now()
+	for _, set := range s.leases.Read() {
+		src := leaseSource{Name: set.Source.Name, Kind: set.Source.Kind, Leases: len(set.Leases), Skipped: set.Skipped, Modified: optTime(set.ModTime)}
+		if set.Err != nil {
+			src.Error = set.Err.Error()
+		}
+		for _, l := range set.Leases {
+			if l.ActiveAt(now) {
+				src.Active++
+			}
+		}
+		out = append(out, src)
+	}
+	return out
+}

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"net/netip"
 	"strconv"
 
 	"ipdesk"
@@ -52,30 +51,6 @@ func (s *Server) narrowLeftOut(ctx context.Context, outs []ipdesk.Output) error 
 type leftOutKey struct {
 	object string
 	id     int64
-}
-
-// mayKnowLeftOut tells whether p may see the host or subnet at address
-// (an IP address or a prefix) in a space.
-func mayKnowLeftOut(p *ipdesk.Permissions, object string, spaceID int64, address string) bool {
-	if p.Admin {
-		return true
-	}
-	if object == ipdesk.ObjectPrefix {
-		pfx, err := netip.ParsePrefix(address)
-		return err == nil && p.CanPrefix(spaceID, pfx, ipdesk.RightView)
-	}
-	addr, err := netip.ParseAddr(address)
-	return err == nil && p.CanAddress(spaceID, addr, ipdesk.RightView)
-}
-
-// mayKnowRecord tells whether p may see the stored address or prefix id.
-func (s *Server) mayKnowRecord(ctx context.Context, p *ipdesk.Permissions, object string, id int64) bool {
-	if object == ipdesk.ObjectPrefix {
-		x, err := s.store.FindPrefixByID(ctx, id)
-		return err == nil && p.CanPrefix(x.SpaceID, x.Prefix, ipdesk.RightView)
-	}
-	a, err := s.store.FindAddressByID(ctx, id)
-	return err == nil && p.CanAddress(a.SpaceID, a.Addr, ipdesk.RightView)
 }
 
 // recordURL is the page of an address (its host page) or a prefix.

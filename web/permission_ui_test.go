@@ -161,7 +161,7 @@ func TestPageRoutesDeclareRights(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctxs[name] = withAuth(t.Context(), u, nil)
+		ctxs[name] = withAuth(t.Context(), &authState{user: u})
 	}
 	routes := e.srv.pageRoutes()
 	if len(routes) < 80 {

@@ -11,7 +11,7 @@ import (
 )
 
 // spaceIDText matches a message that names a space by its id.
-var spaceIDText = regexp.MustCompile(`space \d+`)
+var spaceIDText = regexp.MustCompile(`space(_id)? \d+`)
 
 // TestNoExistenceProbes: the answers to a change do not name objects the
 // user may not see: a space name taken by a space the user does not know,

@@ -3,6 +3,7 @@ package web
 // Response helpers: JSON objects and lists, ETags, errors.
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"ipdesk"
 )
@@ -88,8 +90,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 
 // writeJSON answers with v as JSON.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	data, err := json.Marshal(v)
-	if err != nil {
+	buf := jsonBuffers.Get().(*bytes.Buffer)
+	defer putJSONBuffer(buf)
+	if err := json.NewEncoder(buf).Encode(v); err != nil { // ends with a newline
 		// Only a bug can get here (a type that cannot be marshalled).
 		panic("web: encoding response: " + err.Error())
 	}
@@ -97,9 +100,24 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Length", strconv.Itoa(len(data)+1))
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
-	w.Write(append(data, '\n'))
+	w.Write(buf.Bytes())
+}
+
+// jsonBuffers holds the buffers JSON answers are encoded in.
+var jsonBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledJSONBuffer bounds the buffers kept for reuse, so that one large
+// answer does not stay in memory.
+const maxPooledJSONBuffer = 64 << 10
+
+func putJSONBuffer(b *bytes.Buffer) {
+	if b.Cap() > maxPooledJSONBuffer {
+		return
+	}
+	b.Reset()
+	jsonBuffers.Put(b)
 }
 
 // etag returns the entity tag of an object version.

@@ -385,17 +385,16 @@ func (s *Server) apiHandler(rt *route) http.Handler {
 		}
 		ctx, cancel := withTimeout(r.Context(), timeout)
 		defer cancel()
-		r = r.WithContext(ctx)
 		if rt.act != actPublic {
-			u, sess, err := s.authenticate(r)
+			st, err := s.authenticate(ctx, r)
 			if err == nil {
-				err = s.checkTokenScope(u, r)
+				err = s.checkTokenScope(st.user, r)
 			}
 			if err != nil {
 				s.writeError(w, r, err)
 				return
 			}
-			ctx = withAuth(ctx, u, sess)
+			ctx = withAuth(ctx, st)
 		}
 		p, err := parseParams(r, rt)
 		if err != nil {

@@ -112,6 +112,7 @@ type Server struct {
 	sessionLimits ipdesk.SessionLimits
 	secureCookies bool
 	throttle      loginThrottle
+	auth          *authCache
 
 	mux      *http.ServeMux
 	handler  http.Handler
@@ -119,7 +120,7 @@ type Server struct {
 	patterns []string // every pattern registered on mux, in order
 
 	assets *assets
-	pages  pages
+	pages  *pages
 
 	openapiOnce sync.Once
 	openapiDoc  []byte
@@ -189,6 +190,7 @@ func NewServer(store ipdesk.Store, opts Options) *Server {
 	if s.heartbeat <= 0 {
 		s.heartbeat = DefaultHeartbeat
 	}
+	s.auth = newAuthCache(store)
 	s.intake = newIntake(opts.CallerID, s.now)
 	s.setupMetrics(opts)
 	s.ldap, s.sso, s.totp = opts.LDAP, opts.SSO, opts.TOTP

@@ -95,7 +95,8 @@ func TestTokenExpiry(t *testing.T) {
 	if got := list.Results[0].ExpiresAt; got == nil || !got.Equal(at) {
 		t.Fatalf("expires_at %v, want %v", got, at)
 	}
-	e.db.Now = func() time.Time { return at.Add(time.Second) }
+	later := func() time.Time { return at.Add(time.Second) }
+	e.db.Now, e.srv.now = later, later
 	if r := e.do("GET", "/api/v1/spaces", tok, nil); r.code != http.StatusUnauthorized {
 		t.Fatalf("expired token: %d", r.code)
 	}

@@ -22,6 +22,7 @@ import (
 	pathpkg "path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"ipdesk"
@@ -100,44 +101,82 @@ func (s *Server) serveStatic(w http.ResponseWriter, r *http.Request) {
 	w.Write(as.data)
 }
 
-// pages are the parsed page templates of every language, by language and
-// page name.
-type pages map[string]map[string]*template.Template
+// pages are the page templates of every language. The pages of the
+// default language are parsed at start (so that a broken template stops
+// the server at once); those of the other languages on their first use,
+// which keeps a server whose pages are seen in one language (or only its
+// API) from holding every page's parsed copy for every language.
+type pages struct {
+	files  []string // page template files
+	mu     sync.Mutex
+	base   map[string]*template.Template            // per language: layout and partials
+	byLang map[string]map[string]*template.Template // per language and page name
+}
 
-// parsePages parses each page template with the layout and partials, once
-// per language, with the language's texts bound to the t functions.
-func (s *Server) parsePages() (pages, error) {
+// parsePages parses the layout and partials of every language, with the
+// language's texts bound to the t functions, and the pages of the default
+// language.
+func (s *Server) parsePages() (*pages, error) {
 	names, err := fs.Glob(templateFiles, "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
-	var shared, pageFiles []string
+	var shared []string
+	p := &pages{base: map[string]*template.Template{}, byLang: map[string]map[string]*template.Template{}}
 	for _, n := range names {
 		if strings.HasPrefix(pathpkg.Base(n), "_") {
 			shared = append(shared, n)
 		} else {
-			pageFiles = append(pageFiles, n)
+			p.files = append(p.files, n)
 		}
 	}
-	out := pages{}
 	for _, lang := range i18n.Languages {
 		base, err := template.New("").Funcs(s.templateFuncs(i18n.For(lang))).ParseFS(templateFiles, shared...)
 		if err != nil {
 			return nil, err
 		}
-		out[lang] = map[string]*template.Template{}
-		for _, pf := range pageFiles {
-			t, err := base.Clone()
-			if err != nil {
-				return nil, err
-			}
-			if t, err = t.ParseFS(templateFiles, pf); err != nil {
-				return nil, err
-			}
-			out[lang][strings.TrimSuffix(pathpkg.Base(pf), ".html")] = t
+		p.base[lang] = base
+		p.byLang[lang] = map[string]*template.Template{}
+	}
+	for _, pf := range p.files {
+		if _, err := p.parse(i18n.Languages[0], pf); err != nil {
+			return nil, err
 		}
 	}
-	return out, nil
+	return p, nil
+}
+
+// parse parses the page file pf for lang and keeps it; p.mu is held or
+// p not yet shared.
+func (p *pages) parse(lang, pf string) (*template.Template, error) {
+	t, err := p.base[lang].Clone()
+	if err != nil {
+		return nil, err
+	}
+	if t, err = t.ParseFS(templateFiles, pf); err != nil {
+		return nil, err
+	}
+	p.byLang[lang][strings.TrimSuffix(pathpkg.Base(pf), ".html")] = t
+	return t, nil
+}
+
+// page returns the template of page name in lang (the default language's
+// for an unknown lang), or nil when there is no such page.
+func (p *pages) page(lang, name string) (*template.Template, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.byLang[lang] == nil {
+		lang = i18n.Languages[0]
+	}
+	if t := p.byLang[lang][name]; t != nil {
+		return t, nil
+	}
+	for _, pf := range p.files {
+		if strings.TrimSuffix(pathpkg.Base(pf), ".html") == name {
+			return p.parse(lang, pf)
+		}
+	}
+	return nil, nil
 }
 
 // templateFuncs returns the functions templates may call, with the texts
@@ -342,7 +381,10 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 
 // renderTemplate writes the template tmpl of page name.
 func (s *Server) renderTemplate(w http.ResponseWriter, r *http.Request, status int, name, tmpl string, data any) {
-	t := s.pages[s.lang(r)][name]
+	t, err := s.pages.page(s.lang(r), name)
+	if err != nil {
+		panic("web: page template " + name + ": " + err.Error())
+	}
 	if t == nil {
 		panic("web: no page template " + name)
 	}
@@ -417,7 +459,8 @@ func (s *Server) uiPage(p pageRoute) http.Handler {
 			s.toLogin(w, r)
 			return
 		}
-		sess, u, err := s.store.FindSession(ctx, c.Value, s.sessionLimits)
+		st := &authState{}
+		sess, u, err := s.sessionUser(ctx, c.Value, st)
 		if err != nil {
 			if ipdesk.ErrorCode(err) == ipdesk.EUNAUTHORIZED {
 				s.toLogin(w, r)
@@ -426,7 +469,8 @@ func (s *Server) uiPage(p pageRoute) http.Handler {
 			s.renderError(w, r, err)
 			return
 		}
-		ctx = withAuth(ctx, u, sess)
+		st.user, st.session = u, sess
+		ctx = withAuth(ctx, st)
 		r = r.WithContext(ctx)
 		obj := object{Type: p.object}
 		if param != "" {
@@ -616,7 +660,7 @@ type pageRoute struct {
 
 // mustPages parses the templates or panics: they are embedded, so an
 // error is a bug that every test finds.
-func (s *Server) mustPages() pages {
+func (s *Server) mustPages() *pages {
 	p, err := s.parsePages()
 	if err != nil {
 		panic(fmt.Sprintf("web: templates: %v", err))

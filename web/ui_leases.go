@@ -16,8 +16,8 @@ import (
 // leasePages returns the pages of the lease view.
 func (s *Server) leasePages() []pageRoute {
 	return []pageRoute{
-		{pattern: "GET /leases", h: s.leasesPage},
-		{pattern: "POST /leases/adopt", h: s.leaseAdopt},
+		{pattern: "GET /leases", act: actRead, object: ipdesk.ObjectPrefix, h: s.leasesPage},
+		{pattern: "POST /leases/adopt", act: actWrite, object: ipdesk.ObjectAddress, h: s.leaseAdopt},
 	}
 }
 

@@ -1,8 +1,9 @@
 // Command load measures a running ipdesk through its API: creating
-// addresses one after another with one client (each committed durably with
-// its audit entry), then GET /api/v1/addresses/{id} from many concurrent
-// clients for a fixed time. It only talks to the URL it is given, which
-// must be on this machine, and stops by itself.
+// addresses (POST available-addresses, each committed durably with its
+// audit entry) with one client and then with several at once, then GET
+// /api/v1/addresses/{id} from many concurrent clients for a fixed time. It
+// only talks to the URL it is given, which must be on this machine, and
+// stops by itself.
 package main
 
 import (
@@ -15,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,19 +26,30 @@ import (
 func main() {
 	base := flag.String("url", "http://127.0.0.1:8080", "ipdesk base URL (loopback only)")
 	token := flag.String("token", os.Getenv("IPDESK_TOKEN"), "API token (env IPDESK_TOKEN)")
-	creates := flag.Int("creates", 2000, "addresses to create with one client")
+	creates := flag.Int("creates", 2000, "addresses to create in each create round")
+	createClients := flag.String("create-clients", "1", "comma-separated numbers of concurrent creating clients, one round each")
+	tag := flag.String("tag", "load", "host name prefix of the created addresses (distinct per run on one database)")
 	subnet := flag.Int64("subnet", 0, "prefix id of the subnet to create addresses in")
 	maxID := flag.Int64("max-id", 100000, "GET ids 1..max-id")
 	clients := flag.Int("clients", 32, "concurrent GET clients")
-	duration := flag.Duration("duration", 10*time.Second, "how long to GET")
+	duration := flag.Duration("duration", 10*time.Second, "how long to GET (0: no GETs)")
 	flag.Parse()
 	u, err := url.Parse(*base)
 	if err != nil || !(strings.HasPrefix(u.Hostname(), "127.") || u.Hostname() == "localhost" || u.Hostname() == "::1") {
 		fmt.Fprintln(os.Stderr, "load: -url must point at this machine (127.0.0.0/8, localhost or ::1)")
 		os.Exit(2)
 	}
-	tr := &http.Transport{MaxIdleConnsPerHost: *clients * 2}
-	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	var rounds []int
+	for _, s := range strings.Split(*createClients, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 || n > 256 {
+			fmt.Fprintf(os.Stderr, "load: -create-clients %q: each must be a number 1..256\n", *createClients)
+			os.Exit(2)
+		}
+		rounds = append(rounds, n)
+	}
+	tr := &http.Transport{MaxIdleConnsPerHost: max(*clients, 256) * 2}
+	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 	do := func(method, path string, body []byte) (int, error) {
 		req, _ := http.NewRequest(method, *base+path, bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+*token)
@@ -51,21 +64,46 @@ func main() {
 	}
 
 	if *creates > 0 && *subnet > 0 {
-		start := time.Now()
-		var lat []time.Duration
-		for i := 0; i < *creates; i++ {
-			body, _ := json.Marshal(map[string]any{"hostname": fmt.Sprintf("load%06d", i), "owner": "load test"})
-			t := time.Now()
-			code, err := do("POST", fmt.Sprintf("/api/v1/prefixes/%d/available-addresses", *subnet), body)
-			if err != nil || code != 201 {
-				fmt.Fprintf(os.Stderr, "load: create %d: status %d, %v\n", i, code, err)
+		var next atomic.Int64
+		for _, nc := range rounds {
+			start := time.Now()
+			var mu sync.Mutex
+			var lat []time.Duration
+			var failed atomic.Bool
+			var wg sync.WaitGroup
+			var left atomic.Int64
+			left.Store(int64(*creates))
+			for range nc {
+				wg.Go(func() {
+					var mine []time.Duration
+					for left.Add(-1) >= 0 && !failed.Load() {
+						i := next.Add(1)
+						body, _ := json.Marshal(map[string]any{"hostname": fmt.Sprintf("%s%07d", *tag, i), "owner": "load test"})
+						t := time.Now()
+						code, err := do("POST", fmt.Sprintf("/api/v1/prefixes/%d/available-addresses", *subnet), body)
+						if err != nil || code != 201 {
+							fmt.Fprintf(os.Stderr, "load: create %d: status %d, %v\n", i, code, err)
+							failed.Store(true)
+							return
+						}
+						mine = append(mine, time.Since(t))
+					}
+					mu.Lock()
+					lat = append(lat, mine...)
+					mu.Unlock()
+				})
+			}
+			wg.Wait()
+			if failed.Load() {
 				os.Exit(1)
 			}
-			lat = append(lat, time.Since(t))
+			el := time.Since(start)
+			fmt.Printf("create (POST available-addresses, %d clients): %d in %v = %.0f/s, p50 %v, p99 %v\n",
+				nc, *creates, el.Round(time.Millisecond), float64(*creates)/el.Seconds(), pct(lat, 50), pct(lat, 99))
 		}
-		el := time.Since(start)
-		fmt.Printf("create (POST available-addresses, 1 client): %d in %v = %.0f/s, p50 %v, p99 %v\n",
-			*creates, el.Round(time.Millisecond), float64(*creates)/el.Seconds(), pct(lat, 50), pct(lat, 99))
+	}
+	if *duration <= 0 {
+		return
 	}
 
 	var n, bad atomic.Int64

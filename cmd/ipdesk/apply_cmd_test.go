@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"ipdesk"
+	"ipdesk/internal/testwait"
 	"ipdesk/sqldb"
 )
 
@@ -277,10 +278,10 @@ func TestServeAppliesEdits(t *testing.T) {
 			}()
 			waitUntil := func(what string, cond func() bool) {
 				t.Helper()
-				deadline := time.Now().Add(10 * time.Second)
+				deadline := testwait.Deadline(t)
 				for !cond() {
 					if time.Now().After(deadline) {
-						t.Fatalf("%s: not within 10s\n%s", what, errOut.String())
+						t.Fatalf("%s: not by the test's deadline\n%s", what, errOut.String())
 					}
 					time.Sleep(20 * time.Millisecond)
 				}

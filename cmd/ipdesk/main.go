@@ -12,6 +12,10 @@
 //	ipdesk import lessons FILE        import lessons from a CSV or iCalendar file
 //	ipdesk periods [set N=HH:MM-HH:MM …]  show or set the bell schedule
 //	ipdesk holidays [add|delete]      list, add or delete holidays and closed days
+//	ipdesk backup FILE                write a consistent backup while the server runs
+//	ipdesk restore FILE [--force]     load a backup into the database
+//	ipdesk migrate-db --to URL        copy the database, e.g. from SQLite to PostgreSQL
+//	ipdesk version                    show the version
 package main
 
 import (
@@ -92,6 +96,10 @@ func commands() []command {
 		{"holidays", "", "list holidays and closed days", (*Main).holidays},
 		{"holidays add", "NAME FIRST [LAST]", "add a holiday or closed days", withVerb("add", (*Main).holidays)},
 		{"holidays delete", "ID", "delete a holiday", withVerb("delete", (*Main).holidays)},
+		{"backup", "FILE", "write a consistent backup of the database while the server runs", (*Main).backup},
+		{"restore", "FILE [--force]", "load a backup into the database (--force: replace what is there)", (*Main).restore},
+		{"migrate-db", "--to DATABASE", "copy the database into another one, e.g. postgres://… (--force)", (*Main).migrateDB},
+		{"version", "", "show the version", func(m *Main, _ context.Context, args []string) error { return m.version(args) }},
 	}
 }
 
@@ -148,6 +156,9 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		fmt.Fprint(m.Stderr, usage(""))
 		return errUsage
+	}
+	if args[0] == "--version" {
+		args = append([]string{"version"}, args[1:]...)
 	}
 	if isHelp(args[0]) {
 		fmt.Fprint(m.Stdout, usage(""))

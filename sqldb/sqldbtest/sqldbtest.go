@@ -117,3 +117,18 @@ func Open(t testing.TB, dsn string) *sqldb.DB {
 	t.Helper()
 	return open(t, dsn)
 }
+
+// EachDSN runs fn as a subtest with the name of a new SQLite file and,
+// when configured, of a new PostgreSQL database, for tests that open
+// several handles on one database (as several ipdesk processes do).
+func EachDSN(t *testing.T, fn func(t *testing.T, dsn string)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) { fn(t, filepath.Join(t.TempDir(), "ipdesk.db")) })
+	t.Run("postgres", func(t *testing.T) {
+		dsn := PostgresDSN(t)
+		if dsn == "" {
+			t.Skipf("%s not set", EnvPostgres)
+		}
+		fn(t, dsn)
+	})
+}

@@ -1,4 +1,4 @@
--- ipdesk schema, version 9: API token scopes and expiry (issue 13).
+-- ipdesk schema, version 10: API token scopes and expiry (issue 13).
 -- scope is 'full', 'read' or 'pbx'; expires_at (microseconds since the
 -- epoch) ends the token, NULL never.
 

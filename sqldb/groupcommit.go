@@ -1,0 +1,187 @@
+package sqldb
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+)
+
+// Group commit: the writes that arrive while a transaction is being
+// written and synced to disk wait, and then share the next transaction,
+// one savepoint each, and its single sync. On SQLite, which has one writer
+// connection, a sync per write would otherwise bound the writes a second
+// to the syncs the disk does a second, however many clients write; on
+// PostgreSQL it saves the round trips of BEGIN and COMMIT and a WAL flush
+// per write the same way.
+//
+// Each write still returns only after its transaction committed, so the
+// caller's answer comes after its change is durable. A write that fails
+// is rolled back to its savepoint and fails alone; the others of its
+// group commit (see runGroup for failures of the disk).
+
+// maxGroup bounds the writes of one transaction, so that a long queue is
+// answered in several commits rather than one late one.
+const maxGroup = 64
+
+// pendingWrite is a write waiting in the queue for its group.
+type pendingWrite struct {
+	ctx  context.Context
+	fn   func(tx *Tx) error
+	done chan error
+	// Set by the group's leader before done is sent.
+	audited []string
+}
+
+// groupCommit is the queue of writes and whether a leader drains it.
+type groupCommit struct {
+	mu      sync.Mutex
+	queue   []*pendingWrite
+	leading bool
+}
+
+// write runs fn in a write transaction, committed with the other writes
+// that arrive at the same time, and returns once it committed (or failed).
+// fn may run on another goroutine than the caller's; it sees the writes
+// of its group that came before it, as if they had committed before it
+// began. The statements run with ctx's values but not its cancellation: a
+// caller that gives up cannot interrupt its group. A write whose ctx ends
+// before it starts is not run.
+func (db *DB) write(ctx context.Context, fn func(tx *Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	w := &pendingWrite{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	g := &db.group
+	g.mu.Lock()
+	g.queue = append(g.queue, w)
+	lead := !g.leading
+	g.leading = true
+	g.mu.Unlock()
+	if lead {
+		db.lead()
+	}
+	err := <-w.done
+	if err == nil && db.OnCommit != nil && len(w.audited) > 0 {
+		db.OnCommit(w.audited)
+	}
+	return err
+}
+
+// lead commits the next group of the queue, and hands the lead on to a
+// new goroutine when more writes wait: the writer that led returns with
+// its own group, and does not serve the others for as long as they come.
+func (db *DB) lead() {
+	g := &db.group
+	g.mu.Lock()
+	n := min(len(g.queue), maxGroup)
+	batch := g.queue[:n:n]
+	g.queue = append([]*pendingWrite(nil), g.queue[n:]...)
+	g.mu.Unlock()
+	db.commitGroup(batch)
+	g.mu.Lock()
+	if len(g.queue) == 0 {
+		g.leading = false
+	} else {
+		go db.lead()
+	}
+	g.mu.Unlock()
+}
+
+// commitGroup runs the writes of batch in one transaction and sends each
+// its result. Writes that did not run because the transaction broke
+// before their turn go back to the front of the queue.
+func (db *DB) commitGroup(batch []*pendingWrite) {
+	errs, txErr := db.runGroup(batch)
+	var again []*pendingWrite
+	for i, w := range batch {
+		err := errs[i]
+		switch {
+		case err == errNotRun:
+			again = append(again, w)
+			continue
+		case err == nil:
+			err = txErr
+		}
+		if err != nil {
+			w.audited = nil
+		}
+		w.done <- err
+	}
+	if len(again) > 0 {
+		g := &db.group
+		g.mu.Lock()
+		g.queue = append(again, g.queue...)
+		g.mu.Unlock()
+	}
+}
+
+// errNotRun marks the writes of a group that did not run.
+var errNotRun = errors.New("not run")
+
+// runGroup runs the writes of batch in one transaction, each in a
+// savepoint of its own when there are several, and commits it. errs holds
+// the errors of the writes that failed by themselves (rolled back to their
+// savepoints), and errNotRun for those after a write whose failure broke
+// the transaction; txErr is set when the transaction failed as a whole,
+// so that none of its writes committed.
+//
+// A write whose failure leaves no savepoint to return to (SQLite rolls
+// back the whole transaction on a full disk or an I/O error) fails the
+// writes before it in its group too: they cannot run again, since a write
+// may leave results outside the database (counts, ids) that a second run
+// would add to. Those are failures of the disk, which would fail them
+// alone as well; errors of the writes themselves (invalid data, a
+// conflict, a broken constraint) fail only the write.
+func (db *DB) runGroup(batch []*pendingWrite) (errs []error, txErr error) {
+	errs = make([]error, len(batch))
+	sqltx, err := db.w.BeginTx(context.Background(), nil)
+	if err != nil {
+		return errs, mapError(err)
+	}
+	abort := func(at int, err error) ([]error, error) {
+		sqltx.Rollback()
+		db.prefixCache.reset()
+		for j := at + 1; j < len(batch); j++ {
+			errs[j] = errNotRun
+		}
+		return errs, mapError(err)
+	}
+	multi := len(batch) > 1
+	for i, w := range batch {
+		if err := w.ctx.Err(); err != nil {
+			errs[i] = err
+			continue
+		}
+		tx := &Tx{q: sqltx, pool: db.w, db: db, ctx: context.WithoutCancel(w.ctx), now: db.Now().UTC().Truncate(time.Microsecond)}
+		if multi {
+			if _, err := sqltx.Exec("SAVEPOINT write"); err != nil {
+				return abort(i-1, err)
+			}
+		}
+		if err := w.fn(tx); err != nil {
+			errs[i] = mapError(err)
+			// Caches filled inside the write may hold what it undoes.
+			db.prefixCache.reset()
+			if !multi {
+				sqltx.Rollback()
+				return errs, nil
+			}
+			if _, err := sqltx.Exec("ROLLBACK TO write"); err != nil {
+				return abort(i, err)
+			}
+		} else {
+			w.audited = tx.audited
+		}
+		if multi {
+			if _, err := sqltx.Exec("RELEASE write"); err != nil {
+				return abort(i, err)
+			}
+		}
+	}
+	if err := sqltx.Commit(); err != nil {
+		db.prefixCache.reset()
+		return errs, mapError(err)
+	}
+	return errs, nil
+}

@@ -1,0 +1,174 @@
+package sqldb_test
+
+import (
+	"fmt"
+	"net/netip"
+	"runtime"
+	"sync"
+	"testing"
+
+	"ipdesk"
+	"ipdesk/sqldb"
+	"ipdesk/sqldb/sqldbtest"
+)
+
+// waitQueued waits until n writes wait behind a held write.
+func waitQueued(t *testing.T, queued func() int, n int) {
+	t.Helper()
+	for queued() < n {
+		runtime.Gosched()
+	}
+}
+
+// TestGroupCommitFirstFree: creates that race for the first free address
+// of one subnet, in one group and freely, never get the same address,
+// and every one of them is stored.
+func TestGroupCommitFirstFree(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		sp := mustSpace(t, db, "race")
+		p := mustPrefix(t, db, sp.ID, "10.5.0.0/24", ipdesk.PrefixSubnet)
+		const n = 24
+		got := make([]netip.Addr, 2*n)
+		errs := make([]error, 2*n)
+		var wg sync.WaitGroup
+		create := func(i int) {
+			a := &ipdesk.Address{Hostname: fmt.Sprintf("race%02d", i)}
+			_, errs[i] = db.AllocateAddress(ctx, p.ID, netip.Addr{}, a)
+			got[i] = a.Addr
+		}
+		// One group: all queue behind a held write, then commit together.
+		queued, release := sqldb.HoldWrites(db)
+		for i := range n {
+			wg.Go(func() { create(i) })
+		}
+		waitQueued(t, queued, n)
+		release()
+		// Then as they come.
+		for i := n; i < 2*n; i++ {
+			wg.Go(func() { create(i) })
+		}
+		wg.Wait()
+		seen := map[netip.Addr]int{}
+		for i, a := range got {
+			if errs[i] != nil {
+				t.Fatalf("create %d: %v", i, errs[i])
+			}
+			if j, ok := seen[a]; ok {
+				t.Fatalf("creates %d and %d both got %s", j, i, a)
+			}
+			seen[a] = i
+		}
+		stored, total, err := db.FindAddresses(ctx, ipdesk.AddressFilter{PrefixID: &p.ID, Page: ipdesk.Page{Limit: 100}})
+		if err != nil || total != 2*n {
+			t.Fatalf("stored %d addresses, want %d: %v", total, 2*n, err)
+		}
+		for _, a := range stored {
+			if i, ok := seen[a.Addr]; !ok || a.Hostname != fmt.Sprintf("race%02d", i) {
+				t.Errorf("stored %s %q was not created so", a.Addr, a.Hostname)
+			}
+		}
+	})
+}
+
+// TestGroupCommitFailureStaysAlone: writes that fail in a group, one in
+// SQL after it changed data and one in its checks, fail alone: the others
+// of the group commit, and nothing of the failed ones is kept, their
+// audit entries included.
+func TestGroupCommitFailureStaysAlone(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		sp := mustSpace(t, db, "mixed")
+		mustPrefix(t, db, sp.ID, "10.6.0.0/24", ipdesk.PrefixSubnet)
+		mustAddr(t, db, sp.ID, "10.6.0.200", nil)
+		_, before, err := db.FindAuditEntries(ctx, ipdesk.AuditFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		queued, release := sqldb.HoldWrites(db)
+		const good = 6
+		errs := make([]error, good)
+		var failSQL, failCheck error
+		var wg sync.WaitGroup
+		for i := range good {
+			wg.Go(func() {
+				_, errs[i] = db.CreateAddress(ctx, &ipdesk.Address{SpaceID: sp.ID, Addr: netip.AddrFrom4([4]byte{10, 6, 0, byte(10 + i)}), Hostname: fmt.Sprintf("good%d", i)})
+			})
+			if i == 2 {
+				waitQueued(t, queued, 3)
+				wg.Go(func() { failSQL = sqldb.WriteThenFail(ctx, db, "half-written") })
+				waitQueued(t, queued, 4)
+				wg.Go(func() {
+					// The address is taken: refused by the checks.
+					_, failCheck = db.CreateAddress(ctx, &ipdesk.Address{SpaceID: sp.ID, Addr: netip.MustParseAddr("10.6.0.200")})
+				})
+				waitQueued(t, queued, 5)
+			}
+		}
+		waitQueued(t, queued, good+2)
+		release()
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("good write %d failed: %v", i, err)
+			}
+		}
+		if ipdesk.ErrorCode(failSQL) != ipdesk.ECONFLICT || ipdesk.ErrorCode(failCheck) != ipdesk.ECONFLICT {
+			t.Errorf("failing writes: %v; %v; want conflicts", failSQL, failCheck)
+		}
+		name := "half-written"
+		if ss, n, err := db.FindSpaces(ctx, ipdesk.SpaceFilter{Name: &name}); err != nil || n != 0 {
+			t.Errorf("the failed write's space was kept: %v %v", ss, err)
+		}
+		_, after, err := db.FindAuditEntries(ctx, ipdesk.AuditFilter{})
+		if err != nil || after != before+good {
+			t.Errorf("audit entries %d → %d, want %d more (the good writes'): %v", before, after, good, err)
+		}
+		if _, n, _ := db.FindAddresses(ctx, ipdesk.AddressFilter{SpaceID: &sp.ID}); n != good+1 {
+			t.Errorf("%d addresses stored, want %d", n, good+1)
+		}
+	})
+}
+
+// TestGroupCommitDurable: a write returns only once its group committed:
+// while the group waits, another handle on the database (another
+// process) sees none of it; as soon as a write has returned, it sees it.
+func TestGroupCommitDurable(t *testing.T) {
+	sqldbtest.EachDSN(t, func(t *testing.T, dsn string) {
+		db := sqldbtest.Open(t, dsn)
+		sp := mustSpace(t, db, "durable")
+		p := mustPrefix(t, db, sp.ID, "10.7.0.0/24", ipdesk.PrefixSubnet)
+		other := sqldbtest.Open(t, dsn)
+		queued, release := sqldb.HoldWrites(db)
+		const n = 8
+		type result struct {
+			a   *ipdesk.Address
+			err error
+		}
+		results := make(chan result, n)
+		for i := range n {
+			go func() {
+				a := &ipdesk.Address{Hostname: fmt.Sprintf("durable%d", i)}
+				_, err := db.AllocateAddress(ctx, p.ID, netip.Addr{}, a)
+				results <- result{a, err}
+			}()
+		}
+		waitQueued(t, queued, n)
+		if _, total, err := other.FindAddresses(ctx, ipdesk.AddressFilter{SpaceID: &sp.ID}); err != nil || total != 0 {
+			t.Fatalf("before the commit another handle sees %d addresses: %v", total, err)
+		}
+		select {
+		case r := <-results:
+			t.Fatalf("a write returned before its group committed: %+v", r)
+		default:
+		}
+		release()
+		for range n {
+			r := <-results
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			if _, err := other.FindAddressByID(ctx, r.a.ID); err != nil {
+				t.Errorf("address %s returned but another handle cannot read it: %v", r.a.Addr, err)
+			}
+		}
+	})
+}

@@ -1,0 +1,232 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"ipdesk"
+	"ipdesk/sqldb"
+	"ipdesk/sqldb/sqldbtest"
+)
+
+// eachBackendPair runs fn with a server on SQLite and, when configured, on
+// PostgreSQL, and a second handle on the server's database: another
+// process (the command line on SQLite) or another instance.
+func eachBackendPair(t *testing.T, fn func(t *testing.T, e *testEnv, other *sqldb.DB)) {
+	t.Run("sqlite", func(t *testing.T) {
+		dsn := filepath.Join(t.TempDir(), "t.db")
+		e := newEnvOn(t, dsn)
+		fn(t, e, sqldbtest.Open(t, dsn))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		dsn := sqldbtest.PostgresDSN(t)
+		if dsn == "" {
+			t.Skipf("%s not set", sqldbtest.EnvPostgres)
+		}
+		e := newEnvOn(t, dsn)
+		fn(t, e, sqldbtest.Open(t, dsn))
+	})
+}
+
+// TestAuthCacheInvalidation: the server caches tokens, sessions and
+// permissions, and each change of them takes effect on the very next
+// request, made by the server itself or through another handle on its
+// database (another process or instance). Each case first asks twice, so
+// that the answer it then checks would come from the cache.
+func TestAuthCacheInvalidation(t *testing.T) {
+	eachBackendPair(t, func(t *testing.T, e *testEnv, other *sqldb.DB) {
+		ctx := ipdesk.NewContextWithActor(context.Background(), &ipdesk.User{ID: 1, Name: "admin", Admin: true})
+		w := newPermWorld(t, e)
+		for _, by := range []struct {
+			name string
+			db   *sqldb.DB
+		}{{"same handle", e.db}, {"other handle", other}} {
+			db := by.db
+			// A fresh user with a token, a session and the view right on
+			// space A through a group of its own.
+			n := 0
+			fresh := func(t *testing.T) (token, cookie string, userID, groupID int64) {
+				t.Helper()
+				n++
+				name := "u" + string(rune('a'+n)) + by.name[:4]
+				token = e.makeUser(name, false)
+				u, err := e.db.FindUserByName(ctx, name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				g := &ipdesk.Group{Name: "g-" + name, Members: []int64{u.ID}}
+				if err := e.db.CreateGroup(ctx, g); err != nil {
+					t.Fatal(err)
+				}
+				if err := e.db.CreateGrant(ctx, &ipdesk.Grant{GroupID: g.ID, ObjectType: ipdesk.ObjectSpace, ObjectID: w.spaceA, Right: ipdesk.RightEdit}); err != nil {
+					t.Fatal(err)
+				}
+				secret, err := e.db.CreateSession(ctx, &ipdesk.Session{UserID: u.ID}, e.srv.sessionLimits)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return token, sessionCookie + "=" + secret, u.ID, g.ID
+			}
+			get := func(token, cookie string) int {
+				if cookie != "" {
+					return e.do("GET", path("/api/v1/addresses/%d", w.a1), "", nil, "Cookie", cookie).code
+				}
+				return e.do("GET", path("/api/v1/addresses/%d", w.a1), token, nil).code
+			}
+			warm := func(t *testing.T, token, cookie string) {
+				t.Helper()
+				for range 2 {
+					if c := get(token, ""); c != http.StatusOK {
+						t.Fatalf("before the change, the token gets %d", c)
+					}
+					if c := get("", cookie); c != http.StatusOK {
+						t.Fatalf("before the change, the session gets %d", c)
+					}
+				}
+			}
+			refused := func(t *testing.T, token, cookie string, want int) {
+				t.Helper()
+				if c := get(token, ""); c != want {
+					t.Errorf("after the change, the token gets %d, want %d", c, want)
+				}
+				if cookie != "" {
+					if c := get("", cookie); c != want {
+						t.Errorf("after the change, the session gets %d, want %d", c, want)
+					}
+				}
+			}
+			t.Run(by.name, func(t *testing.T) {
+				t.Run("disabled user", func(t *testing.T) {
+					token, cookie, uid, _ := fresh(t)
+					warm(t, token, cookie)
+					if _, err := db.UpdateUser(ctx, uid, ipdesk.UserUpdate{Disabled: ptrTo(true)}); err != nil {
+						t.Fatal(err)
+					}
+					refused(t, token, cookie, http.StatusUnauthorized)
+				})
+				t.Run("revoked token, ended sessions", func(t *testing.T) {
+					token, cookie, uid, _ := fresh(t)
+					warm(t, token, cookie)
+					toks, err := db.FindTokens(ctx, uid)
+					if err != nil || len(toks) != 1 {
+						t.Fatalf("tokens: %v %v", toks, err)
+					}
+					if err := db.DeleteToken(ctx, uid, toks[0].ID); err != nil {
+						t.Fatal(err)
+					}
+					if err := db.DeleteUserSessions(ctx, uid, 0); err != nil {
+						t.Fatal(err)
+					}
+					refused(t, token, cookie, http.StatusUnauthorized)
+				})
+				t.Run("removed from the group", func(t *testing.T) {
+					token, cookie, _, gid := fresh(t)
+					warm(t, token, cookie)
+					if _, err := db.UpdateGroup(ctx, gid, ipdesk.GroupUpdate{Members: &[]int64{}}); err != nil {
+						t.Fatal(err)
+					}
+					refused(t, token, cookie, http.StatusNotFound)
+				})
+				t.Run("revoked grant", func(t *testing.T) {
+					token, cookie, _, gid := fresh(t)
+					warm(t, token, cookie)
+					gs, _, err := db.FindGrants(ctx, ipdesk.GrantFilter{GroupID: &gid})
+					if err != nil || len(gs) != 1 {
+						t.Fatalf("grants: %v %v", gs, err)
+					}
+					if err := db.DeleteGrant(ctx, gs[0].ID); err != nil {
+						t.Fatal(err)
+					}
+					refused(t, token, cookie, http.StatusNotFound)
+				})
+				t.Run("lowered grant", func(t *testing.T) {
+					token, _, _, gid := fresh(t)
+					change := func() int {
+						return e.do("PATCH", path("/api/v1/addresses/%d", w.a1), token, map[string]any{"description": "x"}).code
+					}
+					for range 2 {
+						if c := change(); c != http.StatusOK {
+							t.Fatalf("before the change, a change of the address gets %d", c)
+						}
+					}
+					if err := db.CreateGrant(ctx, &ipdesk.Grant{GroupID: gid, ObjectType: ipdesk.ObjectSpace, ObjectID: w.spaceA, Right: ipdesk.RightView}); err != nil {
+						t.Fatal(err)
+					}
+					if c := change(); c != http.StatusForbidden {
+						t.Errorf("after the grant became view, a change gets %d, want 403", c)
+					}
+				})
+			})
+		}
+	})
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
+// TestEpochReadsNeverOlder: a request that arrives while a read of the
+// epoch is under way is not given that read's value (which may predate a
+// change committed just before the request) but the next read's, shared
+// with the other requests that arrived meanwhile.
+func TestEpochReadsNeverOlder(t *testing.T) {
+	started := make(chan int64, 4)
+	release := make(chan struct{})
+	var reads int64
+	r := &epochReads{read: func(ctx context.Context) (int64, error) {
+		reads++ // reads do not overlap
+		started <- reads
+		<-release
+		return reads, nil
+	}}
+	ctx := context.Background()
+	got := func() chan int64 {
+		c := make(chan int64, 1)
+		go func() {
+			e, err := r.get(ctx)
+			if err != nil {
+				t.Error(err)
+			}
+			c <- e
+		}()
+		return c
+	}
+	queued := func(n int) {
+		// Wait until n requests wait for the next read.
+		for {
+			r.mu.Lock()
+			ok := r.next != nil && r.next.waiters == n
+			r.mu.Unlock()
+			if ok {
+				return
+			}
+			runtime.Gosched()
+		}
+	}
+	a := got()
+	if k := <-started; k != 1 {
+		t.Fatalf("first read is read %d", k)
+	}
+	b, c := got(), got()
+	queued(2)
+	release <- struct{}{}
+	if e := <-a; e != 1 {
+		t.Errorf("the first request got read %d, want 1", e)
+	}
+	if k := <-started; k != 2 {
+		t.Fatalf("second read is read %d", k)
+	}
+	release <- struct{}{}
+	if e1, e2 := <-b, <-c; e1 != 2 || e2 != 2 {
+		t.Errorf("requests that came during read 1 got reads %d and %d, want 2 (one shared read after they came)", e1, e2)
+	}
+	d := got()
+	if k := <-started; k != 3 {
+		t.Fatalf("third read is read %d", k)
+	}
+	release <- struct{}{}
+	if e := <-d; e != 3 {
+		t.Errorf("a request after both reads got read %d, want 3", e)
+	}
+}
