@@ -505,6 +505,10 @@ func (db *DB) load(ctx context.Context, tables []string, force bool, fill tableL
 		if err := db.setSerials(tx, serials); err != nil {
 			return err
 		}
+		// Who may do what changed wholesale: every cached right is stale.
+		if _, err := tx.exec("UPDATE auth_epoch SET epoch = epoch + 1 WHERE id = 1"); err != nil {
+			return err
+		}
 		if err := tx.rebuildSearch(); err != nil {
 			return err
 		}
