@@ -216,8 +216,11 @@ func (db *DB) snapshot(ctx context.Context, fn func(tx *sql.Tx) error) error {
 }
 
 // dataTables returns the tables whose rows a backup holds, each after the
-// tables it refers to: every table but schema_version and, on SQLite,
-// the full-text search tables, which are rebuilt from addresses.
+// tables it refers to: every table but schema_version, auth_epoch and, on
+// SQLite, the full-text search tables, which are rebuilt from addresses.
+// The auth epoch is the database's own counter: a restore must move it on
+// (the triggers do, as the rows of users and grants are replaced), never
+// set it back to a number a running server has cached rights under.
 func (db *DB) dataTables(ctx context.Context, q querier) ([]string, error) {
 	var list string
 	if db.pg {
@@ -231,7 +234,7 @@ func (db *DB) dataTables(ctx context.Context, q querier) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list tables: %w", err)
 	}
-	names = slices.DeleteFunc(names, func(n string) bool { return n == "schema_version" })
+	names = slices.DeleteFunc(names, func(n string) bool { return n == "schema_version" || n == "auth_epoch" })
 	deps := map[string][]string{}
 	for _, n := range names {
 		var refs []string
@@ -500,6 +503,10 @@ func (db *DB) load(ctx context.Context, tables []string, force bool, fill tableL
 			*counts = append(*counts, TableCount{Table: t, Rows: have})
 		}
 		if err := db.setSerials(tx, serials); err != nil {
+			return err
+		}
+		// Who may do what changed wholesale: every cached right is stale.
+		if _, err := tx.exec("UPDATE auth_epoch SET epoch = epoch + 1 WHERE id = 1"); err != nil {
 			return err
 		}
 		if err := tx.rebuildSearch(); err != nil {

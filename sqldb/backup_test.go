@@ -158,9 +158,21 @@ func TestRestoreRefusesNonEmptyWithoutForce(t *testing.T) {
 	if _, err := dst.FindSpaceByID(ctx, s.ID); err != nil {
 		t.Fatalf("the refused restore changed the database: %v", err)
 	}
+	before, err := dst.AuthEpoch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	counts, err := dst.Restore(ctx, path, true)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The rights changed wholesale: a running server's cache must not
+	// hold, so the epoch moves on and is never restored.
+	if after, err := dst.AuthEpoch(ctx); err != nil || after <= before {
+		t.Errorf("auth epoch %d before the restore, %d (%v) after: it must move on", before, after, err)
+	}
+	if _, ok := tableCounts(t, counts)["auth_epoch"]; ok {
+		t.Error("the restore wrote the auth epoch of the backup")
 	}
 	if n := tableCounts(t, counts)["addresses"]; n != int64(len(hosts)) {
 		t.Errorf("addresses after restore: %d, want %d", n, len(hosts))
