@@ -364,20 +364,27 @@ func (m *Main) userPasswd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	return m.withUser(ctx, c, pos[0], func(db *sqldb.DB, u *ipdesk.User) error {
+		if err := db.SetPassword(systemCtx(ctx, m.Getenv), u.ID, pw); err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "password of %q changed\n", u.Name)
+		return nil
+	})
+}
+
+// withUser opens the database of c and runs fn with the user named name.
+func (m *Main) withUser(ctx context.Context, c Config, name string, fn func(db *sqldb.DB, u *ipdesk.User) error) error {
 	db, err := m.open(ctx, c)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	u, err := db.FindUserByName(ctx, pos[0])
+	u, err := db.FindUserByName(ctx, name)
 	if err != nil {
 		return err
 	}
-	if err := db.SetPassword(systemCtx(ctx, m.Getenv), u.ID, pw); err != nil {
-		return err
-	}
-	fmt.Fprintf(m.Stdout, "password of %q changed\n", u.Name)
-	return nil
+	return fn(db, u)
 }
 
 func (m *Main) tokenCreate(ctx context.Context, args []string) error {

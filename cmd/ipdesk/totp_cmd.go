@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"ipdesk"
+	"ipdesk/sqldb"
 )
 
 // userTOTPOff turns a user's two-factor sign-in off, for a user who lost
@@ -16,18 +18,11 @@ func (m *Main) userTOTPOff(ctx context.Context, args []string) error {
 	if len(pos) != 1 {
 		return fmt.Errorf("user totp-off takes one user name")
 	}
-	db, err := m.open(ctx, c)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	u, err := db.FindUserByName(ctx, pos[0])
-	if err != nil {
-		return err
-	}
-	if err := db.SetTOTP(systemCtx(ctx, m.Getenv), u.ID, "", 0); err != nil {
-		return err
-	}
-	fmt.Fprintf(m.Stdout, "two-factor sign-in of %q is off\n", u.Name)
-	return nil
+	return m.withUser(ctx, c, pos[0], func(db *sqldb.DB, u *ipdesk.User) error {
+		if err := db.SetTOTP(systemCtx(ctx, m.Getenv), u.ID, "", 0); err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "two-factor sign-in of %q is off\n", u.Name)
+		return nil
+	})
 }
