@@ -387,8 +387,9 @@ func (s *Scheduler) launchDue(ctx context.Context, wg *sync.WaitGroup) time.Time
 	return next
 }
 
-// applyJob applies j, keeps and records the run. fromLoop tells that the
-// loop started it.
+// applyJob applies j, records and keeps the run. fromLoop tells that the
+// loop started it. The target shows as running until its run is recorded,
+// so that whoever sees it settled finds its newest run in the record.
 func (s *Scheduler) applyJob(ctx context.Context, j *job, fromLoop bool) (Run, error) {
 	started := false
 	run, err := s.applier.apply(ctx, j.Target, j.Render, func() {
@@ -399,6 +400,16 @@ func (s *Scheduler) applyJob(ctx context.Context, j *job, fromLoop bool) (Run, e
 		j.dirty = false
 		s.mu.Unlock()
 	})
+	var recErr error
+	if err == nil {
+		s.logRun(run)
+		if s.rec != nil {
+			if recErr = s.rec.RecordRun(context.WithoutCancel(ctx), run); recErr != nil {
+				s.log.Error("apply: cannot record the run", "target", run.Target, "status", run.Status, "error", recErr)
+				recErr = fmt.Errorf("apply: recording the run of target %q: %w", run.Target, recErr)
+			}
+		}
+	}
 	s.mu.Lock()
 	if started {
 		j.active--
@@ -418,14 +429,7 @@ func (s *Scheduler) applyJob(ctx context.Context, j *job, fromLoop bool) (Run, e
 	if err != nil {
 		return run, err
 	}
-	s.logRun(run)
-	if s.rec != nil {
-		if err := s.rec.RecordRun(context.WithoutCancel(ctx), run); err != nil {
-			s.log.Error("apply: cannot record the run", "target", run.Target, "status", run.Status, "error", err)
-			return run, fmt.Errorf("apply: recording the run of target %q: %w", run.Target, err)
-		}
-	}
-	return run, nil
+	return run, recErr
 }
 
 // noteOutcome keeps j failing, with the time of its next retry, after a

@@ -554,3 +554,39 @@ func TestRetryBackoff(t *testing.T) {
 		t.Errorf("defaults %v %v", def.retryMin, def.retryMax)
 	}
 }
+
+// gatedRecorder holds each run until release is closed, and says on
+// entered when a run arrives.
+type gatedRecorder struct {
+	*memRecorder
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (r *gatedRecorder) RecordRun(ctx context.Context, run Run) error {
+	r.entered <- struct{}{}
+	<-r.release
+	return r.memRecorder.RecordRun(ctx, run)
+}
+
+// TestRunningUntilRecorded: a target shows as running until its run is in
+// the record, so that a reader who sees every target settled finds the
+// newest run recorded, not recorded a moment later.
+func TestRunningUntilRecorded(t *testing.T) {
+	dir := t.TempDir()
+	rec := &gatedRecorder{memRecorder: newMemRecorder(), entered: make(chan struct{}, 1), release: make(chan struct{})}
+	var renders atomic.Int64
+	jobs := []Job{{Target: Target{Name: "dhcpd", Kind: KindISCDHCP, Path: filepath.Join(dir, "h")}, Render: counting(&renders)}}
+	s, err := NewScheduler(nil, jobs, Config{Quiet: time.Millisecond, Recorder: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	startScheduler(t, s)
+	s.MarkDirty("dhcpd")
+	<-rec.entered
+	if st := s.Status()[0]; !st.Running && !st.Dirty {
+		t.Errorf("while its run is being recorded the target shows settled: %+v", st)
+	}
+	close(rec.release)
+	rec.wait(t, time.Minute)
+}

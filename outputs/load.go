@@ -51,11 +51,13 @@ func wantsFamily(kind string, a netip.Addr) bool {
 // outputs.
 var hostStatuses = []ipdesk.AddressStatus{ipdesk.StatusActive, ipdesk.StatusReserved}
 
-// load reads the data of t from the store. The hosts may come from a scan
-// that another output's render began a moment earlier (see hostShare):
-// covered is the newest audit entry before the oldest scan used began (-1
-// when unknown), so the data holds every change up to it.
-func (s *Service) load(ctx context.Context, t *target) (in *render.Input, covered int64, err error) {
+// load reads the data of t from the store. since is the newest audit
+// entry when the render began (math.MaxInt64 when unknown): the hosts may
+// come from a scan that another output's render began a moment earlier
+// (see hostShare), but only from one that began after since, so the data
+// holds every change committed before the render began. covered is the
+// newest audit entry before the oldest scan used began (-1 when unknown).
+func (s *Service) load(ctx context.Context, t *target, since int64) (in *render.Input, covered int64, err error) {
 	spaceIDs, err := s.spaceIDs(ctx, t.scope.spaces)
 	if err != nil {
 		return nil, -1, err
@@ -101,7 +103,7 @@ func (s *Service) load(ctx context.Context, t *target) (in *render.Input, covere
 	}
 	covered = math.MaxInt64
 	for _, f := range hostFilters(spaceIDs, t.scope.prefixes) {
-		hosts, newest, err := s.hosts.scan(ctx, s.store, f)
+		hosts, newest, err := s.hosts.scan(ctx, s.store, f, since)
 		if err != nil {
 			return nil, -1, err
 		}
@@ -119,7 +121,8 @@ func (s *Service) load(ctx context.Context, t *target) (in *render.Input, covere
 // of a scope once: after a change the scheduler starts the renders of all
 // affected outputs together, and each would otherwise read every host
 // (100,000 in a large plan) for itself. A render that finds a scan of its
-// scope running waits for it and takes its hosts; the scan is dropped when
+// scope running, begun after every change the render must carry, waits
+// for it and takes its hosts; the scan is dropped when
 // its last reader is done, so no hosts are kept between applies. The hosts
 // are shared: renderers only read them.
 type hostShare struct {
@@ -144,8 +147,11 @@ type hostScan struct {
 
 // scan returns the hosts f selects (of the statuses of hostStatuses), and
 // the newest audit entry before the scan began (-1 when unknown): they
-// hold every change up to it.
-func (h *hostShare) scan(ctx context.Context, store Store, f ipdesk.HostFilter) ([]*ipdesk.Address, int64, error) {
+// hold every change up to it. since is the newest audit entry the caller
+// knows of (math.MaxInt64 when unknown, -1 for an empty log): a running
+// scan is shared only when it began at or after since, so that a render
+// started for a change never takes hosts read before that change.
+func (h *hostShare) scan(ctx context.Context, store Store, f ipdesk.HostFilter, since int64) ([]*ipdesk.Address, int64, error) {
 	var key hostScanKey
 	if f.SpaceID != nil {
 		key.space = *f.SpaceID
@@ -158,9 +164,15 @@ func (h *hostShare) scan(ctx context.Context, store Store, f ipdesk.HostFilter) 
 		h.scans = map[hostScanKey]*hostScan{}
 	}
 	sc := h.scans[key]
-	mine := sc == nil
+	mine := sc == nil || sc.newest < since
 	if mine {
-		sc = &hostScan{done: make(chan struct{}), newest: -1}
+		// The caller read since before this scan begins: the scan holds
+		// every change up to it. An older scan of the key, still running
+		// for its readers, is no longer offered to new ones.
+		sc = &hostScan{done: make(chan struct{}), newest: since}
+		if since == math.MaxInt64 {
+			sc.newest = -1
+		}
 		h.scans[key] = sc
 	}
 	sc.users++
@@ -173,9 +185,6 @@ func (h *hostShare) scan(ctx context.Context, store Store, f ipdesk.HostFilter) 
 		h.mu.Unlock()
 	}()
 	if mine {
-		if _, newest, err := store.ChangesSince(ctx, -1); err == nil {
-			sc.newest = newest
-		}
 		f.Statuses = hostStatuses
 		sc.err = store.ScanHosts(ctx, f, func(a *ipdesk.Address) error {
 			sc.hosts = append(sc.hosts, a)

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -408,10 +409,11 @@ func (s *Service) Render(ctx context.Context, name string) ([]byte, error) {
 // need not mark t for them.
 func (s *Service) renderFunc(t *target) apply.RenderFunc {
 	return func(ctx context.Context) ([]byte, error) {
-		if _, newest, err := s.store.ChangesSince(ctx, -1); err == nil {
-			t.covered.Store(newest)
+		since := s.newestChange(ctx)
+		if since != math.MaxInt64 {
+			t.covered.Store(since)
 		}
-		data, covered, err := s.renderCovered(ctx, t)
+		data, covered, err := s.renderCovered(ctx, t, since)
 		if err == nil && covered < t.covered.Load() {
 			// The hosts came from a scan that began earlier.
 			t.covered.Store(covered)
@@ -420,17 +422,28 @@ func (s *Service) renderFunc(t *target) apply.RenderFunc {
 	}
 }
 
+// newestChange returns the newest entry of the audit log, -1 for an empty
+// log, or math.MaxInt64 when it cannot be read (see hostShare.scan).
+func (s *Service) newestChange(ctx context.Context) int64 {
+	_, newest, err := s.store.ChangesSince(ctx, -1)
+	if err != nil {
+		return math.MaxInt64
+	}
+	return newest
+}
+
 // render reads t's data and renders its file. Any error, of the database
 // included, means no file: apply then writes nothing.
 func (s *Service) render(ctx context.Context, t *target) ([]byte, error) {
-	data, _, err := s.renderCovered(ctx, t)
+	data, _, err := s.renderCovered(ctx, t, s.newestChange(ctx))
 	return data, err
 }
 
-// renderCovered is render that also returns the newest audit entry whose
-// change the file holds for sure (see load).
-func (s *Service) renderCovered(ctx context.Context, t *target) ([]byte, int64, error) {
-	in, covered, err := s.load(ctx, t)
+// renderCovered is render from the data of every change up to the audit
+// entry since (see load); it also returns the newest audit entry whose
+// change the file holds for sure.
+func (s *Service) renderCovered(ctx context.Context, t *target, since int64) ([]byte, int64, error) {
+	in, covered, err := s.load(ctx, t, since)
 	if err != nil {
 		return nil, -1, readable(err, "cannot read the data")
 	}
