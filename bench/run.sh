@@ -14,6 +14,11 @@
 # and with eight clients, GETs per second at 32 clients and the server's
 # resident memory; --scale reports the create rates at 10,000 and at
 # 500,000 hosts. Everything stays on 127.0.0.1.
+#
+# PROFILE=DIR also writes CPU profiles of the server during each create
+# round, the GETs and the import into DIR (see IPDESK_PPROF_LISTEN and
+# IPDESK_CPUPROFILE in the README); read
+# them with "go tool pprof -top DIR/<round>.pprof".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scale=false
@@ -38,6 +43,12 @@ fi
 port=${PORT:-18090}
 base=http://127.0.0.1:$port
 export IPDESK_DB=$db IPDESK_ADMIN_PASSWORD=bench-password-123 IPDESK_CONFIG=$work/config.json
+profile=${PROFILE:-}
+if [[ -n $profile ]]; then
+	mkdir -p "$profile"
+	profile=$(cd "$profile" && pwd)
+	export IPDESK_PPROF_LISTEN=127.0.0.1:$((port + 1))
+fi
 mkdir -p "$work/out"
 o=$work/out
 validate='["/bin/true", "{candidate}"]'
@@ -93,7 +104,9 @@ rss() { echo "server resident memory: $(awk '/VmRSS/ {print $2/1024 " MB"}' /pro
 import() { # N SKIP
 	"$work/gen" -n "$1" -skip "$2" >"$work/hosts.csv"
 	local t real user sys
-	t=$( { TIMEFORMAT='%R %U %S'; time "$work/ipdesk" import hosts "$work/hosts.csv" >/dev/null 2>"$work/import.err"; } 2>&1 ) ||
+	local prof=
+	[[ -n $profile ]] && prof=$profile/import-$1.pprof
+	t=$( { TIMEFORMAT='%R %U %S'; time IPDESK_CPUPROFILE=$prof "$work/ipdesk" import hosts "$work/hosts.csv" >/dev/null 2>"$work/import.err"; } 2>&1 ) ||
 		{ cat "$work/import.err" >&2; return 1; }
 	read -r real user sys <<<"$t"
 	echo "import of $1 hosts from CSV (after $2): $real s (the import's CPU: $user s user + $sys s system)"
@@ -103,11 +116,15 @@ settle() { sleep "${SETTLE:-8}"; }
 # The server's CPU time so far in ms: on a shared machine the CPU a request
 # costs is steadier than the requests a second.
 cpu() { awk '{print ($14 + $15) * 10}' "/proc/$server/stat"; }
+# profiled NAME SECONDS: a CPU profile of the server into $profile/NAME.pprof.
+profiled() { curl -sS -o "$profile/$1.pprof" "http://$IPDESK_PPROF_LISTEN/debug/pprof/profile?seconds=$2"; }
 # creates N CLIENTS TAG: a create round, with the server's CPU per create.
 creates() {
-	local before
+	local before prof=
 	before=$(cpu)
+	[[ -n $profile ]] && { profiled "$3" 4 & prof=$!; }
 	"$work/load" -url "$base" -token "$token" -subnet 2 -creates "$1" -create-clients "$2" -tag "$3" -duration 0
+	[[ -n $prof ]] && wait "$prof"
 	echo "  server CPU: $(( ($(cpu) - before) * 1000 / $1 )) µs per create (with the applies the creates cause)"
 }
 label=SQLite
@@ -130,6 +147,9 @@ settle
 creates 3000 1 one
 creates 3000 8 eight
 before=$(cpu)
+prof=
+[[ -n $profile ]] && { profiled gets 6 & prof=$!; }
 "$work/load" -url "$base" -token "$token" -creates 0 -clients 32 -duration 10s
+[[ -n $prof ]] && wait "$prof"
 echo "  server CPU: $(( ($(cpu) - before) / 10 )) ms per second of GETs"
 rss

@@ -61,14 +61,58 @@ func (db *DB) FindAddressByID(ctx context.Context, id int64) (*ipdesk.Address, e
 	return a, err
 }
 
-// macForms returns m in every accepted notation, for substring search.
-func macForms(m ipdesk.MAC) string {
+// macHex returns m as 12 hex digits without separators, the one form of
+// a MAC in the search text: a query in another notation is brought to it
+// (see macFragment). Each further form would add trigrams to the index
+// that every write of the address pays for.
+func macHex(m ipdesk.MAC) string {
 	if m.IsZero() {
 		return ""
 	}
-	c := m.String()
-	bare := strings.ReplaceAll(c, ":", "")
-	return c + " " + strings.ReplaceAll(c, ":", "-") + " " + bare[0:4] + "." + bare[4:8] + "." + bare[8:12] + " " + bare
+	return strings.ReplaceAll(m.String(), ":", "")
+}
+
+// macFragment tells whether lower-case q is a piece of a MAC written with
+// separators: hex pairs joined by ':' or '-' (02:00:5e), or hex quads
+// joined by '.' with one of them whole (0200.5e00); the groups at either
+// end may be cut short. It returns the hex digits of q, which the search
+// text holds (see macHex). An IPv6 or IPv4 fragment (fe80::1, 10.0.1) is
+// not one.
+func macFragment(q string) (string, bool) {
+	sep := byte(0)
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case c == ':' || c == '-' || c == '.':
+			if sep != 0 && sep != c {
+				return "", false
+			}
+			sep = c
+		case c >= '0' && c <= '9' || c >= 'a' && c <= 'f':
+		default:
+			return "", false
+		}
+	}
+	if sep == 0 {
+		return "", false
+	}
+	width := 2
+	if sep == '.' {
+		width = 4
+	}
+	groups := strings.Split(q, string(sep))
+	whole := false
+	for i, g := range groups {
+		edge := i == 0 || i == len(groups)-1
+		if len(g) > width || !edge && len(g) != width {
+			return "", false
+		}
+		whole = whole || len(g) == width
+	}
+	if sep == '.' && !whole {
+		return "", false
+	}
+	return strings.Join(groups, ""), true
 }
 
 // digits returns the decimal digits of s.
@@ -84,7 +128,7 @@ func digits(s string) string {
 
 // searchText is the lower-case text ?q= matches substrings of.
 func searchText(a *ipdesk.Address) string {
-	return strings.ToLower(strings.Join([]string{a.Addr.String(), macForms(a.MAC), a.Hostname, a.Owner, a.Phone, digits(a.Phone), a.Description}, "\x1f"))
+	return strings.ToLower(strings.Join([]string{a.Addr.String(), macHex(a.MAC), a.Hostname, a.Owner, a.Phone, digits(a.Phone), a.Description}, "\x1f"))
 }
 
 // addressLookups answers the questions the address rules ask of the stored
@@ -380,10 +424,8 @@ func (db *DB) DeleteAddress(ctx context.Context, id int64, opts ipdesk.DeleteOpt
 		if _, err := tx.exec("DELETE FROM addresses WHERE id = $1", id); err != nil {
 			return err
 		}
-		if !tx.db.pg {
-			if _, err := tx.exec("DELETE FROM address_search WHERE rowid = $1", id); err != nil {
-				return err
-			}
+		if err := tx.searchChanged(id); err != nil {
+			return err
 		}
 		if err := tx.countChunk(a.PrefixID, a.Addr, -1); err != nil {
 			return err
@@ -416,10 +458,12 @@ func (tx *Tx) deleteAddressesOf(prefixID int64) error {
 			return err
 		}
 	}
-	if !tx.db.pg {
-		if _, err := tx.exec("DELETE FROM address_search WHERE rowid IN (SELECT id FROM addresses WHERE prefix_id = $1)", prefixID); err != nil {
-			return err
-		}
+	ids := make([]int64, len(all))
+	for i, a := range all {
+		ids[i] = a.ID
+	}
+	if err := tx.searchChanged(ids...); err != nil {
+		return err
 	}
 	if _, err := tx.exec("DELETE FROM addresses WHERE prefix_id = $1", prefixID); err != nil {
 		return err

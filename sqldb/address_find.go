@@ -79,8 +79,9 @@ func (db *DB) addressWhere(f ipdesk.AddressFilter, a *args) (string, error) {
 
 // queryCondition is the condition for ?q=: a whole IP, prefix or MAC is
 // looked up on its index; anything else is a substring of the search text
-// (IP, MAC in every notation, hostname, owner, phone, description) or of
-// the host's room name.
+// (IP, MAC, hostname, owner, phone, description; see searchText) or of
+// the host's room name. A piece of a MAC in a notation with separators is
+// also looked for as the hex digits the search text holds.
 func (db *DB) queryCondition(q string, a *args) string {
 	if addr, err := netip.ParseAddr(q); err == nil && addr.Zone() == "" {
 		return "ip_key = " + a.add(ipam.Key(addr))
@@ -93,24 +94,30 @@ func (db *DB) queryCondition(q string, a *args) string {
 		return "mac = " + a.add(m.String())
 	}
 	lq := strings.ToLower(q)
-	like := a.add("%" + likeEscape(lq) + "%")
-	rooms := `location_id IN (SELECT id FROM locations WHERE search LIKE ` + like + ` ESCAPE '\')`
-	switch {
-	case db.pg:
-		// A pg_trgm index serves the LIKE where the extension exists; the
-		// room ids are computed first (ARRAY of a subquery) so that the
-		// OR can combine two index scans instead of scanning the table.
-		rooms = `location_id = ANY (ARRAY(SELECT id FROM locations WHERE search LIKE ` + like + ` ESCAPE '\'))`
-		return "(search LIKE " + like + ` ESCAPE '\' OR ` + rooms + ")"
-	case utf8.RuneCountInString(lq) >= 3:
-		// A phrase of the FTS5 trigram index matches exactly the texts that
-		// contain it.
-		phrase := a.add(`"` + strings.ReplaceAll(lq, `"`, `""`) + `"`)
-		return "(id IN (SELECT rowid FROM address_search WHERE address_search MATCH " + phrase + ") OR " + rooms + ")"
-	default:
-		// Too short for trigrams: scan.
-		return "(instr(search, " + a.add(lq) + ") > 0 OR " + rooms + ")"
+	forms := []string{lq}
+	if hex, ok := macFragment(lq); ok && hex != "" {
+		forms = append(forms, hex)
 	}
+	like := a.add("%" + likeEscape(lq) + "%")
+	var conds []string
+	for _, f := range forms {
+		switch {
+		case db.pg:
+			// A pg_trgm index serves the LIKE where the extension exists.
+			conds = append(conds, "search LIKE "+a.add("%"+likeEscape(f)+"%")+` ESCAPE '\'`)
+		default:
+			// The FTS5 trigram index (detail=none) finds the rows that hold
+			// every trigram of a text of three characters or more.
+			conds = append(conds, searchMatch(f, a, utf8.RuneCountInString(f) >= 3))
+		}
+	}
+	rooms := `location_id IN (SELECT id FROM locations WHERE search LIKE ` + like + ` ESCAPE '\')`
+	if db.pg {
+		// The room ids are computed first (ARRAY of a subquery) so that the
+		// OR can combine index scans instead of scanning the table.
+		rooms = `location_id = ANY (ARRAY(SELECT id FROM locations WHERE search LIKE ` + like + ` ESCAPE '\'))`
+	}
+	return "(" + strings.Join(append(conds, rooms), " OR ") + ")"
 }
 
 // filterFirstRows is the number of matching rows up to which SQLite is

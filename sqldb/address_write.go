@@ -191,17 +191,26 @@ func (w *addressWriter) insert() error {
 			_, err := w.tx.exec("INSERT INTO address_search (rowid, search) SELECT id, search FROM addresses WHERE id >= $1 AND id <= $2", lo, hi)
 			return err
 		}
+		return w.tx.insertMany("INSERT INTO address_search (rowid, search)", "", 2, len(w.creates), func(dst []any, i int) []any {
+			return append(dst, w.creates[i].a.ID, search[i])
+		}, nil)
 	}
-	return w.tx.insertMany("INSERT INTO address_search (rowid, search)", "", 2, len(w.creates), func(dst []any, i int) []any {
-		return append(dst, w.creates[i].a.ID, search[i])
-	}, nil)
+	// Fewer rows wait for the next batch of the search index.
+	ids := make([]int64, len(w.creates))
+	for i, n := range w.creates {
+		ids[i] = n.a.ID
+	}
+	return w.tx.searchChanged(ids...)
 }
 
-// FTS5 settings of address_search: SQLite's defaults, and the hash size of
-// a bulk insert of at least bulkSearchRows rows.
+// FTS5 settings of address_search: the hash size is SQLite's default,
+// automerge merges eight segments of a level at a time (SQLite's default
+// is four; fewer levels mean fewer rewrites of each entry, see migration
+// 0012), and a bulk insert of at least bulkSearchRows rows gets a larger
+// hash.
 const (
 	ftsHashSize    = 1024 * 1024
-	ftsAutomerge   = 4
+	ftsAutomerge   = 8
 	bulkHashSize   = 4 * 1024 * 1024
 	bulkSearchRows = 5000
 )
@@ -225,8 +234,8 @@ func (tx *Tx) writeUpdate(before, a *ipdesk.Address) error {
 	if err != nil {
 		return err
 	}
-	if !tx.db.pg && searchText(a) != searchText(before) {
-		_, err = tx.exec("UPDATE address_search SET search = $1 WHERE rowid = $2", searchText(a), a.ID)
+	if searchText(a) != searchText(before) {
+		err = tx.searchChanged(a.ID)
 	}
 	return err
 }

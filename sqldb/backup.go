@@ -910,9 +910,11 @@ func (tx *Tx) rebuildSearch() error {
 	if err := tx.queryRow("SELECT COUNT(*) FROM sqlite_master WHERE name = 'address_search'").Scan(&has); err != nil || has == 0 {
 		return err
 	}
-	if _, err := tx.exec("DELETE FROM address_search"); err != nil {
-		return err
+	for _, q := range []string{"DELETE FROM address_search", "DELETE FROM address_search_pending",
+		"INSERT INTO address_search (rowid, search) SELECT id, search FROM addresses"} {
+		if _, err := tx.exec(q); err != nil {
+			return err
+		}
 	}
-	_, err := tx.exec("INSERT INTO address_search (rowid, search) SELECT id, search FROM addresses")
-	return err
+	return nil
 }

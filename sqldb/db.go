@@ -46,6 +46,7 @@ type DB struct {
 
 	prefixCache prefixCache
 	group       groupCommit
+	search      searchState
 	tokenUse    sync.Map // token id → last recorded use (time.Time)
 	stmts       stmtCache
 
@@ -127,6 +128,7 @@ func sqliteURIPath(path string) string {
 
 // Close closes the database.
 func (db *DB) Close() error {
+	db.waitSearch()
 	db.stmts.close()
 	err := db.w.Close()
 	if db.r != db.w {
@@ -163,6 +165,9 @@ type Tx struct {
 	now  time.Time
 
 	audited []string // object types audited in the transaction
+	// searchNoted counts the rows the transaction added to the search
+	// index's pending list (see searchChanged).
+	searchNoted int
 }
 
 // noteAudited records that the transaction changes objects of the type,

@@ -117,3 +117,24 @@ func AuditOrderWaiters(db *DB) int {
 	}
 	return n
 }
+
+// OpenAt opens the database dsn migrated up to schema version v only.
+func OpenAt(ctx context.Context, dsn string, v int) (*DB, error) { return open(ctx, dsn, v) }
+
+// Exec runs a statement on the writer, outside the store's rules.
+func Exec(db *DB, q string, args ...any) error {
+	_, err := db.w.Exec(db.dialect(q), args...)
+	return err
+}
+
+// PendingSearch returns the number of rows waiting for SQLite's search
+// index, after any move into it that is running has ended.
+func PendingSearch(db *DB) int {
+	db.waitSearch()
+	var n int
+	db.w.QueryRow("SELECT COUNT(*) FROM address_search_pending").Scan(&n)
+	return n
+}
+
+// SearchBatch is searchBatch.
+const SearchBatch = searchBatch

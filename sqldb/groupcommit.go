@@ -30,7 +30,8 @@ type pendingWrite struct {
 	fn   func(tx *Tx) error
 	done chan error
 	// Set by the group's leader before done is sent.
-	audited []string
+	audited     []string
+	searchNoted int
 }
 
 // groupCommit is the queue of writes and whether a leader drains it.
@@ -171,7 +172,7 @@ func (db *DB) runGroup(batch []*pendingWrite) (errs []error, txErr error) {
 				return abort(i, err)
 			}
 		} else {
-			w.audited = tx.audited
+			w.audited, w.searchNoted = tx.audited, tx.searchNoted
 		}
 		if multi {
 			if _, err := sqltx.Exec("RELEASE write"); err != nil {
@@ -183,5 +184,12 @@ func (db *DB) runGroup(batch []*pendingWrite) (errs []error, txErr error) {
 		db.prefixCache.reset()
 		return errs, mapError(err)
 	}
+	noted := 0
+	for i, w := range batch {
+		if errs[i] == nil {
+			noted += w.searchNoted
+		}
+	}
+	db.noteSearchBacklog(noted)
 	return errs, nil
 }

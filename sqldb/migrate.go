@@ -148,8 +148,8 @@ func (db *DB) migrate(ctx context.Context, upTo int) error {
 					return fmt.Errorf("migration %s: %w\n%s", m.name, err, stmt)
 				}
 			}
-			if m.version == 1 {
-				if err := seedAccessLevels(tx); err != nil {
+			if step := afterMigration[m.version]; step != nil {
+				if err := step(tx); err != nil {
 					return fmt.Errorf("migration %s: %w", m.name, err)
 				}
 			}
@@ -213,6 +213,60 @@ func splitStatements(q string) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// afterMigration holds the steps written in Go that run after the SQL of
+// a migration, in its transaction.
+var afterMigration = map[int]func(tx *Tx) error{
+	1:  seedAccessLevels,
+	12: rewriteSearchTexts,
+}
+
+// rewriteSearchTexts recomputes the search text of every address (see
+// searchText) and, on SQLite, fills the search index anew.
+func rewriteSearchTexts(tx *Tx) error {
+	const chunk = 5000
+	last := int64(0)
+	for {
+		rows, err := tx.query("SELECT "+addressColumns+" FROM addresses WHERE id > $1 ORDER BY id LIMIT $2", last, chunk)
+		if err != nil {
+			return err
+		}
+		var as []*ipdesk.Address
+		for rows.Next() {
+			a, err := scanAddress(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			as = append(as, a)
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		for _, a := range as {
+			if _, err := tx.exec("UPDATE addresses SET search = $1 WHERE id = $2", searchText(a), a.ID); err != nil {
+				return err
+			}
+			last = a.ID
+		}
+		if len(as) < chunk {
+			break
+		}
+	}
+	if tx.db.pg {
+		return nil
+	}
+	if err := tx.ftsConfig(bulkHashSize, 0); err != nil {
+		return err
+	}
+	if _, err := tx.exec("INSERT INTO address_search (rowid, search) SELECT id, search FROM addresses"); err != nil {
+		return err
+	}
+	if _, err := tx.exec("INSERT INTO address_search (address_search) VALUES ('optimize')"); err != nil {
+		return err
+	}
+	return tx.ftsConfig(ftsHashSize, ftsAutomerge)
 }
 
 func seedAccessLevels(tx *Tx) error {

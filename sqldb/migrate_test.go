@@ -3,11 +3,13 @@ package sqldb_test
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"ipdesk"
+	"ipdesk/ipam"
 	"ipdesk/sqldb"
 	"ipdesk/sqldb/sqldbtest"
 )
@@ -114,4 +116,53 @@ func TestUsersAndTokens(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestSearchTextMigration: migration 12 rewrites the search texts written
+// by older versions (a MAC in four notations) into the current form, and
+// the search index with them, so that every way of searching still finds
+// the hosts of an upgraded database.
+func TestSearchTextMigration(t *testing.T) {
+	dsns := map[string]string{"sqlite": filepath.Join(t.TempDir(), "m.db")}
+	if pg := sqldbtest.PostgresDSN(t); pg != "" {
+		dsns["postgres"] = pg
+	}
+	for name, dsn := range dsns {
+		t.Run(name, func(t *testing.T) {
+			bg := context.Background()
+			db, err := sqldb.OpenAt(bg, dsn, 11)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := mustSpace(t, db, "old")
+			p := mustPrefix(t, db, s.ID, "10.5.0.0/24", ipdesk.PrefixSubnet)
+			// The row and its search text as version 11 wrote them.
+			old := "10.5.0.7\x1f00:1a:2b:3c:4d:5e 00-1a-2b-3c-4d-5e 001a.2b3c.4d5e 001a2b3c4d5e\x1foldhost\x1fada\x1f\x1f\x1f"
+			addr := netip.MustParseAddr("10.5.0.7")
+			if err := sqldb.Exec(db, `INSERT INTO addresses (id, space_id, prefix_id, ip_key, address, status, mac, hostname, hostname_lc, description, owner, phone,
+				phone_digits, phone_digits_rev, access_level, dhcp_reservation, search, version, created_at, updated_at)
+				VALUES (7, $1, $2, $3, '10.5.0.7', 'active', '00:1a:2b:3c:4d:5e', 'oldhost', 'oldhost', '', 'Ada', '', '', '', 1, false, $4, 1, 0, 0)`,
+				s.ID, p.ID, ipam.Key(addr), old); err != nil {
+				t.Fatal(err)
+			}
+			if name == "sqlite" {
+				if err := sqldb.Exec(db, "INSERT INTO address_search (rowid, search) VALUES (7, $1)", old); err != nil {
+					t.Fatal(err)
+				}
+			}
+			db.Close()
+
+			db, err = sqldb.Open(bg, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			for _, q := range []string{"oldhost", "2b:3c:4d", "1a-2b-3c", "001a.2b3c", "a2b3c4", "10.5.0.", "ada"} {
+				got, n, err := db.FindAddresses(bg, ipdesk.AddressFilter{Query: q})
+				if err != nil || n != 1 || len(got) != 1 || got[0].ID != 7 {
+					t.Errorf("q=%q after the migration: %v (count %d), %v", q, got, n, err)
+				}
+			}
+		})
+	}
 }

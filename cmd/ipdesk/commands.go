@@ -182,6 +182,14 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Listen, err)
 	}
+	if addr := m.Getenv("IPDESK_PPROF_LISTEN"); addr != "" {
+		stop, err := serveProfiles(addr, log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stop()
+	}
 	opts.Events, opts.Heartbeat, opts.CallerID = calls.broker, cid.heartbeat, calls.web
 	if opts.CallerID.Intake != nil {
 		opts.CallerID.Intake = meteredIntake{opts.CallerID.Intake, met}

@@ -37,7 +37,14 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	m := &Main{Getenv: os.Getenv, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
-	if err := m.Run(ctx, os.Args[1:]); err != nil {
+	stopProfile, err := profileCPU(os.Getenv("IPDESK_CPUPROFILE"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ipdesk:", err)
+		os.Exit(1)
+	}
+	err = m.Run(ctx, os.Args[1:])
+	stopProfile()
+	if err != nil {
 		if !errors.Is(err, errUsage) {
 			fmt.Fprintln(os.Stderr, "ipdesk:", message(err))
 		}
