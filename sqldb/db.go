@@ -185,6 +185,7 @@ func (db *DB) read(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return mapError(err)
 	}
+	defer db.prepareWanted(db.r) // after the rollback freed the connection
 	defer sqltx.Rollback()
 	return mapError(fn(&Tx{q: sqltx, pool: db.r, db: db, ctx: ctx, now: db.Now().UTC()}))
 }
@@ -193,19 +194,31 @@ func (db *DB) read(ctx context.Context, fn func(tx *Tx) error) error {
 // without a transaction: one statement is consistent by itself, and the
 // BEGIN and ROLLBACK would cost as much as the read.
 func (db *DB) readOne(ctx context.Context, fn func(tx *Tx) error) error {
-	return mapError(fn(&Tx{q: db.r, pool: db.r, db: db, ctx: ctx, now: db.Now().UTC()}))
+	err := fn(&Tx{q: db.r, pool: db.r, db: db, ctx: ctx, now: db.Now().UTC()})
+	db.prepareWanted(db.r)
+	return mapError(err)
 }
 
-// exec, query and queryRow use the transaction's context.
+// exec, query and queryRow use the transaction's context, and the
+// statement prepared for q when there is one (see stmtCache).
 func (tx *Tx) exec(q string, args ...any) (sql.Result, error) {
+	if st := tx.hot(q); st != nil {
+		return st.ExecContext(tx.ctx, args...)
+	}
 	return tx.q.ExecContext(tx.ctx, q, args...)
 }
 
 func (tx *Tx) query(q string, args ...any) (*sql.Rows, error) {
+	if st := tx.hot(q); st != nil {
+		return st.QueryContext(tx.ctx, args...)
+	}
 	return tx.q.QueryContext(tx.ctx, q, args...)
 }
 
 func (tx *Tx) queryRow(q string, args ...any) *sql.Row {
+	if st := tx.hot(q); st != nil {
+		return st.QueryRowContext(tx.ctx, args...)
+	}
 	return tx.q.QueryRowContext(tx.ctx, q, args...)
 }
 

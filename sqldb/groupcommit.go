@@ -80,6 +80,8 @@ func (db *DB) lead() {
 	g.queue = append([]*pendingWrite(nil), g.queue[n:]...)
 	g.mu.Unlock()
 	db.commitGroup(batch)
+	// The writer's connection is free until the next group begins.
+	db.prepareWanted(db.w)
 	g.mu.Lock()
 	if len(g.queue) == 0 {
 		g.leading = false

@@ -6,21 +6,70 @@ import (
 	"sync"
 )
 
-// stmtCache keeps prepared statements of hot queries (the caller-ID
-// intake and feed run the same few statements hundreds of times a
-// second). On SQLite preparing a statement costs about as much as running
-// it; pgx caches prepared statements by itself, so PostgreSQL does not use
-// this cache. Only statements whose text is one of a few fixed forms may
-// be cached: the text is the key.
+// stmtCache keeps prepared statements of the queries that run often. On
+// SQLite preparing a statement costs about as much as running it (a
+// create ran a dozen statements, and parsing them took a sixth of its
+// CPU); pgx caches prepared statements by itself, so PostgreSQL does not
+// use this cache. The text is the key.
 //
 // A statement is created on a pool by prepare, outside any transaction of
 // that pool (the SQLite writer has one connection, which a transaction
 // holds); inside a transaction hot reuses it through Tx.StmtContext, which
-// prepares it on the transaction's own connection once.
+// prepares it on the transaction's own connection once. A text that runs
+// autoPrepareAfter times unprepared is prepared after the transaction it
+// ran in has ended (see prepareWanted); texts built with values in them
+// never repeat often enough to fill the cache.
 type stmtCache struct {
 	mu     sync.Mutex
 	m      map[stmtKey]*sql.Stmt
 	closed bool
+	seen   map[stmtKey]int // runs of texts not prepared
+	wanted []stmtKey       // texts to prepare once their pool is free
+}
+
+// autoPrepareAfter is how many times a text runs unprepared before it is
+// prepared; maxSeenStmts bounds the texts counted.
+const (
+	autoPrepareAfter = 3
+	maxSeenStmts     = 1024
+)
+
+// note counts a run of query on pool without a prepared statement.
+func (c *stmtCache) note(pool *sql.DB, query string) {
+	k := stmtKey{pool, query}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || len(c.m) >= maxCachedStmts {
+		return
+	}
+	if c.seen == nil || len(c.seen) >= maxSeenStmts {
+		c.seen = map[stmtKey]int{}
+	}
+	if c.seen[k]++; c.seen[k] == autoPrepareAfter {
+		c.wanted = append(c.wanted, k)
+	}
+}
+
+// prepareWanted prepares the statements wanted on pool. The caller must
+// hold no transaction or connection of pool.
+func (db *DB) prepareWanted(pool *sql.DB) {
+	c := &db.stmts
+	c.mu.Lock()
+	var qs []string
+	rest := c.wanted[:0]
+	for _, k := range c.wanted {
+		if k.pool == pool {
+			qs = append(qs, k.query)
+		} else {
+			rest = append(rest, k)
+		}
+	}
+	c.wanted = rest
+	c.mu.Unlock()
+	if len(qs) > 0 {
+		// A text that cannot be prepared runs unprepared, as before.
+		db.prepare(context.Background(), pool, qs...)
+	}
 }
 
 type stmtKey struct {
@@ -83,13 +132,14 @@ func (c *stmtCache) close() {
 }
 
 // hot returns the prepared statement of query for tx, or nil (not
-// prepared: run the query as usual).
+// prepared: run the query as usual, and count the run).
 func (tx *Tx) hot(query string) *sql.Stmt {
 	if tx.db.pg || tx.pool == nil {
 		return nil
 	}
 	st := tx.db.stmts.lookup(tx.pool, query)
 	if st == nil {
+		tx.db.stmts.note(tx.pool, query)
 		return nil
 	}
 	if sqltx, ok := tx.q.(*sql.Tx); ok {
@@ -98,25 +148,16 @@ func (tx *Tx) hot(query string) *sql.Stmt {
 	return st
 }
 
-// hotQuery, hotQueryRow and hotExec run a query through its prepared
-// statement when there is one.
+// hotQuery, hotQueryRow and hotExec are query, queryRow and exec, which
+// run every query through its prepared statement when there is one.
 func (tx *Tx) hotQuery(query string, args ...any) (*sql.Rows, error) {
-	if st := tx.hot(query); st != nil {
-		return st.QueryContext(tx.ctx, args...)
-	}
 	return tx.query(query, args...)
 }
 
 func (tx *Tx) hotQueryRow(query string, args ...any) *sql.Row {
-	if st := tx.hot(query); st != nil {
-		return st.QueryRowContext(tx.ctx, args...)
-	}
 	return tx.queryRow(query, args...)
 }
 
 func (tx *Tx) hotExec(query string, args ...any) (sql.Result, error) {
-	if st := tx.hot(query); st != nil {
-		return st.ExecContext(tx.ctx, args...)
-	}
 	return tx.exec(query, args...)
 }
