@@ -468,8 +468,10 @@ func (tx *Tx) deleteAddressesOf(prefixID int64) error {
 	if _, err := tx.exec("DELETE FROM addresses WHERE prefix_id = $1", prefixID); err != nil {
 		return err
 	}
-	_, err = tx.exec("DELETE FROM address_chunks WHERE prefix_id = $1", prefixID)
-	return err
+	if _, err := tx.exec("DELETE FROM address_chunks WHERE prefix_id = $1", prefixID); err != nil {
+		return err
+	}
+	return tx.forgetSubnetFill(prefixID)
 }
 
 // usedAddrs returns the stored addresses of a subnet in [lo, hi], sorted.
@@ -521,6 +523,7 @@ type chunkCount struct {
 // skipped unread, and only a partly used chunk has its addresses read.
 func (tx *Tx) firstFree(p *ipdesk.Prefix, from netip.Addr) (netip.Addr, error) {
 	lo, hi := ipam.HostBounds(p.Prefix)
+	hostLo := lo
 	if from.IsValid() {
 		from = from.Unmap()
 		if !p.Prefix.Contains(from) {
@@ -548,6 +551,45 @@ func (tx *Tx) firstFree(p *ipdesk.Prefix, from netip.Addr) (netip.Addr, error) {
 	}
 	const batch = 512
 	chunk := ipam.ChunkOf(lo)
+	// Every chunk before fullBelow is full; the search starts there, and a
+	// write moves the mark up to the chunk where it found the address.
+	fullBelow, err := tx.subnetFullBelow(p.ID)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	fromStart := true // the chunks looked at run on from the mark
+	if fullBelow.IsValid() && fullBelow.BitLen() == chunk.BitLen() {
+		if chunk.Less(fullBelow) {
+			chunk = fullBelow
+			if lo.Less(chunk) {
+				lo = chunk
+			}
+		} else {
+			fromStart = !fullBelow.Less(chunk)
+		}
+	} else {
+		fromStart = chunk == ipam.ChunkOf(p.Prefix.Masked().Addr())
+	}
+	// A search from inside a chunk (from) says nothing of the addresses of
+	// that chunk before lo.
+	firstHost := chunk
+	if firstHost.Less(hostLo) {
+		firstHost = hostLo
+	}
+	if firstHost.Less(lo) {
+		fromStart = false
+	}
+	if hi.Less(lo) {
+		return netip.Addr{}, full
+	}
+	found := func(c, a netip.Addr) (netip.Addr, error) {
+		if fromStart && tx.writes && (!fullBelow.IsValid() || fullBelow.Less(c)) {
+			if err := tx.setSubnetFullBelow(p.ID, c); err != nil {
+				return netip.Addr{}, err
+			}
+		}
+		return a, nil
+	}
 	for {
 		rows, err := tx.query("SELECT chunk_key, used FROM address_chunks WHERE prefix_id = $1 AND chunk_key >= $2 ORDER BY chunk_key LIMIT $3", p.ID, ipam.Key(chunk), batch)
 		if err != nil {
@@ -571,7 +613,7 @@ func (tx *Tx) firstFree(p *ipdesk.Prefix, from netip.Addr) (netip.Addr, error) {
 		for _, c := range counts {
 			for chunk.Less(c.start) { // chunks without a row are empty
 				if a, ok := tryChunk(chunk, nil); ok {
-					return a, nil
+					return found(chunk, a)
 				}
 				var ok bool
 				if chunk, ok = ipam.NextChunk(chunk); !ok || hi.Less(chunk) {
@@ -583,12 +625,18 @@ func (tx *Tx) firstFree(p *ipdesk.Prefix, from netip.Addr) (netip.Addr, error) {
 				if start.Less(lo) {
 					start = lo
 				}
+				if a, ok, err := tx.afterDenseRun(p, chunk, start, hostLo, hi, c.used); err != nil || ok {
+					if err != nil {
+						return netip.Addr{}, err
+					}
+					return found(chunk, a)
+				}
 				used, err := tx.usedAddrs(p.ID, start, ipam.ChunkEnd(chunk), 0)
 				if err != nil {
 					return netip.Addr{}, err
 				}
 				if a, ok := tryChunk(chunk, used); ok {
-					return a, nil
+					return found(chunk, a)
 				}
 			}
 			var ok bool
@@ -600,7 +648,7 @@ func (tx *Tx) firstFree(p *ipdesk.Prefix, from netip.Addr) (netip.Addr, error) {
 			// Every chunk from here on is empty.
 			for {
 				if a, ok := tryChunk(chunk, nil); ok {
-					return a, nil
+					return found(chunk, a)
 				}
 				var ok bool
 				if chunk, ok = ipam.NextChunk(chunk); !ok || hi.Less(chunk) {
@@ -609,6 +657,54 @@ func (tx *Tx) firstFree(p *ipdesk.Prefix, from netip.Addr) (netip.Addr, error) {
 			}
 		}
 	}
+}
+
+// afterDenseRun is the quick answer for a chunk filled from its start
+// without gaps, as allocations fill a subnet: when the chunk's used
+// addresses, count of them, are exactly the host addresses from its first
+// one up to the highest used, the first free address follows the highest
+// (the gateway skipped), found with one look at the index instead of a
+// read of every used address. ok is false when the chunk is not such a
+// run, or start is not its first host address (a search from inside it),
+// or the run fills the chunk up to hi.
+func (tx *Tx) afterDenseRun(p *ipdesk.Prefix, chunk, start, hostLo, hi netip.Addr, count uint64) (netip.Addr, bool, error) {
+	first := chunk
+	if first.Less(hostLo) {
+		first = hostLo
+	}
+	end := ipam.ChunkEnd(chunk)
+	if hi.Less(end) {
+		end = hi
+	}
+	if start != first || count <= 0 {
+		return netip.Addr{}, false, nil
+	}
+	var k []byte
+	if err := tx.queryRow("SELECT ip_key FROM addresses WHERE prefix_id = $1 AND ip_key >= $2 AND ip_key <= $3 ORDER BY ip_key DESC LIMIT 1",
+		p.ID, ipam.Key(first), ipam.Key(end)).Scan(&k); errors.Is(err, sql.ErrNoRows) {
+		return netip.Addr{}, false, nil
+	} else if err != nil {
+		return netip.Addr{}, false, err
+	}
+	top, ok := ipam.AddrFromKey(k)
+	if !ok {
+		return netip.Addr{}, false, nil
+	}
+	slots := ipam.RangeSize(first, top)
+	if g := p.Gateway; g.IsValid() && !g.Less(first) && !top.Less(g) {
+		slots--
+	}
+	if slots != count {
+		return netip.Addr{}, false, nil
+	}
+	next := top.Next()
+	if next == p.Gateway {
+		next = next.Next()
+	}
+	if !next.IsValid() || end.Less(next) {
+		return netip.Addr{}, false, nil
+	}
+	return next, true, nil
 }
 
 // FirstFreeAddress returns the first free address of a subnet.

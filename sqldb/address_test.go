@@ -472,3 +472,81 @@ func TestImportMany(t *testing.T) {
 		}
 	})
 }
+
+// TestAllocationsFollowTheFillMark: allocations in a subnet filled from
+// its bottom, with addresses deleted, moved and the gateway changed among
+// them, always take the first free address, as a look at every address
+// would find it: the mark of the full chunks never skips a free one.
+func TestAllocationsFollowTheFillMark(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		s := mustSpace(t, db, "a")
+		p := mustPrefix(t, db, s.ID, "10.7.0.0/22", ipdesk.PrefixSubnet)
+		other := mustPrefix(t, db, s.ID, "10.8.0.0/24", ipdesk.PrefixSubnet)
+		lo, hi := ipam.HostBounds(p.Prefix)
+		rng := rand.New(rand.NewPCG(3, 4))
+		held := map[netip.Addr]int64{} // address → id
+		var gw netip.Addr
+		want := func(from netip.Addr) (netip.Addr, bool) {
+			var used []netip.Addr
+			for a := range held {
+				used = append(used, a)
+			}
+			sortAddrs(used)
+			start := lo
+			if from.IsValid() && start.Less(from) {
+				start = from
+			}
+			return ipam.FirstFree(start, hi, used, gw)
+		}
+		for step := range 1500 {
+			switch r := rng.IntN(20); {
+			case r < 14 || len(held) < 10:
+				var from netip.Addr
+				if r == 0 {
+					from = netip.AddrFrom4([4]byte{10, 7, byte(rng.IntN(4)), byte(rng.IntN(256))})
+				}
+				expect, ok := want(from)
+				tmpl := &ipdesk.Address{}
+				_, err := db.AllocateAddress(ctx, p.ID, from, tmpl)
+				if !ok {
+					wantCode(t, err, ipdesk.ECONFLICT)
+					continue
+				}
+				if err != nil || tmpl.Addr != expect {
+					t.Fatalf("step %d: allocated %v, %v; want %v", step, tmpl.Addr, err, expect)
+				}
+				held[tmpl.Addr] = tmpl.ID
+			case r < 17:
+				for a, id := range held {
+					wantNoErr(t, db.DeleteAddress(ctx, id, ipdesk.DeleteOptions{}))
+					delete(held, a)
+					break
+				}
+			case r < 19:
+				// A host moves to the other subnet: its address is free.
+				for a, id := range held {
+					to := netip.AddrFrom4([4]byte{10, 8, 0, byte(1 + step%250)})
+					if _, _, err := db.UpdateAddress(ctx, id, ipdesk.AddressUpdate{Addr: &to}); err != nil {
+						if ipdesk.ErrorCode(err) == ipdesk.ECONFLICT {
+							break // taken in the other subnet
+						}
+						t.Fatal(err)
+					}
+					delete(held, a)
+					break
+				}
+			default:
+				// A new gateway; the old one is free again.
+				g := netip.AddrFrom4([4]byte{10, 7, byte(rng.IntN(2)), byte(1 + rng.IntN(254))})
+				if _, ok := held[g]; ok {
+					continue
+				}
+				if _, err := db.UpdatePrefix(ctx, p.ID, ipdesk.PrefixUpdate{Gateway: &g}); err != nil {
+					t.Fatal(err)
+				}
+				gw = g
+			}
+		}
+		_ = other
+	})
+}

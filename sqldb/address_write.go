@@ -3,6 +3,7 @@ package sqldb
 import (
 	"cmp"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -268,10 +269,43 @@ func (tx *Tx) countChunks(deltas map[chunkRef]int) error {
 		if _, err := tx.exec("DELETE FROM address_chunks WHERE prefix_id = $1 AND chunk_key = $2 AND used <= 0", r.prefixID, ck); err != nil {
 			return err
 		}
+		// The chunk has room again: first free must look at it.
+		if _, err := tx.exec("UPDATE subnet_fill SET full_below = $1 WHERE prefix_id = $2 AND full_below > $1", ck, r.prefixID); err != nil {
+			return err
+		}
 	}
 	return tx.insertMany("INSERT INTO address_chunks (prefix_id, chunk_key, used)",
 		" ON CONFLICT (prefix_id, chunk_key) DO UPDATE SET used = address_chunks.used + excluded.used", 3, len(adds),
 		func(dst []any, i int) []any {
 			return append(dst, adds[i].prefixID, ipam.Key(adds[i].chunk), deltas[adds[i]])
 		}, nil)
+}
+
+// subnetFullBelow returns the start of the first chunk of subnet id that
+// may have room (see the table subnet_fill), or the zero Addr when every
+// chunk may.
+func (tx *Tx) subnetFullBelow(id int64) (netip.Addr, error) {
+	var k []byte
+	err := tx.queryRow("SELECT full_below FROM subnet_fill WHERE prefix_id = $1", id).Scan(&k)
+	if errors.Is(err, sql.ErrNoRows) {
+		return netip.Addr{}, nil
+	}
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	a, _ := ipam.AddrFromKey(k)
+	return a, nil
+}
+
+// setSubnetFullBelow notes that every chunk of subnet id before the one
+// starting at chunk is full.
+func (tx *Tx) setSubnetFullBelow(id int64, chunk netip.Addr) error {
+	_, err := tx.exec("INSERT INTO subnet_fill (prefix_id, full_below) VALUES ($1, $2) ON CONFLICT (prefix_id) DO UPDATE SET full_below = excluded.full_below", id, ipam.Key(chunk))
+	return err
+}
+
+// forgetSubnetFill drops what is known of the full chunks of subnet id.
+func (tx *Tx) forgetSubnetFill(id int64) error {
+	_, err := tx.exec("DELETE FROM subnet_fill WHERE prefix_id = $1", id)
+	return err
 }

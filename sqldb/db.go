@@ -165,6 +165,8 @@ type Tx struct {
 	now  time.Time
 
 	audited []string // object types audited in the transaction
+	// writes tells a write transaction from a read.
+	writes bool
 	// searchNoted counts the rows the transaction added to the search
 	// index's pending list (see searchChanged).
 	searchNoted int

@@ -156,7 +156,7 @@ func (db *DB) runGroup(batch []*pendingWrite) (errs []error, txErr error) {
 			errs[i] = err
 			continue
 		}
-		tx := &Tx{q: sqltx, pool: db.w, db: db, ctx: context.WithoutCancel(w.ctx), now: db.Now().UTC().Truncate(time.Microsecond)}
+		tx := &Tx{q: sqltx, pool: db.w, db: db, ctx: context.WithoutCancel(w.ctx), now: db.Now().UTC().Truncate(time.Microsecond), writes: true}
 		if multi {
 			if _, err := sqltx.Exec("SAVEPOINT write"); err != nil {
 				return abort(i-1, err)

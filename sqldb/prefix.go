@@ -359,6 +359,10 @@ func (db *DB) UpdatePrefix(ctx context.Context, id int64, upd ipdesk.PrefixUpdat
 		if p.Gateway.IsValid() {
 			gw = p.Gateway.String()
 		}
+		// The gateway and the kind decide which addresses are free.
+		if err := tx.forgetSubnetFill(id); err != nil {
+			return err
+		}
 		if _, err := tx.exec("UPDATE prefixes SET kind = $1, description = $2, gateway = $3, dhcp = $4, vlan = $5, search = $6, version = $7, updated_at = $8 WHERE id = $9",
 			string(p.Kind), p.Description, gw, p.DHCP, p.VLAN, prefixSearch(&p), p.Version, micros(tx.now), id); err != nil {
 			return err
@@ -441,6 +445,9 @@ func (tx *Tx) deletePrefixTree(p *ipdesk.Prefix) error {
 			}
 		}
 		if _, err := tx.exec("DELETE FROM prefixes WHERE id = $1", q.ID); err != nil {
+			return err
+		}
+		if err := tx.forgetSubnetFill(q.ID); err != nil {
 			return err
 		}
 		if err := tx.audit(ipdesk.ActionDelete, ipdesk.ObjectPrefix, q.ID, q, nil); err != nil {
