@@ -144,6 +144,9 @@ if $scale; then
 fi
 import 100000 0
 settle
+# The memory the applies after the import allocated (go tool pprof
+# -sample_index=alloc_space).
+[[ -n $profile ]] && curl -sS -o "$profile/allocs-import.pprof" "http://$IPDESK_PPROF_LISTEN/debug/pprof/allocs"
 creates 3000 1 one
 creates 3000 8 eight
 before=$(cpu)

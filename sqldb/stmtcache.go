@@ -28,14 +28,21 @@ type stmtCache struct {
 }
 
 // autoPrepareAfter is how many times a text runs unprepared before it is
-// prepared; maxSeenStmts bounds the texts counted.
+// prepared; maxSeenStmts bounds the texts counted, and maxAutoPrepareText
+// their length.
 const (
-	autoPrepareAfter = 3
-	maxSeenStmts     = 1024
+	autoPrepareAfter   = 3
+	maxSeenStmts       = 1024
+	maxAutoPrepareText = 2048
 )
 
-// note counts a run of query on pool without a prepared statement.
+// note counts a run of query on pool without a prepared statement. Long
+// texts (batches of many rows) are not counted: they are prepared by
+// their batcher when they recur, and keeping them would cost memory.
 func (c *stmtCache) note(pool *sql.DB, query string) {
+	if len(query) > maxAutoPrepareText {
+		return
+	}
 	k := stmtKey{pool, query}
 	c.mu.Lock()
 	defer c.mu.Unlock()
