@@ -98,6 +98,8 @@ type HostFilter struct {
 	DHCP bool
 	// AccessLevel selects the addresses at this internet access level.
 	AccessLevel *int
+	// IDs selects the addresses with these IDs.
+	IDs []int64
 }
 
 // HostScanner reads the hosts of a config output without paging: the
@@ -123,6 +125,17 @@ type ChangeLog interface {
 	// newer). With after < 0 it returns only the ID of the newest entry (0
 	// for an empty log).
 	ChangesSince(ctx context.Context, after int64) (newestByType map[string]int64, newest int64, err error)
+	// ObjectChanges returns the objects that the audit entries after the
+	// entry with ID after and up to the entry upto are about, each once.
+	// It reads at most limit entries; complete is false when there are
+	// more, and objs then holds none.
+	ObjectChanges(ctx context.Context, after, upto int64, limit int) (objs []ChangedObject, complete bool, err error)
+}
+
+// ChangedObject is an object an audit entry is about.
+type ChangedObject struct {
+	Type string
+	ID   int64
 }
 
 // Output is one config output, as the UI and the API show it.

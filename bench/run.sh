@@ -155,4 +155,5 @@ prof=
 "$work/load" -url "$base" -token "$token" -creates 0 -clients 32 -duration 10s
 [[ -n $prof ]] && wait "$prof"
 echo "  server CPU: $(( ($(cpu) - before) / 10 )) ms per second of GETs"
+[[ -n $profile ]] && curl -sS -o "$profile/heap.pprof" "http://$IPDESK_PPROF_LISTEN/debug/pprof/heap"
 rss

@@ -2,9 +2,7 @@ package outputs
 
 import (
 	"context"
-	"math"
 	"net/netip"
-	"sync"
 
 	"ipdesk"
 	"ipdesk/apply"
@@ -52,11 +50,11 @@ func wantsFamily(kind string, a netip.Addr) bool {
 var hostStatuses = []ipdesk.AddressStatus{ipdesk.StatusActive, ipdesk.StatusReserved}
 
 // load reads the data of t from the store. since is the newest audit
-// entry when the render began (math.MaxInt64 when unknown): the hosts may
-// come from a scan that another output's render began a moment earlier
-// (see hostShare), but only from one that began after since, so the data
-// holds every change committed before the render began. covered is the
-// newest audit entry before the oldest scan used began (-1 when unknown).
+// entry when the render began (math.MaxInt64 when unknown): the hosts come
+// from the cache (see hostCache), brought up to at least since, so the
+// data holds every change committed before the render began. covered is
+// the audit entry up to which the hosts hold every change (-1 when
+// unknown).
 func (s *Service) load(ctx context.Context, t *target, since int64) (in *render.Input, covered int64, err error) {
 	spaceIDs, err := s.spaceIDs(ctx, t.scope.spaces)
 	if err != nil {
@@ -101,112 +99,23 @@ func (s *Service) load(ctx context.Context, t *target, since int64) (in *render.
 			return a.AccessLevel == t.level
 		}
 	}
-	covered = math.MaxInt64
-	for _, f := range hostFilters(spaceIDs, t.scope.prefixes) {
-		hosts, newest, err := s.hosts.scan(ctx, s.store, f, since)
-		if err != nil {
-			return nil, -1, err
+	hosts, covered, err := s.hosts.current(ctx, s.store, since)
+	if err != nil {
+		return nil, -1, err
+	}
+	filters := hostFilters(spaceIDs, t.scope.prefixes)
+	for _, a := range hosts {
+		if !keep(a) {
+			continue
 		}
-		covered = min(covered, newest)
-		for _, a := range hosts {
-			if keep(a) {
+		for _, f := range filters {
+			if inScope(a, f) {
 				in.Hosts = append(in.Hosts, a)
+				break
 			}
 		}
 	}
 	return in, covered, nil
-}
-
-// hostShare lets the outputs that render at the same time read the hosts
-// of a scope once: after a change the scheduler starts the renders of all
-// affected outputs together, and each would otherwise read every host
-// (100,000 in a large plan) for itself. A render that finds a scan of its
-// scope running, begun after every change the render must carry, waits
-// for it and takes its hosts; the scan is dropped when
-// its last reader is done, so no hosts are kept between applies. The hosts
-// are shared: renderers only read them.
-type hostShare struct {
-	mu    sync.Mutex
-	scans map[hostScanKey]*hostScan
-}
-
-type hostScanKey struct {
-	space  int64 // 0 for every space
-	within netip.Prefix
-}
-
-// hostScan is one read of the hosts of a scope; newest, hosts and err
-// are set before done closes.
-type hostScan struct {
-	done   chan struct{} // closed when hosts and err are set
-	newest int64         // the newest audit entry before the read began; -1 unknown
-	hosts  []*ipdesk.Address
-	err    error
-	users  int
-}
-
-// scan returns the hosts f selects (of the statuses of hostStatuses), and
-// the newest audit entry before the scan began (-1 when unknown): they
-// hold every change up to it. since is the newest audit entry the caller
-// knows of (math.MaxInt64 when unknown, -1 for an empty log): a running
-// scan is shared only when it began at or after since, so that a render
-// started for a change never takes hosts read before that change.
-func (h *hostShare) scan(ctx context.Context, store Store, f ipdesk.HostFilter, since int64) ([]*ipdesk.Address, int64, error) {
-	var key hostScanKey
-	if f.SpaceID != nil {
-		key.space = *f.SpaceID
-	}
-	if f.Within != nil {
-		key.within = *f.Within
-	}
-	h.mu.Lock()
-	if h.scans == nil {
-		h.scans = map[hostScanKey]*hostScan{}
-	}
-	sc := h.scans[key]
-	mine := sc == nil || sc.newest < since
-	if mine {
-		// The caller read since before this scan begins: the scan holds
-		// every change up to it. An older scan of the key, still running
-		// for its readers, is no longer offered to new ones.
-		sc = &hostScan{done: make(chan struct{}), newest: since}
-		if since == math.MaxInt64 {
-			sc.newest = -1
-		}
-		h.scans[key] = sc
-	}
-	sc.users++
-	h.mu.Unlock()
-	defer func() {
-		h.mu.Lock()
-		if sc.users--; sc.users == 0 && h.scans[key] == sc {
-			delete(h.scans, key)
-		}
-		h.mu.Unlock()
-	}()
-	if mine {
-		f.Statuses = hostStatuses
-		sc.err = store.ScanHosts(ctx, f, func(a *ipdesk.Address) error {
-			sc.hosts = append(sc.hosts, a)
-			return nil
-		})
-		if sc.err != nil {
-			// A failed scan is not shared: the next render reads again.
-			h.mu.Lock()
-			if h.scans[key] == sc {
-				delete(h.scans, key)
-			}
-			h.mu.Unlock()
-		}
-		close(sc.done)
-	} else {
-		select {
-		case <-sc.done:
-		case <-ctx.Done():
-			return nil, -1, ctx.Err()
-		}
-	}
-	return sc.hosts, sc.newest, sc.err
 }
 
 func ptr[T any](v T) *T { return &v }

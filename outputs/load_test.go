@@ -3,86 +3,90 @@ package outputs
 import (
 	"context"
 	"math"
-	"net/netip"
+	"path/filepath"
+	"slices"
 	"testing"
 
 	"ipdesk"
+	"ipdesk/sqldb"
 )
 
-// gatedStore answers ScanHosts with the hosts it holds at the moment the
-// scan starts, and holds the first scan until release is closed.
-type gatedStore struct {
-	Store
-	started chan string // the first host of each scan, as it starts
-	release chan struct{}
-	hosts   []string
-	scans   int
-}
-
-func (s *gatedStore) ScanHosts(ctx context.Context, f ipdesk.HostFilter, fn func(*ipdesk.Address) error) error {
-	hosts := append([]string(nil), s.hosts...)
-	s.scans++
-	first := s.scans == 1
-	s.started <- hosts[0]
-	if first {
-		<-s.release
+// TestHostCacheFollowsChanges: the cache of hosts the renders read takes
+// every change, made by this handle or another process's, when a render
+// asks for the state after it: changed hosts anew, deleted ones and those
+// no longer active or reserved gone, new ones added; and it reads every
+// host again when the audit log is behind it, as after a restore.
+func TestHostCacheFollowsChanges(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ipdesk.db")
+	db, err := sqldb.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, h := range hosts {
-		if err := fn(&ipdesk.Address{Addr: netip.MustParseAddr(h)}); err != nil {
-			return err
+	defer db.Close()
+	p := newPlan(t, db)
+	a := p.host(t, p.school, "10.0.0.10", "02:00:00:00:00:0a", "a", nil)
+	b := p.host(t, p.school, "10.0.0.11", "02:00:00:00:00:0b", "b", func(x *ipdesk.Address) { x.Status = ipdesk.StatusReserved })
+	c := p.host(t, p.school, "10.0.0.12", "", "c", func(x *ipdesk.Address) { x.Status = ipdesk.StatusDeprecated })
+
+	var cache hostCache
+	look := func(when string, want ...string) {
+		t.Helper()
+		_, newest, err := db.ChangesSince(context.Background(), -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hosts, covered, err := cache.current(context.Background(), db, newest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if covered < newest {
+			t.Errorf("%s: the hosts cover entry %d, the log is at %d", when, covered, newest)
+		}
+		var got []string
+		for _, h := range hosts {
+			got = append(got, h.Hostname)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: hosts %v, want %v", when, got, want)
 		}
 	}
-	return nil
-}
+	look("first look", "a", "b")
 
-// TestSharedScanNeverOlderThanTheChange: a render started after a change
-// does not take the hosts of a scan that began before that change, even
-// while that scan still runs; a render that knows no newer change shares
-// it.
-func TestSharedScanNeverOlderThanTheChange(t *testing.T) {
-	st := &gatedStore{started: make(chan string, 4), release: make(chan struct{}), hosts: []string{"10.0.0.1"}}
-	var h hostShare
-	type result struct {
-		hosts  []*ipdesk.Address
-		newest int64
+	// Changes through this handle.
+	if _, _, err := db.UpdateAddress(admin, a.ID, ipdesk.AddressUpdate{Hostname: ptr("a2")}); err != nil {
+		t.Fatal(err)
 	}
-	scan := func(since int64) chan result {
-		ch := make(chan result, 1)
-		go func() {
-			hosts, newest, err := h.scan(context.Background(), st, ipdesk.HostFilter{}, since)
-			if err != nil {
-				t.Error(err)
-			}
-			ch <- result{hosts, newest}
-		}()
-		return ch
+	if err := db.DeleteAddress(admin, b.ID, ipdesk.DeleteOptions{}); err != nil {
+		t.Fatal(err)
 	}
-	old := scan(5)
-	<-st.started // the old scan read its hosts and waits
-	// A change (audit entry 6) moves the host; a render for it begins.
-	st.hosts = []string{"10.0.0.2"}
-	fresh := scan(6)
-	if first := <-st.started; first != "10.0.0.2" {
-		t.Fatalf("the render after the change scanned %s", first)
+	active := ipdesk.StatusActive
+	if _, _, err := db.UpdateAddress(admin, c.ID, ipdesk.AddressUpdate{Status: &active}); err != nil {
+		t.Fatal(err)
 	}
-	// A render that knows only entry 5 may share the newest scan.
-	same := scan(5)
-	r := <-fresh
-	if len(r.hosts) != 1 || r.hosts[0].Addr.String() != "10.0.0.2" || r.newest != 6 {
-		t.Fatalf("the render after the change got %v (newest %d)", r.hosts, r.newest)
+	p.host(t, p.lab, "10.0.0.20", "02:00:00:00:00:14", "d", nil)
+	look("after changes", "a2", "c", "d")
+
+	// Changes of another process on the same database.
+	other, err := sqldb.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
 	}
-	close(st.release)
-	if r := <-old; r.hosts[0].Addr.String() != "10.0.0.1" || r.newest != 5 {
-		t.Fatalf("the older render got %v (newest %d)", r.hosts, r.newest)
+	defer other.Close()
+	deprecated := ipdesk.StatusDeprecated
+	if _, _, err := other.UpdateAddress(admin, c.ID, ipdesk.AddressUpdate{Status: &deprecated}); err != nil {
+		t.Fatal(err)
 	}
-	<-same
-	// An unknown position (a failed read of the log) never shares.
-	unknown := scan(math.MaxInt64)
-	<-st.started
-	if r := <-unknown; r.newest != -1 {
-		t.Fatalf("a scan from an unknown position says it covers %d", r.newest)
-	}
-	if st.scans != 3 && st.scans != 4 {
-		t.Fatalf("%d scans", st.scans)
+	look("after another process's change", "a2", "d")
+
+	// A cursor ahead of the log (a restored backup) reads everything.
+	cache.mu.Lock()
+	cache.cursor += 1000
+	delete(cache.hosts, a.ID)
+	cache.list = nil
+	cache.mu.Unlock()
+	hosts, _, err := cache.current(context.Background(), db, math.MaxInt64)
+	if err != nil || len(hosts) != 2 {
+		t.Fatalf("after the log went back: %d hosts, %v", len(hosts), err)
 	}
 }

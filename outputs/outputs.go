@@ -80,7 +80,7 @@ type Service struct {
 	poll    time.Duration
 	rooms   RoomSource
 	seen    func(objectTypes []string)
-	hosts   hostShare
+	hosts   hostCache
 }
 
 // New checks specs and returns a service that applies their targets with
@@ -423,7 +423,7 @@ func (s *Service) renderFunc(t *target) apply.RenderFunc {
 }
 
 // newestChange returns the newest entry of the audit log, -1 for an empty
-// log, or math.MaxInt64 when it cannot be read (see hostShare.scan).
+// log, or math.MaxInt64 when it cannot be read (see hostCache.current).
 func (s *Service) newestChange(ctx context.Context) int64 {
 	_, newest, err := s.store.ChangesSince(ctx, -1)
 	if err != nil {

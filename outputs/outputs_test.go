@@ -283,6 +283,8 @@ func TestInvalidKeepsLive(t *testing.T) {
 	})
 }
 
+var errBroken = errors.New("read tcp 10.0.0.1:5432: connection reset by peer")
+
 // failingStore fails ScanHosts after delivering some hosts, or FindSpaces,
 // like a database that goes away during a render.
 type failingStore struct {
@@ -299,13 +301,17 @@ func (s *failingStore) ScanHosts(ctx context.Context, f ipdesk.HostFilter, fn fu
 	if !fail {
 		return s.Store.ScanHosts(ctx, f, fn)
 	}
+	// Some hosts are delivered, then the connection breaks.
 	n := 0
 	err := s.Store.ScanHosts(ctx, f, func(a *ipdesk.Address) error {
 		if n++; n > 1 {
-			return errors.New("read tcp 10.0.0.1:5432: connection reset by peer")
+			return errBroken
 		}
 		return fn(a)
 	})
+	if err == nil {
+		err = errBroken
+	}
 	return err
 }
 

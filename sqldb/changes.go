@@ -84,3 +84,36 @@ func (db *DB) ChangesSince(ctx context.Context, after int64) (map[string]int64, 
 	})
 	return types, newest, err
 }
+
+// ObjectChanges returns the objects the audit entries in (after, upto]
+// are about; see ipdesk.ChangeLog. It reads a range of the audit log's
+// primary key.
+func (db *DB) ObjectChanges(ctx context.Context, after, upto int64, limit int) ([]ipdesk.ChangedObject, bool, error) {
+	var objs []ipdesk.ChangedObject
+	complete := true
+	err := db.readOne(ctx, func(tx *Tx) error {
+		rows, err := tx.query("SELECT object_type, object_id FROM audit_log WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3", after, upto, limit+1)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		seen := map[ipdesk.ChangedObject]bool{}
+		n := 0
+		for rows.Next() {
+			var o ipdesk.ChangedObject
+			if err := rows.Scan(&o.Type, &o.ID); err != nil {
+				return err
+			}
+			if n++; n > limit {
+				complete, objs = false, nil
+				return nil
+			}
+			if !seen[o] {
+				seen[o] = true
+				objs = append(objs, o)
+			}
+		}
+		return rows.Err()
+	})
+	return objs, complete, err
+}

@@ -50,6 +50,13 @@ func (db *DB) ScanHosts(ctx context.Context, f ipdesk.HostFilter, fn func(*ipdes
 	if f.AccessLevel != nil {
 		where = append(where, "access_level = "+a.add(*f.AccessLevel))
 	}
+	if len(f.IDs) > 0 {
+		in := make([]string, len(f.IDs))
+		for i, id := range f.IDs {
+			in[i] = a.add(id)
+		}
+		where = append(where, "id IN ("+strings.Join(in, ", ")+")")
+	}
 	cond := ""
 	if len(where) > 0 {
 		cond = " WHERE " + strings.Join(where, " AND ")
