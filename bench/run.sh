@@ -155,5 +155,5 @@ prof=
 "$work/load" -url "$base" -token "$token" -creates 0 -clients 32 -duration 10s
 [[ -n $prof ]] && wait "$prof"
 echo "  server CPU: $(( ($(cpu) - before) / 10 )) ms per second of GETs"
-[[ -n $profile ]] && curl -sS -o "$profile/heap.pprof" "http://$IPDESK_PPROF_LISTEN/debug/pprof/heap"
+[[ -n $profile ]] && cp /proc/$server/smaps "$profile/smaps" && curl -sS -o "$profile/heap.pprof" "http://$IPDESK_PPROF_LISTEN/debug/pprof/heap" && curl -sS -o "$profile/heap.txt" "http://$IPDESK_PPROF_LISTEN/debug/pprof/heap?debug=1"
 rss

@@ -114,7 +114,7 @@ func parseHost(row string, h *ipdesk.Address) error {
 	if h.Addr, err = netip.ParseAddr(fs[3]); err != nil {
 		return fmt.Errorf("address %d: stored address %q: %w", h.ID, fs[3], err)
 	}
-	h.Status = ipdesk.AddressStatus(fs[4])
+	h.Status = internStatus(fs[4])
 	if fs[5] != "" {
 		var ok bool
 		if h.MAC, ok = parseStoredMAC(fs[5]); !ok {
@@ -130,8 +130,24 @@ func parseHost(row string, h *ipdesk.Address) error {
 		return fmt.Errorf("host row %q: %w", row, err)
 	}
 	h.DHCPReservation = fs[8] == "1"
-	h.Hostname, h.Owner, h.Description = fs[9], fs[10], fs[11]
+	// The texts are copied out of the row in one piece, so that a host
+	// kept long (the outputs' cache) does not keep the whole row.
+	texts := strings.Clone(fs[9] + hostSep + fs[10] + hostSep + fs[11])
+	h.Hostname = texts[:len(fs[9])]
+	h.Owner = texts[len(fs[9])+1 : len(fs[9])+1+len(fs[10])]
+	h.Description = texts[len(fs[9])+len(fs[10])+2:]
 	return nil
+}
+
+// internStatus returns the status s names, sharing the text of a known
+// one.
+func internStatus(s string) ipdesk.AddressStatus {
+	for _, st := range [...]ipdesk.AddressStatus{ipdesk.StatusActive, ipdesk.StatusReserved, ipdesk.StatusDeprecated} {
+		if string(st) == s {
+			return st
+		}
+	}
+	return ipdesk.AddressStatus(strings.Clone(s))
 }
 
 // parseStoredMAC parses a MAC in the form the store writes it,

@@ -101,11 +101,12 @@ func (s *Server) serveStatic(w http.ResponseWriter, r *http.Request) {
 	w.Write(as.data)
 }
 
-// pages are the page templates of every language. The pages of the
-// default language are parsed at start (so that a broken template stops
-// the server at once); those of the other languages on their first use,
-// which keeps a server whose pages are seen in one language (or only its
-// API) from holding every page's parsed copy for every language.
+// pages are the page templates of every language. Every page of the
+// default language is parsed at start, so that a broken template stops
+// the server at once, and then let go: a page is kept from its first use
+// on, in each language, which keeps a server whose pages are seen in one
+// language (or only its API) from holding every page's parsed copy for
+// every language (about 12 MB for one).
 type pages struct {
 	files  []string // page template files
 	mu     sync.Mutex
@@ -114,8 +115,8 @@ type pages struct {
 }
 
 // parsePages parses the layout and partials of every language, with the
-// language's texts bound to the t functions, and the pages of the default
-// language.
+// language's texts bound to the t functions, and checks that every page
+// of the default language parses.
 func (s *Server) parsePages() (*pages, error) {
 	names, err := fs.Glob(templateFiles, "templates/*.html")
 	if err != nil {
@@ -143,6 +144,7 @@ func (s *Server) parsePages() (*pages, error) {
 			return nil, err
 		}
 	}
+	p.byLang[i18n.Languages[0]] = map[string]*template.Template{}
 	return p, nil
 }
 
