@@ -3,7 +3,6 @@ package outputs
 import (
 	"context"
 	"math"
-	"net/netip"
 	"slices"
 	"sync"
 	"time"
@@ -134,7 +133,5 @@ func inScope(a *ipdesk.Address, f ipdesk.HostFilter) bool {
 	if f.SpaceID != nil && a.SpaceID != *f.SpaceID {
 		return false
 	}
-	return f.Within == nil || f.Within.Contains(unmapped(a.Addr))
+	return f.Within == nil || f.Within.Contains(a.Addr.Unmap())
 }
-
-func unmapped(a netip.Addr) netip.Addr { return a.Unmap() }

@@ -41,7 +41,7 @@ func scanAddress(row interface{ Scan(...any) error }) (*ipdesk.Address, error) {
 const qAddressByID = "SELECT " + addressColumns + " FROM addresses WHERE id = $1"
 
 func (tx *Tx) findAddress(id int64) (*ipdesk.Address, error) {
-	a, err := scanAddress(tx.hotQueryRow(qAddressByID, id))
+	a, err := scanAddress(tx.queryRow(qAddressByID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("address", id)
 	}

@@ -17,7 +17,7 @@ func (db *DB) AuthEpoch(ctx context.Context) (int64, error) {
 	}
 	var e int64
 	err := db.readOne(ctx, func(tx *Tx) error {
-		return tx.hotQueryRow(qAuthEpoch).Scan(&e)
+		return tx.queryRow(qAuthEpoch).Scan(&e)
 	})
 	return e, err
 }

@@ -147,7 +147,7 @@ func (db *DB) RecordCallEvent(ctx context.Context, r *ipdesk.CallReport) (*ipdes
 			return err
 		}
 		ev := &ipdesk.CallEvent{CallID: c.ID, Kind: r.Kind, Time: at, State: c.State, Extension: r.Extension, Source: r.Source}
-		if err := tx.hotQueryRow(qInsertCallEvent,
+		if err := tx.queryRow(qInsertCallEvent,
 			c.ID, micros(at), string(ev.Kind), string(ev.State), ev.Extension, ev.Source).Scan(&ev.ID); err != nil {
 			return err
 		}
@@ -169,7 +169,7 @@ func (db *DB) RecordCallEvent(ctx context.Context, r *ipdesk.CallReport) (*ipdes
 // callByPBXID returns the newest call with the PBX call id that started at
 // or after since, or nil.
 func (tx *Tx) callByPBXID(pbxID string, since time.Time) (*ipdesk.Call, error) {
-	c, err := scanCall(tx.hotQueryRow(qCallByPBXID, pbxID, micros(since)))
+	c, err := scanCall(tx.queryRow(qCallByPBXID, pbxID, micros(since)))
 	if isNoRows(err) {
 		return nil, nil
 	}
@@ -196,7 +196,7 @@ func (tx *Tx) insertCall(r *ipdesk.CallReport, at time.Time) (*ipdesk.Call, erro
 	if err != nil {
 		return nil, err
 	}
-	err = tx.hotQueryRow(qInsertCall,
+	err = tx.queryRow(qInsertCall,
 		c.PBXCallID, micros(at), string(c.State), c.From.Raw, c.From.Number, string(c.From.Kind), c.To.Raw, c.To.Number, string(c.To.Kind),
 		c.Extension, c.Source, string(c.Matches.Kind), string(matches), callSearch(c)).Scan(&c.ID)
 	return c, err
@@ -214,7 +214,7 @@ func (tx *Tx) advanceCall(c *ipdesk.Call, r *ipdesk.CallReport, at time.Time) er
 	if r.Kind == ipdesk.CallAnswer && r.Extension != "" {
 		c.Extension = r.Extension
 	}
-	_, err := tx.hotExec(qAdvanceCall,
+	_, err := tx.exec(qAdvanceCall,
 		string(c.State), micros(c.Started), micros(c.Updated), c.Extension, callSearch(c), c.ID)
 	return err
 }
@@ -307,7 +307,7 @@ func (db *DB) CallEventsAfter(ctx context.Context, after int64, limit int) ([]*i
 	}
 	var out []*ipdesk.CallEvent
 	err := db.readOne(ctx, func(tx *Tx) error {
-		rows, err := tx.hotQuery(qCallEventsAfter, after, limit)
+		rows, err := tx.query(qCallEventsAfter, after, limit)
 		if err != nil {
 			return err
 		}
@@ -334,7 +334,7 @@ func (db *DB) LastCallEventID(ctx context.Context) (int64, error) {
 	}
 	var id int64
 	err := db.readOne(ctx, func(tx *Tx) error {
-		return tx.hotQueryRow(qLastCallEvent).Scan(&id)
+		return tx.queryRow(qLastCallEvent).Scan(&id)
 	})
 	return id, err
 }
@@ -531,7 +531,7 @@ func (db *DB) MatchPhones(ctx context.Context, qs ...ipdesk.PhoneQuery) (*ipdesk
 	err := db.read(ctx, func(tx *Tx) error {
 		for _, i := range live {
 			var one int
-			err := tx.hotQueryRow(exists[i], existsArgs[i]...).Scan(&one)
+			err := tx.queryRow(exists[i], existsArgs[i]...).Scan(&one)
 			if isNoRows(err) {
 				continue
 			} else if err != nil {

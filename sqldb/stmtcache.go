@@ -154,17 +154,3 @@ func (tx *Tx) hot(query string) *sql.Stmt {
 	}
 	return st
 }
-
-// hotQuery, hotQueryRow and hotExec are query, queryRow and exec, which
-// run every query through its prepared statement when there is one.
-func (tx *Tx) hotQuery(query string, args ...any) (*sql.Rows, error) {
-	return tx.query(query, args...)
-}
-
-func (tx *Tx) hotQueryRow(query string, args ...any) *sql.Row {
-	return tx.queryRow(query, args...)
-}
-
-func (tx *Tx) hotExec(query string, args ...any) (sql.Result, error) {
-	return tx.exec(query, args...)
-}
