@@ -387,9 +387,11 @@ func (s *Scheduler) launchDue(ctx context.Context, wg *sync.WaitGroup) time.Time
 	return next
 }
 
-// applyJob applies j, records and keeps the run. fromLoop tells that the
-// loop started it. The target shows as running until its run is recorded,
-// so that whoever sees it settled finds its newest run in the record.
+// applyJob applies j, keeps and records the run. fromLoop tells that the
+// loop started it. The outcome (last run, failing, next retry) is kept
+// before the run is recorded, and the target shows as running until it is
+// recorded, so that whoever finds the run in the record, or sees the
+// target settled, reads the state after it.
 func (s *Scheduler) applyJob(ctx context.Context, j *job, fromLoop bool) (Run, error) {
 	started := false
 	run, err := s.applier.apply(ctx, j.Target, j.Render, func() {
@@ -400,6 +402,15 @@ func (s *Scheduler) applyJob(ctx context.Context, j *job, fromLoop bool) (Run, e
 		j.dirty = false
 		s.mu.Unlock()
 	})
+	if err == nil {
+		s.mu.Lock()
+		if j.lastRun == nil || !run.Start.Before(j.lastRun.Start) {
+			r := run
+			j.lastRun = &r
+			s.noteOutcome(j, run)
+		}
+		s.mu.Unlock()
+	}
 	var recErr error
 	if err == nil {
 		s.logRun(run)
@@ -416,11 +427,6 @@ func (s *Scheduler) applyJob(ctx context.Context, j *job, fromLoop bool) (Run, e
 	}
 	if fromLoop {
 		j.inLoop = false
-	}
-	if err == nil && (j.lastRun == nil || !run.Start.Before(j.lastRun.Start)) {
-		r := run
-		j.lastRun = &r
-		s.noteOutcome(j, run)
 	}
 	s.mu.Unlock()
 	if fromLoop {
