@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"ipdesk/internal/fsutil"
 	"os"
 	"path/filepath"
 	"strings"
@@ -266,7 +267,7 @@ func (a *Applier) run(ctx context.Context, t *Target, render RenderFunc, run *Ru
 		return StatusError, fmt.Sprintf("cannot replace the live file: %v; the live file is unchanged", err)
 	}
 	swapped = true
-	if err := syncDir(filepath.Dir(live)); err != nil {
+	if err := fsutil.SyncDir(filepath.Dir(live)); err != nil {
 		// The new file is live; only its durability is in doubt.
 		steps = append(steps, fmt.Sprintf("[warning: syncing the directory failed: %v]", err))
 	}
@@ -290,7 +291,7 @@ func (a *Applier) run(ctx context.Context, t *Target, render RenderFunc, run *Ru
 		rerr = replaceFile(live, cur.data, livePerms(t, cur.info))
 	} else {
 		if rerr = os.Remove(live); rerr == nil {
-			rerr = syncDir(filepath.Dir(live))
+			rerr = fsutil.SyncDir(filepath.Dir(live))
 		}
 	}
 	if rerr != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"ipdesk/internal/fsutil"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -240,20 +241,7 @@ func replaceFile(live string, data []byte, p perms) error {
 		os.Remove(tmp)
 		return err
 	}
-	return syncDir(filepath.Dir(live))
-}
-
-// syncDir flushes the directory entry changes of dir to disk.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return fsutil.SyncDir(filepath.Dir(live))
 }
 
 // setMarker records that the daemon may not have loaded the live file.

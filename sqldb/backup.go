@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"ipdesk/internal/fsutil"
 	"maps"
 	"os"
 	"path/filepath"
@@ -91,7 +92,7 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 	if err := os.Link(tmpName, path); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
-	return syncDir(dir)
+	return fsutil.SyncDir(dir)
 }
 
 // sqliteBackup copies the SQLite database to path with SQLite's online
@@ -347,20 +348,6 @@ func (db *DB) serials(ctx context.Context, q querier, tables []string) (map[stri
 		out[t] = max(hi, seq.Int64)
 	}
 	return out, nil
-}
-
-// syncDir flushes the entries of dir to disk, so that a new file survives
-// a crash.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // Copy copies every row of src into dst, which must have the same schema
