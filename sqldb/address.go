@@ -352,7 +352,7 @@ func (db *DB) CreateAddress(ctx context.Context, a *ipdesk.Address) ([]ipdesk.Wa
 		if err := tx.lockRow("prefixes", p.ID); err != nil {
 			return err
 		}
-		if warnings, err = checkAddressIn(tx, a, p); err != nil {
+		if warnings, err = tx.checkAddressIn(a, p); err != nil {
 			return err
 		}
 		if err := tx.checkReservation(a, p); err != nil {
@@ -393,7 +393,11 @@ func (tx *Tx) changeAddress(before *ipdesk.Address, upd ipdesk.AddressUpdate) (*
 	if err := a.Validate(); err != nil {
 		return nil, nil, err
 	}
-	p, warnings, err := checkAddress(tx, &a)
+	p, err := subnetFor(tx, a.SpaceID, a.Addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	warnings, err := tx.checkAddressIn(&a, p)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -502,7 +506,24 @@ func (tx *Tx) usedAddrs(prefixID int64, lo, hi netip.Addr, max int) ([]netip.Add
 
 // subnet returns the prefix id as a subnet, or EINVALID.
 func (tx *Tx) subnet(id int64) (*ipdesk.Prefix, error) {
-	p, err := tx.findPrefix(id)
+	return onlySubnet(tx.findPrefix(id))
+}
+
+// lockedSubnet is subnet followed by lockRow of the subnet, in one
+// statement.
+func (tx *Tx) lockedSubnet(id int64) (*ipdesk.Prefix, error) {
+	if !tx.db.pg {
+		return tx.subnet(id)
+	}
+	p, err := scanPrefix(tx.queryRow("SELECT "+prefixColumns+" FROM prefixes WHERE id = $1 FOR UPDATE", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		err = notFound("prefix", id)
+	}
+	return onlySubnet(p, err)
+}
+
+// onlySubnet passes on a prefix found, or refuses it when it is no subnet.
+func onlySubnet(p *ipdesk.Prefix, err error) (*ipdesk.Prefix, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -726,11 +747,8 @@ func (db *DB) FirstFreeAddress(ctx context.Context, prefixID int64, from netip.A
 func (db *DB) AllocateAddress(ctx context.Context, prefixID int64, from netip.Addr, tmpl *ipdesk.Address) ([]ipdesk.Warning, error) {
 	var warnings []ipdesk.Warning
 	err := db.write(ctx, func(tx *Tx) error {
-		p, err := tx.subnet(prefixID)
+		p, err := tx.lockedSubnet(prefixID)
 		if err != nil {
-			return err
-		}
-		if err := tx.lockRow("prefixes", p.ID); err != nil {
 			return err
 		}
 		a, err := tx.firstFree(p, from)
@@ -743,7 +761,7 @@ func (db *DB) AllocateAddress(ctx context.Context, prefixID int64, from netip.Ad
 		if err := tmpl.Validate(); err != nil {
 			return err
 		}
-		if warnings, err = checkAddressIn(tx, tmpl, p); err != nil {
+		if warnings, err = tx.checkAddressIn(tmpl, p); err != nil {
 			return err
 		}
 		if err := tx.checkReservation(tmpl, p); err != nil {

@@ -395,6 +395,19 @@ func (tx *Tx) loadAddresses(s *importState, valid []*ipdesk.Address) error {
 		}
 		return err
 	}
+	var maxID int64
+	if err := tx.queryRow("SELECT coalesce(max(id), 0) FROM addresses").Scan(&maxID); err != nil {
+		return err
+	}
+	if maxID <= int64(len(valid)) {
+		// No more stored addresses than rows (ids only grow): reading them
+		// all costs less than looking each row's keys up.
+		err := tx.loadAllMatching(valid, found)
+		if err == nil {
+			s.addFound(found)
+		}
+		return err
+	}
 	bySpace := map[int64][]*ipdesk.Address{}
 	for _, a := range valid {
 		bySpace[a.SpaceID] = append(bySpace[a.SpaceID], a)
@@ -417,6 +430,36 @@ func (tx *Tx) loadAddresses(s *importState, valid []*ipdesk.Address) error {
 	if err := tx.queryIn("SELECT "+addressColumns+" FROM addresses WHERE hostname_lc IN (%s)", nil, hosts, scan); err != nil {
 		return err
 	}
+	s.addFound(found)
+	return nil
+}
+
+// loadAllMatching reads every stored address and puts those that share
+// the address, MAC or hostname of a row into found.
+func (tx *Tx) loadAllMatching(valid []*ipdesk.Address, found map[int64]*ipdesk.Address) error {
+	refs := make(map[addrRef]bool, len(valid))
+	macs := make(map[ipdesk.MAC]bool, len(valid))
+	hosts := make(map[string]bool, len(valid))
+	for _, a := range valid {
+		refs[addrRefOf(a)] = true
+		if !a.MAC.IsZero() {
+			macs[a.MAC] = true
+		}
+		if a.Hostname != "" {
+			hosts[strings.ToLower(a.Hostname)] = true
+		}
+	}
+	return tx.execOrScan(nil, "SELECT "+addressColumns+" FROM addresses", nil, func(r *sql.Rows) error {
+		a, err := scanAddress(r)
+		if err == nil && (refs[addrRefOf(a)] || macs[a.MAC] || hosts[strings.ToLower(a.Hostname)]) {
+			found[a.ID] = a
+		}
+		return err
+	})
+}
+
+// addFound enters the stored addresses found, in id order.
+func (s *importState) addFound(found map[int64]*ipdesk.Address) {
 	ids := make([]int64, 0, len(found))
 	for id := range found {
 		ids = append(ids, id)
@@ -425,7 +468,6 @@ func (tx *Tx) loadAddresses(s *importState, valid []*ipdesk.Address) error {
 	for _, id := range ids {
 		s.add(&importRecord{a: found[id]})
 	}
-	return nil
 }
 
 // distinct returns the distinct values of key over the rows for which it

@@ -550,3 +550,40 @@ func TestAllocationsFollowTheFillMark(t *testing.T) {
 		_ = other
 	})
 }
+
+// TestHostnameWarningLists checks the duplicate-hostname warning, which
+// one query answers together with the other checks of a write: it names
+// the five other records with the lowest addresses, in address order, in
+// any case of the hostname and in every space, never the record itself,
+// and a blank hostname matches nothing.
+func TestHostnameWarningLists(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		s := mustSpace(t, db, "a")
+		other := mustSpace(t, db, "b")
+		mustPrefix(t, db, s.ID, "10.0.0.0/24", ipdesk.PrefixSubnet)
+		mustPrefix(t, db, other.ID, "10.0.0.0/24", ipdesk.PrefixSubnet)
+		for _, ip := range []string{"10.0.0.90", "10.0.0.8", "10.0.0.70", "10.0.0.6"} {
+			mustAddr(t, db, s.ID, ip, func(a *ipdesk.Address) { a.Hostname = "Lab" })
+		}
+		for _, ip := range []string{"10.0.0.50", "10.0.0.4"} {
+			mustAddr(t, db, other.ID, ip, func(a *ipdesk.Address) { a.Hostname = "LAB" })
+		}
+		mustAddr(t, db, s.ID, "10.0.0.3", nil) // no hostname
+		w, err := db.CreateAddress(ctx, &ipdesk.Address{SpaceID: s.ID, Addr: netip.MustParseAddr("10.0.0.2"), Hostname: "lab"})
+		want := "10.0.0.4, 10.0.0.6, 10.0.0.8, 10.0.0.50, 10.0.0.70"
+		if err != nil || len(w) != 1 || !strings.HasSuffix(w[0].Message, "used by "+want) {
+			t.Fatalf("create: warnings %v, %v; want the list %s", w, err, want)
+		}
+		// The record itself is no other user of its name.
+		a, _ := db.FindAddressByID(ctx, 1)
+		_, w, err = db.UpdateAddress(ctx, a.ID, ipdesk.AddressUpdate{Owner: ptr("x")})
+		want = "10.0.0.2, 10.0.0.4, 10.0.0.6, 10.0.0.8, 10.0.0.50"
+		if err != nil || a.Addr.String() != "10.0.0.90" || len(w) != 1 || !strings.HasSuffix(w[0].Message, "used by "+want) {
+			t.Fatalf("update of %s: warnings %v, %v; want the list %s", a.Addr, w, err, want)
+		}
+		w, err = db.CreateAddress(ctx, &ipdesk.Address{SpaceID: s.ID, Addr: netip.MustParseAddr("10.0.0.200")})
+		if err != nil || len(w) != 0 {
+			t.Fatalf("a host without a name: warnings %v, %v", w, err)
+		}
+	})
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
+	"strconv"
 	"strings"
 
 	"ipdesk"
@@ -55,18 +57,25 @@ func (tx *Tx) auditAll(entries []auditEntry) error {
 			return err
 		}
 	}
+	head, tail := "INSERT INTO audit_log (time, actor, action, object_type, object_id, before_json, after_json)", ""
+	number := func(n int64) any { return n }
 	if tx.db.pg {
-		// Taken again by every auditing write of the transaction (cheap
-		// when held), so that a savepoint rolled back cannot lose it.
-		if _, err := tx.exec("SELECT pg_advisory_xact_lock($1)", auditOrderLock); err != nil {
-			return err
-		}
+		// Every statement takes the lock again (cheap when held), so that
+		// a savepoint rolled back cannot lose it, and takes it itself, so
+		// that it costs no round trip of its own: the rows get their ids
+		// after the lock is held. The values of a VALUES list in FROM are
+		// text to PostgreSQL, so numbers go as text and are cast back.
+		head = fmt.Sprintf("WITH audit_order AS (SELECT pg_advisory_xact_lock(%d)) "+
+			"INSERT INTO audit_log (time, actor, action, object_type, object_id, before_json, after_json) "+
+			"SELECT v.t::bigint, v.actor, v.action, v.object_type, v.object_id::bigint, v.before_json, v.after_json FROM audit_order, (", auditOrderLock)
+		tail = ") AS v (t, actor, action, object_type, object_id, before_json, after_json)"
+		number = func(n int64) any { return strconv.FormatInt(n, 10) }
 	}
-	t, actor := micros(tx.now), ipdesk.ActorName(tx.ctx)
-	return tx.insertMany("INSERT INTO audit_log (time, actor, action, object_type, object_id, before_json, after_json)", "", 7, len(entries),
+	t, actor := number(micros(tx.now)), ipdesk.ActorName(tx.ctx)
+	return tx.insertMany(head, tail, 7, len(entries),
 		func(dst []any, i int) []any {
 			e := entries[i]
-			return append(dst, t, actor, e.action, e.objectType, e.objectID, docs[2*i], docs[2*i+1])
+			return append(dst, t, actor, e.action, e.objectType, number(e.objectID), docs[2*i], docs[2*i+1])
 		}, nil)
 }
 

@@ -151,6 +151,10 @@ func (db *DB) runGroup(batch []*pendingWrite) (errs []error, txErr error) {
 		return errs, mapError(err)
 	}
 	multi := len(batch) > 1
+	// Each write of several runs in its savepoint. The savepoint of the
+	// write before is released with the same statement (a round trip on
+	// PostgreSQL), the last one by the commit.
+	open := false
 	for i, w := range batch {
 		if err := w.ctx.Err(); err != nil {
 			errs[i] = err
@@ -158,9 +162,14 @@ func (db *DB) runGroup(batch []*pendingWrite) (errs []error, txErr error) {
 		}
 		tx := &Tx{q: sqltx, pool: db.w, db: db, ctx: context.WithoutCancel(w.ctx), now: db.Now().UTC().Truncate(time.Microsecond), writes: true}
 		if multi {
-			if _, err := sqltx.Exec("SAVEPOINT write"); err != nil {
+			q := "SAVEPOINT write"
+			if open {
+				q = "RELEASE write; SAVEPOINT write"
+			}
+			if _, err := sqltx.Exec(q); err != nil {
 				return abort(i-1, err)
 			}
+			open = true
 		}
 		if err := w.fn(tx); err != nil {
 			errs[i] = mapError(err)
@@ -175,11 +184,6 @@ func (db *DB) runGroup(batch []*pendingWrite) (errs []error, txErr error) {
 			}
 		} else {
 			w.audited, w.searchNoted = tx.audited, tx.searchNoted
-		}
-		if multi {
-			if _, err := sqltx.Exec("RELEASE write"); err != nil {
-				return abort(i, err)
-			}
 		}
 	}
 	if err := sqltx.Commit(); err != nil {
