@@ -587,3 +587,48 @@ func TestHostnameWarningLists(t *testing.T) {
 		}
 	})
 }
+
+// TestImportFindsStoredRecords runs the same rows against the same stored
+// records twice: once with fewer rows than stored addresses, when the
+// import looks up the rows' addresses, MACs and hostnames, and once with
+// more, when it reads the stored addresses whole. Both must see the
+// stored record at a row's address, a MAC it holds and a hostname it uses.
+func TestImportFindsStoredRecords(t *testing.T) {
+	for _, filler := range []int{0, 20} {
+		t.Run(fmt.Sprintf("filler=%d", filler), func(t *testing.T) {
+			sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+				s := mustSpace(t, db, "a")
+				mustPrefix(t, db, s.ID, "10.0.0.0/24", ipdesk.PrefixSubnet)
+				for i := 1; i <= 5; i++ {
+					mustAddr(t, db, s.ID, fmt.Sprintf("10.0.0.%d", i), func(a *ipdesk.Address) {
+						a.Hostname = fmt.Sprintf("pc%d", i)
+						a.MAC = mustMAC(fmt.Sprintf("aa:aa:aa:aa:aa:%02x", i))
+					})
+				}
+				rows := []*ipdesk.Address{
+					{Addr: netip.MustParseAddr("10.0.0.1"), Hostname: "pc1", MAC: mustMAC("aa:aa:aa:aa:aa:01"), Owner: "new owner"}, // updates
+					{Addr: netip.MustParseAddr("10.0.0.100"), Hostname: "PC2"},                                                      // warns
+				}
+				for i := range filler {
+					rows = append(rows, &ipdesk.Address{Addr: netip.MustParseAddr(fmt.Sprintf("10.0.0.%d", 150+i))})
+				}
+				taken := &ipdesk.Address{Addr: netip.MustParseAddr("10.0.0.101"), MAC: mustMAC("aa-aa-aa-aa-aa-03")}
+				for _, a := range append(rows, taken) {
+					a.SpaceID = s.ID
+				}
+				res, err := db.ImportAddresses(ctx, append(rows, taken), true)
+				if err != nil || len(res.Problems) != 1 || res.Problems[0].Field != "mac" || !strings.Contains(res.Problems[0].Error, "10.0.0.3") {
+					t.Fatalf("a MAC a stored record holds: %+v %v", res.Problems, err)
+				}
+				res, err = db.ImportAddresses(ctx, rows, false)
+				if err != nil || res.Updated != 1 || res.Created != 1+filler || len(res.Warnings) != 1 || res.Warnings[0].Row != 2 ||
+					!strings.Contains(res.Warnings[0].Warning.Message, "10.0.0.2") {
+					t.Fatalf("import: %+v %v", res, err)
+				}
+				if a, _ := db.FindAddressByID(ctx, 1); a.Owner != "new owner" || a.Version != 2 {
+					t.Fatalf("the stored record at the row's address: %+v", a)
+				}
+			})
+		})
+	}
+}
