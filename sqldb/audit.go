@@ -34,9 +34,17 @@ const auditOrderLock int64 = 0x6970_6465_736b // "ipdesk"
 
 // auditAll writes audit entries in tx, in order, with few statements.
 func (tx *Tx) auditAll(entries []auditEntry) error {
-	for _, e := range entries {
-		tx.noteAudited(e.objectType)
+	docs, err := auditDocs(entries)
+	if err != nil {
+		return err
 	}
+	return tx.writeAudit(entries, docs)
+}
+
+// auditDocs returns the JSON documents of the entries: before and after
+// of each, in turn, nil for none. It reads the entries only, so it may run
+// beside statements of the transaction.
+func auditDocs(entries []auditEntry) ([]any, error) {
 	enc := func(v any) (any, error) {
 		if v == nil {
 			return nil, nil
@@ -51,11 +59,19 @@ func (tx *Tx) auditAll(entries []auditEntry) error {
 	for i, e := range entries {
 		var err error
 		if docs[2*i], err = enc(e.before); err != nil {
-			return err
+			return nil, err
 		}
 		if docs[2*i+1], err = enc(e.after); err != nil {
-			return err
+			return nil, err
 		}
+	}
+	return docs, nil
+}
+
+// writeAudit writes the entries with their documents (see auditDocs).
+func (tx *Tx) writeAudit(entries []auditEntry, docs []any) error {
+	for _, e := range entries {
+		tx.noteAudited(e.objectType)
 	}
 	head, tail := "INSERT INTO audit_log (time, actor, action, object_type, object_id, before_json, after_json)", ""
 	number := func(n int64) any { return n }
