@@ -195,19 +195,28 @@ func (s *Scheduler) MarkDirty(name string) {
 	}
 }
 
-// MarkDirtyIfClean marks target name dirty unless an apply of it is
-// already due. Unlike MarkDirty it does not postpone a due apply: that
-// apply renders after the change anyway. It is for changes noticed late,
-// such as those another process committed, which may be changes this
-// process has marked already. Unknown names are ignored.
-func (s *Scheduler) MarkDirtyIfClean(name string) {
+// MarkDirtyIfIdle marks target name dirty when it is neither dirty nor
+// being applied, and reports whether it is being applied. Unlike MarkDirty
+// it does not postpone a due apply: that apply renders after the change
+// anyway. It is for changes noticed late, such as those another process
+// committed, which may be changes this process has marked already: while
+// an apply runs, its render may or may not hold the change, so the caller
+// asks again once it is done (when it knows what that render held). Unknown
+// names are ignored.
+func (s *Scheduler) MarkDirtyIfIdle(name string) (busy bool) {
 	s.mu.Lock()
 	j := s.jobs[name]
-	woke := j != nil && !j.dirty && s.mark(j)
+	if j == nil {
+		s.mu.Unlock()
+		return false
+	}
+	busy = j.inLoop || j.active > 0
+	woke := !busy && !j.dirty && s.mark(j)
 	s.mu.Unlock()
 	if woke {
 		s.signal()
 	}
+	return busy
 }
 
 // MarkDirtyKind calls MarkDirty for every target of the given kinds.

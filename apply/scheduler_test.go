@@ -141,9 +141,9 @@ func TestDebounce(t *testing.T) {
 	}
 }
 
-// TestMarkDirtyIfClean: a late notice of a change marks a clean target,
+// TestMarkDirtyIfIdle: a late notice of a change marks a clean target,
 // which is then applied once, and leaves the due time of a dirty one alone.
-func TestMarkDirtyIfClean(t *testing.T) {
+func TestMarkDirtyIfIdle(t *testing.T) {
 	dir := t.TempDir()
 	var renders atomic.Int64
 	jobs := []Job{{Target: Target{Name: "dhcpd", Kind: KindISCDHCP, Path: filepath.Join(dir, "h")}, Render: counting(&renders)}}
@@ -153,8 +153,8 @@ func TestMarkDirtyIfClean(t *testing.T) {
 		t.Fatal(err)
 	}
 	j := s.jobs["dhcpd"]
-	s.MarkDirtyIfClean("dhcpd")
-	s.MarkDirtyIfClean("not-configured") // ignored
+	s.MarkDirtyIfIdle("dhcpd")
+	s.MarkDirtyIfIdle("not-configured") // ignored
 	s.mu.Lock()
 	dirty, first, last := j.dirty, j.first, j.last
 	s.mu.Unlock()
@@ -162,7 +162,7 @@ func TestMarkDirtyIfClean(t *testing.T) {
 		t.Fatalf("a clean target was not marked: dirty %v, first %v, last %v", dirty, first, last)
 	}
 	time.Sleep(10 * time.Millisecond)
-	s.MarkDirtyIfClean("dhcpd")
+	s.MarkDirtyIfIdle("dhcpd")
 	s.mu.Lock()
 	later := j.last
 	s.mu.Unlock()
@@ -183,14 +183,65 @@ func TestMarkDirtyIfClean(t *testing.T) {
 		t.Fatal(err)
 	}
 	startScheduler(t, s2)
-	s2.MarkDirtyIfClean("dhcpd")
-	s2.MarkDirtyIfClean("dhcpd")
+	s2.MarkDirtyIfIdle("dhcpd")
+	s2.MarkDirtyIfIdle("dhcpd")
 	if run := rec.wait(t, 10*time.Second); run.Status != StatusApplied {
 		t.Fatalf("run %+v", run)
 	}
 	time.Sleep(250 * time.Millisecond)
 	if n := renders.Load(); n != 1 {
 		t.Errorf("%d renders, want 1", n)
+	}
+}
+
+// TestMarkDirtyIfIdleWhileApplying: while a target is being applied, a
+// late notice reports it busy and neither marks it nor queues a second
+// apply, since the render under way may hold the change; once the apply
+// is done, a notice marks it again.
+func TestMarkDirtyIfIdleWhileApplying(t *testing.T) {
+	dir := t.TempDir()
+	entered, release := make(chan struct{}), make(chan struct{})
+	var renders atomic.Int64
+	render := func(context.Context) ([]byte, error) {
+		n := renders.Add(1)
+		if n == 1 {
+			close(entered)
+			<-release
+		}
+		return fmt.Appendf(nil, "version %d\n", n), nil
+	}
+	jobs := []Job{{Target: Target{Name: "dhcpd", Kind: KindISCDHCP, Path: filepath.Join(dir, "h")}, Render: render}}
+	rec := newMemRecorder()
+	s, err := NewScheduler(nil, jobs, Config{Quiet: time.Millisecond, Recorder: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	startScheduler(t, s)
+	idle := func() bool {
+		st := s.Status()[0]
+		return !st.Running && !st.Dirty
+	}
+	s.MarkDirty("dhcpd")
+	<-entered
+	if !s.MarkDirtyIfIdle("dhcpd") {
+		t.Fatal("a target being applied is not reported busy")
+	}
+	if st := s.Status()[0]; st.Dirty {
+		t.Fatal("a notice while the target was applied marked it dirty")
+	}
+	close(release)
+	if run := rec.wait(t, 10*time.Second); run.Status != StatusApplied {
+		t.Fatalf("run %+v", run)
+	}
+	testwait.Until(t, "the apply to end", time.Second, idle)
+	if n := rec.count(); n != 1 {
+		t.Fatalf("%d runs for one change, want 1", n)
+	}
+	if s.MarkDirtyIfIdle("dhcpd") {
+		t.Fatal("an idle target is reported busy")
+	}
+	if run := rec.wait(t, 10*time.Second); run.Status != StatusApplied || renders.Load() != 2 {
+		t.Fatalf("the notice after the apply: run %+v after %d renders", run, renders.Load())
 	}
 }
 

@@ -195,19 +195,23 @@ func (s *Service) watch(ctx context.Context, last int64) {
 	}
 }
 
-// noteChanges marks the outputs that changes (object type → its newest
-// audit entry) affect, unless their latest render started after those
-// entries: a change of this process, marked through Changed and applied
-// already, is not applied twice. An output with an apply due is left as
-// it is: that apply renders after the change.
+// noteChanges notes changes (object type → its newest audit entry) and
+// marks the outputs they affect, unless their latest render started after
+// those entries: a change of this process, marked through Changed and
+// applied already, is not applied twice. An output with an apply due is
+// left as it is: that apply renders after the change. An output being
+// applied is looked at again at the next poll, once its render tells what
+// it held: its render notes the newest entry (covered) only after the
+// apply began, so a mark now would apply a change twice.
 func (s *Service) noteChanges(changes map[string]int64) {
 	for _, t := range s.targets {
-		covered := t.covered.Load()
 		for typ, id := range changes {
-			if id > covered && slices.Contains(affected[typ], t.Kind) {
-				s.sched.MarkDirtyIfClean(t.Name)
-				break
+			if id > t.watched && slices.Contains(affected[typ], t.Kind) {
+				t.watched = id
 			}
+		}
+		if t.watched > t.covered.Load() {
+			s.sched.MarkDirtyIfIdle(t.Name)
 		}
 	}
 }

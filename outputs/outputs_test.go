@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -596,5 +597,98 @@ func TestChangesOfOtherProcesses(t *testing.T) {
 				t.Errorf("a new user caused an apply: %d runs", n)
 			}
 		})
+	}
+}
+
+// gatedStore holds, once armed, the first read of the newest audit entry
+// (the first thing the render of an apply does) until it is released, and
+// holds the watcher's reads of the log until then; it counts the watcher's
+// reads, and how many wait.
+type gatedStore struct {
+	*sqldb.DB
+	armed   atomic.Bool
+	held    chan struct{} // closed when the render's read is held
+	release chan struct{}
+	polls   atomic.Int64
+	waiting atomic.Int64
+}
+
+func (g *gatedStore) ChangesSince(ctx context.Context, after int64) (map[string]int64, int64, error) {
+	if after >= 0 {
+		if g.armed.Load() {
+			g.waiting.Add(1)
+			<-g.held
+		}
+		g.polls.Add(1)
+	} else if g.armed.CompareAndSwap(true, false) {
+		close(g.held)
+		<-g.release
+	}
+	return g.DB.ChangesSince(ctx, after)
+}
+
+// TestWatcherLeavesAnApplyUnderWay: the watcher reads an edit of this
+// process while the apply the edit caused is under way, before its render
+// noted the newest audit entry. The render holds the edit, so the edit is
+// applied once, not a second time. (Under load, this is how an edit came
+// to be applied twice.)
+func TestWatcherLeavesAnApplyUnderWay(t *testing.T) {
+	db, err := sqldb.Open(context.Background(), filepath.Join(t.TempDir(), "ipdesk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	p := newPlan(t, db)
+	pc := p.host(t, p.school, "10.0.0.10", "02:00:00:00:00:10", "pc10", nil)
+	f := newFakes(t)
+	g := &gatedStore{DB: db, held: make(chan struct{}), release: make(chan struct{})}
+	var seenMu sync.Mutex
+	seenAddresses := 0
+	s, live := newService(t, g, f, Config{Quiet: 10 * time.Millisecond, Poll: 10 * time.Millisecond, Seen: func(types []string) {
+		if slices.Contains(types, ipdesk.ObjectAddress) {
+			seenMu.Lock()
+			seenAddresses++
+			seenMu.Unlock()
+		}
+	}})
+	db.OnCommit = s.Changed
+	run(t, s)
+	runs := func() int {
+		_, n, err := db.FindApplyRuns(context.Background(), ipdesk.ApplyRunFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	idle := func() bool {
+		st, err := s.Status(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return !st[0].Dirty && !st[0].Running
+	}
+	waitFor(t, 10*time.Second, "the first apply", func() bool { return runs() == 1 && idle() })
+
+	// The watcher reads the edit only once its apply is under way.
+	g.armed.Store(true)
+	waitFor(t, 10*time.Second, "the watcher to wait", func() bool { return g.waiting.Load() > 0 })
+	owner := "Anna"
+	if _, _, err := db.UpdateAddress(admin, pc.ID, ipdesk.AddressUpdate{Owner: &owner}); err != nil {
+		t.Fatal(err)
+	}
+	<-g.held
+	waitFor(t, 10*time.Second, "the watcher to read the edit", func() bool {
+		seenMu.Lock()
+		defer seenMu.Unlock()
+		return seenAddresses > 0
+	})
+	close(g.release)
+	waitFor(t, 10*time.Second, "the edit in the live file", func() bool { return strings.Contains(readFile(t, live), "owner: Anna;") })
+	waitFor(t, 10*time.Second, "the apply to end", idle)
+	polls := g.polls.Load()
+	waitFor(t, 10*time.Second, "three more reads of the log", func() bool { return g.polls.Load() >= polls+3 })
+	waitFor(t, 10*time.Second, "the outputs to settle", idle)
+	if n := runs(); n != 2 {
+		t.Errorf("%d runs for the first apply and one edit, want 2", n)
 	}
 }

@@ -92,6 +92,9 @@ type target struct {
 	// covered is the newest audit entry before the latest render of an
 	// apply began: the changes up to it are in that render.
 	covered atomic.Int64
+	// watched is the newest audit entry the watcher read that affects the
+	// output; only the watcher uses it.
+	watched int64
 
 	mu        sync.Mutex
 	leftOut   []ipdesk.LeftOut // what the latest render left out
