@@ -537,13 +537,7 @@ func TestChangesOfOtherProcesses(t *testing.T) {
 			}})
 			server.OnCommit = s.Changed
 			run(t, s)
-			runs := func() int {
-				_, n, err := server.FindApplyRuns(context.Background(), ipdesk.ApplyRunFilter{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return n
-			}
+			runs := func() int { return runCount(t, server) }
 			settle := func() { time.Sleep(3*poll + 4*quiet) }
 			waitFor(t, 10*time.Second, "the first apply", func() bool { return f.reloads() == 1 && runs() == 1 })
 
@@ -600,6 +594,16 @@ func TestChangesOfOtherProcesses(t *testing.T) {
 	}
 }
 
+// runCount returns the number of recorded apply runs.
+func runCount(t *testing.T, db *sqldb.DB) int {
+	t.Helper()
+	_, n, err := db.FindApplyRuns(context.Background(), ipdesk.ApplyRunFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 // gatedStore holds, once armed, the first read of the newest audit entry
 // (the first thing the render of an apply does) until it is released, and
 // holds the watcher's reads of the log until then; it counts the watcher's
@@ -653,13 +657,7 @@ func TestWatcherLeavesAnApplyUnderWay(t *testing.T) {
 	}})
 	db.OnCommit = s.Changed
 	run(t, s)
-	runs := func() int {
-		_, n, err := db.FindApplyRuns(context.Background(), ipdesk.ApplyRunFilter{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
+	runs := func() int { return runCount(t, db) }
 	idle := func() bool {
 		st, err := s.Status(context.Background())
 		if err != nil {
