@@ -263,7 +263,7 @@ func (tx *Tx) addressHolder(spaceID int64, addr netip.Addr, self int64) (*holder
 }
 
 func (tx *Tx) macHolder(prefixID int64, mac ipdesk.MAC, self int64) (*holder, error) {
-	return tx.holder("SELECT id, address, hostname FROM addresses WHERE prefix_id = $1 AND mac = $2 AND id <> $3", prefixID, mac.String(), self)
+	return tx.holder("SELECT id, address, hostname FROM addresses WHERE prefix_id = $1 AND mac <> '' AND mac = $2 AND id <> $3", prefixID, mac.String(), self)
 }
 
 func (tx *Tx) locationExists(id int64) (bool, error) {

@@ -40,7 +40,7 @@ func (db *DB) addressWhere(f ipdesk.AddressFilter, a *args) (string, error) {
 		if *f.LocationID == 0 {
 			where = append(where, "location_id IS NULL")
 		} else {
-			where = append(where, "location_id = "+a.add(*f.LocationID))
+			where = append(where, "location_id IS NOT NULL AND location_id = "+a.add(*f.LocationID))
 		}
 	}
 	if f.AccessLevel != nil {
@@ -50,7 +50,7 @@ func (db *DB) addressWhere(f ipdesk.AddressFilter, a *args) (string, error) {
 		where = append(where, "ip_key = "+a.add(ipam.Key(*f.Addr)))
 	}
 	if f.MAC != nil {
-		where = append(where, "mac = "+a.add(f.MAC.String()))
+		where = append(where, macCondition(*f.MAC, a))
 	}
 	if f.Hostname != nil {
 		where = append(where, "hostname_lc = "+a.add(strings.ToLower(*f.Hostname)))
@@ -77,6 +77,16 @@ func (db *DB) addressWhere(f ipdesk.AddressFilter, a *args) (string, error) {
 	return " WHERE " + strings.Join(where, " AND "), nil
 }
 
+// macCondition matches the addresses with MAC m. The index on the MAC
+// holds only addresses that have one (see migration 0014), and a query
+// names that condition so that both databases take the index.
+func macCondition(m ipdesk.MAC, a *args) string {
+	if m.IsZero() {
+		return "mac = ''"
+	}
+	return "(mac <> '' AND mac = " + a.add(m.String()) + ")"
+}
+
 // queryCondition is the condition for ?q=: a whole IP, prefix or MAC is
 // looked up on its index; anything else is a substring of the search text
 // (IP, MAC, hostname, owner, phone, description; see searchText) or of
@@ -91,7 +101,7 @@ func (db *DB) queryCondition(q string, a *args) string {
 		return "(ip_key >= " + a.add(ipam.Key(first)) + " AND ip_key <= " + a.add(ipam.Key(last)) + ")"
 	}
 	if m, err := ipdesk.ParseMAC(q); err == nil {
-		return "mac = " + a.add(m.String())
+		return macCondition(m, a)
 	}
 	lq := strings.ToLower(q)
 	forms := []string{lq}
@@ -111,11 +121,11 @@ func (db *DB) queryCondition(q string, a *args) string {
 			conds = append(conds, searchMatch(f, a, utf8.RuneCountInString(f) >= 3))
 		}
 	}
-	rooms := `location_id IN (SELECT id FROM locations WHERE search LIKE ` + like + ` ESCAPE '\')`
+	rooms := `(location_id IS NOT NULL AND location_id IN (SELECT id FROM locations WHERE search LIKE ` + like + ` ESCAPE '\'))`
 	if db.pg {
 		// The room ids are computed first (ARRAY of a subquery) so that the
 		// OR can combine index scans instead of scanning the table.
-		rooms = `location_id = ANY (ARRAY(SELECT id FROM locations WHERE search LIKE ` + like + ` ESCAPE '\'))`
+		rooms = `(location_id IS NOT NULL AND location_id = ANY (ARRAY(SELECT id FROM locations WHERE search LIKE ` + like + ` ESCAPE '\')))`
 	}
 	return "(" + strings.Join(append(conds, rooms), " OR ") + ")"
 }

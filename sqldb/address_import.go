@@ -423,7 +423,7 @@ func (tx *Tx) loadAddresses(s *importState, valid []*ipdesk.Address) error {
 		}
 	}
 	macs := distinct(valid, func(a *ipdesk.Address) (string, bool) { return a.MAC.String(), !a.MAC.IsZero() })
-	if err := tx.queryIn("SELECT "+addressColumns+" FROM addresses WHERE mac IN (%s)", nil, macs, scan); err != nil {
+	if err := tx.queryIn("SELECT "+addressColumns+" FROM addresses WHERE mac <> '' AND mac IN (%s)", nil, macs, scan); err != nil {
 		return err
 	}
 	hosts := distinct(valid, func(a *ipdesk.Address) (string, bool) { return strings.ToLower(a.Hostname), a.Hostname != "" })

@@ -94,7 +94,12 @@ func open(ctx context.Context, dsn string, upTo int) (*DB, error) {
 		pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
 		db.path = path
 		u := "file:" + sqliteURIPath(path) + "?"
-		w, err := sql.Open("sqlite", u+pragmas+"&_txlock=immediate")
+		// The writer keeps its statement and savepoint journals in memory
+		// (temp_store): they only undo a statement or a write of a group
+		// within its transaction, never outlive it, and as a temporary file
+		// they cost a write system call for every page a statement first
+		// touches (about a tenth of an import's time and of a create's).
+		w, err := sql.Open("sqlite", u+pragmas+"&_pragma=temp_store(memory)&_txlock=immediate")
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"strings"
 	"testing/fstest"
 
 	"ipdesk"
@@ -138,3 +139,48 @@ func PendingSearch(db *DB) int {
 
 // SearchBatch is searchBatch.
 const SearchBatch = searchBatch
+
+// ExplainAddressFilter returns the query plan of the addresses matching f,
+// with sequential scans turned off on PostgreSQL so that the plan names an
+// index whenever one can serve the condition, whatever the table's size.
+func ExplainAddressFilter(ctx context.Context, db *DB, f ipdesk.AddressFilter) (string, error) {
+	var a args
+	cond, err := db.addressWhere(f, &a)
+	if err != nil {
+		return "", err
+	}
+	q := "EXPLAIN QUERY PLAN SELECT id FROM addresses" + cond
+	if db.pg {
+		q = "EXPLAIN SELECT id FROM addresses" + cond
+	}
+	var plan []string
+	err = db.read(ctx, func(tx *Tx) error {
+		if db.pg {
+			if _, err := tx.exec("SET LOCAL enable_seqscan = off"); err != nil {
+				return err
+			}
+		}
+		rows, err := tx.query(q, a...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		cols, err := rows.Columns()
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				return err
+			}
+			plan = append(plan, fmt.Sprint(vals[len(vals)-1]))
+		}
+		return rows.Err()
+	})
+	return strings.Join(plan, "\n"), err
+}

@@ -28,7 +28,7 @@ func (tx *Tx) checkReservation(a *ipdesk.Address, p *ipdesk.Prefix) error {
 	}
 	rows, err := tx.query(`SELECT s.name, a.address, a.mac, p.prefix FROM addresses a
 		JOIN prefixes p ON p.id = a.prefix_id JOIN spaces s ON s.id = a.space_id
-		WHERE (a.ip_key = $1 OR a.mac = $2) AND a.id <> $3 AND a.space_id <> $4
+		WHERE (a.ip_key = $1 OR (a.mac <> '' AND a.mac = $2)) AND a.id <> $3 AND a.space_id <> $4
 		AND a.dhcp_reservation = $5 AND a.status <> $6 AND p.dhcp = $5
 		LIMIT 100`, ipam.Key(a.Addr), a.MAC.String(), a.ID, a.SpaceID, true, string(ipdesk.StatusDeprecated))
 	if err != nil {
