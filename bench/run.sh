@@ -111,8 +111,27 @@ import() { # N SKIP
 	read -r real user sys <<<"$t"
 	echo "import of $1 hosts from CSV (after $2): $real s (the import's CPU: $user s user + $sys s system)"
 }
-# Waits for the outputs to be applied after an import (the watcher polls).
-settle() { sleep "${SETTLE:-8}"; }
+# Waits for the outputs to be applied after an import: the watcher notices
+# the import within its poll interval (2 s), and an apply of 500,000 hosts
+# takes longer than any fixed pause would allow for, so this waits until
+# two looks a second apart find no output dirty or running.
+settle() {
+	sleep 3
+	local clean=0
+	for _ in $(seq 1 600); do
+		local state
+		state=$(api "$base/api/v1/outputs?diff=false") || return 1
+		if grep -q '"dirty":true\|"running":true' <<<"$state"; then
+			clean=0
+		else
+			clean=$((clean + 1))
+			[[ $clean -ge 2 ]] && return 0
+		fi
+		sleep 1
+	done
+	echo "the outputs were still being applied after 10 minutes" >&2
+	return 1
+}
 # The server's CPU time so far in ms: on a shared machine the CPU a request
 # costs is steadier than the requests a second.
 cpu() { awk '{print ($14 + $15) * 10}' "/proc/$server/stat"; }
