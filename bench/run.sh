@@ -117,6 +117,14 @@ import() { # N SKIP
 # two looks a second apart find no output dirty or running.
 settle() {
 	sleep 3
+	# On PostgreSQL the server also moves the imported hosts into the
+	# search index (RunSearchIndexer); the rounds start after that too.
+	if [[ -n $pgdb ]]; then
+		for _ in $(seq 1 600); do
+			[[ $(psql -qtA "$db" -c "SELECT COUNT(*) FROM address_search_pending") == 0 ]] && break
+			sleep 1
+		done
+	fi
 	local clean=0
 	for _ in $(seq 1 600); do
 		local state

@@ -509,18 +509,54 @@ func (tx *Tx) subnet(id int64) (*ipdesk.Prefix, error) {
 	return onlySubnet(tx.findPrefix(id))
 }
 
-// lockedSubnet is subnet followed by lockRow of the subnet, in one
-// statement.
-func (tx *Tx) lockedSubnet(id int64) (*ipdesk.Prefix, error) {
-	if !tx.db.pg {
-		return tx.subnet(id)
+// subnetFill reads subnet id with its mark of full chunks (see
+// firstFree), in one statement: on PostgreSQL, with lock set, it also
+// takes the subnet's row lock (see lockRow), which serialises the writers
+// of the subnet.
+func (tx *Tx) subnetFill(id int64, lock bool) (*ipdesk.Prefix, subnetMark, error) {
+	q := qSubnetFill
+	if lock && tx.db.pg {
+		q = qSubnetFillLocked
 	}
-	p, err := scanPrefix(tx.queryRow("SELECT "+prefixColumns+" FROM prefixes WHERE id = $1 FOR UPDATE", id))
+	var k []byte
+	var mark subnetMark
+	p, err := scanPrefix(scanWith(tx.queryRow(q, id), &k))
 	if errors.Is(err, sql.ErrNoRows) {
 		err = notFound("prefix", id)
 	}
-	return onlySubnet(p, err)
+	if p, err = onlySubnet(p, err); err != nil {
+		return nil, mark, err
+	}
+	if k != nil {
+		mark.fullBelow, _ = ipam.AddrFromKey(k)
+	}
+	return p, mark, nil
 }
+
+// The statements of subnetFill: a prefix's columns, qualified, and the
+// mark of its subnet_fill row if it has one.
+const (
+	qSubnetFill = "SELECT p.id, p.space_id, p.parent_id, p.prefix, p.kind, p.description, p.gateway, p.dhcp, p.vlan, p.version, p.created_at, p.updated_at, f.full_below " +
+		"FROM prefixes p LEFT JOIN subnet_fill f ON f.prefix_id = p.id WHERE p.id = $1"
+	qSubnetFillLocked = qSubnetFill + " FOR UPDATE OF p"
+)
+
+// subnetMark is a subnet's mark of full chunks as read with the subnet:
+// every chunk before fullBelow is full (no mark: invalid).
+type subnetMark struct {
+	fullBelow netip.Addr
+}
+
+// scanWith is a row whose Scan fills the destinations given to it and then
+// extra: a scanner of n columns used for a row of n+len(extra).
+func scanWith(row interface{ Scan(...any) error }, extra ...any) interface{ Scan(...any) error } {
+	return rowScanner(func(dst ...any) error { return row.Scan(append(dst, extra...)...) })
+}
+
+// rowScanner is a function that scans a row.
+type rowScanner func(dst ...any) error
+
+func (f rowScanner) Scan(dst ...any) error { return f(dst...) }
 
 // onlySubnet passes on a prefix found, or refuses it when it is no subnet.
 func onlySubnet(p *ipdesk.Prefix, err error) (*ipdesk.Prefix, error) {
@@ -542,7 +578,7 @@ type chunkCount struct {
 // from. It walks the chunk counts in key order: a chunk without a row has
 // no used address, a chunk whose count reaches its capacity is full and
 // skipped unread, and only a partly used chunk has its addresses read.
-func (tx *Tx) firstFree(p *ipdesk.Prefix, from netip.Addr) (netip.Addr, error) {
+func (tx *Tx) firstFree(p *ipdesk.Prefix, mark subnetMark, from netip.Addr) (netip.Addr, error) {
 	lo, hi := ipam.HostBounds(p.Prefix)
 	hostLo := lo
 	if from.IsValid() {
@@ -574,10 +610,7 @@ func (tx *Tx) firstFree(p *ipdesk.Prefix, from netip.Addr) (netip.Addr, error) {
 	chunk := ipam.ChunkOf(lo)
 	// Every chunk before fullBelow is full; the search starts there, and a
 	// write moves the mark up to the chunk where it found the address.
-	fullBelow, err := tx.subnetFullBelow(p.ID)
-	if err != nil {
-		return netip.Addr{}, err
-	}
+	fullBelow := mark.fullBelow
 	fromStart := true // the chunks looked at run on from the mark
 	if fullBelow.IsValid() && fullBelow.BitLen() == chunk.BitLen() {
 		if chunk.Less(fullBelow) {
@@ -732,11 +765,11 @@ func (tx *Tx) afterDenseRun(p *ipdesk.Prefix, chunk, start, hostLo, hi netip.Add
 func (db *DB) FirstFreeAddress(ctx context.Context, prefixID int64, from netip.Addr) (netip.Addr, error) {
 	var out netip.Addr
 	err := db.read(ctx, func(tx *Tx) error {
-		p, err := tx.subnet(prefixID)
+		p, mark, err := tx.subnetFill(prefixID, false)
 		if err != nil {
 			return err
 		}
-		out, err = tx.firstFree(p, from)
+		out, err = tx.firstFree(p, mark, from)
 		return err
 	})
 	return out, err
@@ -747,11 +780,11 @@ func (db *DB) FirstFreeAddress(ctx context.Context, prefixID int64, from netip.A
 func (db *DB) AllocateAddress(ctx context.Context, prefixID int64, from netip.Addr, tmpl *ipdesk.Address) ([]ipdesk.Warning, error) {
 	var warnings []ipdesk.Warning
 	err := db.write(ctx, func(tx *Tx) error {
-		p, err := tx.lockedSubnet(prefixID)
+		p, mark, err := tx.subnetFill(prefixID, true)
 		if err != nil {
 			return err
 		}
-		a, err := tx.firstFree(p, from)
+		a, err := tx.firstFree(p, mark, from)
 		if err != nil {
 			return err
 		}

@@ -113,8 +113,7 @@ func (db *DB) queryCondition(q string, a *args) string {
 	for _, f := range forms {
 		switch {
 		case db.pg:
-			// A pg_trgm index serves the LIKE where the extension exists.
-			conds = append(conds, "search LIKE "+a.add("%"+likeEscape(f)+"%")+` ESCAPE '\'`)
+			conds = append(conds, searchMatchPG(f, a))
 		default:
 			// The FTS5 trigram index (detail=none) finds the rows that hold
 			// every trigram of a text of three characters or more.

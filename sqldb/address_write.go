@@ -3,7 +3,6 @@ package sqldb
 import (
 	"cmp"
 	"database/sql"
-	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -162,26 +161,56 @@ func (w *addressWriter) auditEntries() []auditEntry {
 }
 
 // numberCreates gives the new addresses their ids before they are
-// inserted, on SQLite when there are several: the ids SQLite would give
-// them, one more than the largest id and on, in order (its one writer is
-// this transaction). An insert that names its ids needs no RETURNING
-// clause, whose result rows cost a tenth of a bulk insert. It reports
-// whether it did.
+// inserted, so that the insert needs no RETURNING clause, whose result
+// rows cost a tenth of a bulk insert, and the audit entries can be
+// encoded meanwhile. On SQLite, when there are several, these are the ids
+// SQLite would give them, one more than the largest id and on, in order
+// (its one writer is this transaction). On PostgreSQL, for as many as go
+// with COPY (which returns nothing), they are taken from the table's
+// sequence, as an insert would take them. It reports whether it did.
 func (w *addressWriter) numberCreates() (bool, error) {
-	if w.tx.db.pg || len(w.creates) < 2 {
+	switch {
+	case w.tx.db.pg && w.tx.canCopy(len(w.creates)):
+		ids := make([]int64, 0, len(w.creates))
+		rows, err := w.tx.query("SELECT nextval(pg_get_serial_sequence('addresses', 'id')) FROM generate_series(1, $1)", len(w.creates))
+		if err != nil {
+			return false, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return false, err
+			}
+			ids = append(ids, id)
+		}
+		if err := rows.Err(); err != nil {
+			return false, err
+		}
+		if len(ids) != len(w.creates) {
+			return false, fmt.Errorf("the sequence of addresses gave %d ids for %d addresses", len(ids), len(w.creates))
+		}
+		w.setIDs(func(i int) int64 { return ids[i] })
+		return true, nil
+	case w.tx.db.pg || len(w.creates) < 2:
 		return false, nil
 	}
 	var top int64
 	if err := w.tx.queryRow("SELECT coalesce(max(id), 0) FROM addresses").Scan(&top); err != nil {
 		return false, err
 	}
+	w.setIDs(func(i int) int64 { return top + 1 + int64(i) })
+	return true, nil
+}
+
+// setIDs gives new address i (and its copies) the id id(i).
+func (w *addressWriter) setIDs(id func(i int) int64) {
 	for i, n := range w.creates {
-		n.a.ID = top + 1 + int64(i)
+		n.a.ID = id(i)
 		for _, c := range n.copies {
 			c.ID = n.a.ID
 		}
 	}
-	return true, nil
 }
 
 // insert stores the new addresses and their search rows and gives them
@@ -214,9 +243,12 @@ func (w *addressWriter) insert(numbered bool) error {
 			a.Description, a.Owner, a.Phone, d, reverseDigits(d), nullID(a.LocationID), a.AccessLevel, a.DHCPReservation, search[i], a.Version, micros(a.CreatedAt), micros(a.UpdatedAt))
 	}
 	var err error
-	if numbered {
+	switch {
+	case numbered && w.tx.canCopy(len(w.creates)):
+		err = w.tx.copyRowsIn("addresses", append([]string{"id"}, strings.Fields(strings.ReplaceAll(columns, ",", ""))...), len(w.creates), values)
+	case numbered:
 		err = w.tx.insertMany("INSERT INTO addresses (id, "+columns+")", "", 21, len(w.creates), values, nil)
-	} else {
+	default:
 		// RETURNING gives the rows in no promised order: the ids are
 		// matched by space and address.
 		err = w.tx.insertMany("INSERT INTO addresses ("+columns+")", " RETURNING id, space_id, ip_key", 20, len(w.creates), values,
@@ -237,10 +269,10 @@ func (w *addressWriter) insert(numbered bool) error {
 				return nil
 			})
 	}
-	if err != nil || w.tx.db.pg {
+	if err != nil {
 		return err
 	}
-	if len(w.creates) >= bulkSearchRows {
+	if len(w.creates) >= bulkSearchRows && !w.tx.db.pg {
 		// FTS5 writes its pending terms out as a new segment whenever they
 		// outgrow its hash table (1 MB), and merges segments after each
 		// write: for a bulk insert, most of the time. With a larger table
@@ -266,10 +298,19 @@ func (w *addressWriter) insert(numbered bool) error {
 			return append(dst, w.creates[i].a.ID, search[i])
 		}, nil)
 	}
-	// Fewer rows wait for the next batch of the search index.
+	// Fewer rows, and on PostgreSQL all, wait for the next move into the
+	// search index.
 	ids := make([]int64, len(w.creates))
 	for i, n := range w.creates {
 		ids[i] = n.a.ID
+	}
+	if w.tx.canCopy(len(ids)) {
+		// New ids, which no other write can have noted: no conflict to
+		// resolve, no lock to hold (see searchChanged).
+		w.tx.searchNoted += len(ids)
+		return w.tx.copyRowsIn("address_search_pending", []string{"id"}, len(ids), func(dst []any, i int) []any {
+			return append(dst, ids[i])
+		})
 	}
 	return w.tx.searchChanged(ids...)
 }
@@ -344,34 +385,17 @@ func (tx *Tx) countChunks(deltas map[chunkRef]int) error {
 			return err
 		}
 	}
-	return tx.insertMany("INSERT INTO address_chunks (prefix_id, chunk_key, used)",
+	return tx.insertLater("INSERT INTO address_chunks (prefix_id, chunk_key, used)",
 		" ON CONFLICT (prefix_id, chunk_key) DO UPDATE SET used = address_chunks.used + excluded.used", 3, len(adds),
 		func(dst []any, i int) []any {
 			return append(dst, adds[i].prefixID, ipam.Key(adds[i].chunk), deltas[adds[i]])
-		}, nil)
-}
-
-// subnetFullBelow returns the start of the first chunk of subnet id that
-// may have room (see the table subnet_fill), or the zero Addr when every
-// chunk may.
-func (tx *Tx) subnetFullBelow(id int64) (netip.Addr, error) {
-	var k []byte
-	err := tx.queryRow("SELECT full_below FROM subnet_fill WHERE prefix_id = $1", id).Scan(&k)
-	if errors.Is(err, sql.ErrNoRows) {
-		return netip.Addr{}, nil
-	}
-	if err != nil {
-		return netip.Addr{}, err
-	}
-	a, _ := ipam.AddrFromKey(k)
-	return a, nil
+		})
 }
 
 // setSubnetFullBelow notes that every chunk of subnet id before the one
 // starting at chunk is full.
 func (tx *Tx) setSubnetFullBelow(id int64, chunk netip.Addr) error {
-	_, err := tx.exec("INSERT INTO subnet_fill (prefix_id, full_below) VALUES ($1, $2) ON CONFLICT (prefix_id) DO UPDATE SET full_below = excluded.full_below", id, ipam.Key(chunk))
-	return err
+	return tx.later("INSERT INTO subnet_fill (prefix_id, full_below) VALUES ($1, $2) ON CONFLICT (prefix_id) DO UPDATE SET full_below = excluded.full_below", id, ipam.Key(chunk))
 }
 
 // forgetSubnetFill drops what is known of the full chunks of subnet id.

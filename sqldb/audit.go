@@ -73,6 +73,19 @@ func (tx *Tx) writeAudit(entries []auditEntry, docs []any) error {
 	for _, e := range entries {
 		tx.noteAudited(e.objectType)
 	}
+	if tx.canCopy(len(entries)) {
+		// The order lock first, so that the rows get their ids while it is
+		// held (see auditOrderLock).
+		if _, err := tx.exec("SELECT pg_advisory_xact_lock($1)", auditOrderLock); err != nil {
+			return err
+		}
+		t, actor := micros(tx.now), ipdesk.ActorName(tx.ctx)
+		return tx.copyRowsIn("audit_log", []string{"time", "actor", "action", "object_type", "object_id", "before_json", "after_json"}, len(entries),
+			func(dst []any, i int) []any {
+				e := entries[i]
+				return append(dst, t, actor, e.action, e.objectType, e.objectID, docs[2*i], docs[2*i+1])
+			})
+	}
 	head, tail := "INSERT INTO audit_log (time, actor, action, object_type, object_id, before_json, after_json)", ""
 	number := func(n int64) any { return n }
 	if tx.db.pg {
@@ -88,11 +101,11 @@ func (tx *Tx) writeAudit(entries []auditEntry, docs []any) error {
 		number = func(n int64) any { return strconv.FormatInt(n, 10) }
 	}
 	t, actor := number(micros(tx.now)), ipdesk.ActorName(tx.ctx)
-	return tx.insertMany(head, tail, 7, len(entries),
+	return tx.insertLater(head, tail, 7, len(entries),
 		func(dst []any, i int) []any {
 			e := entries[i]
 			return append(dst, t, actor, e.action, e.objectType, number(e.objectID), docs[2*i], docs[2*i+1])
-		}, nil)
+		})
 }
 
 // FindAuditEntries returns audit entries, newest first, and their total.

@@ -217,8 +217,8 @@ func (db *DB) snapshot(ctx context.Context, fn func(tx *sql.Tx) error) error {
 }
 
 // dataTables returns the tables whose rows a backup holds, each after the
-// tables it refers to: every table but schema_version, auth_epoch and, on
-// SQLite, the full-text search tables, which are rebuilt from addresses.
+// tables it refers to: every table but schema_version, auth_epoch and the
+// search index's tables, which are rebuilt from addresses.
 // The auth epoch is the database's own counter: a restore must move it on
 // (the triggers do, as the rows of users and grants are replaced), never
 // set it back to a number a running server has cached rights under.
@@ -226,7 +226,8 @@ func (db *DB) dataTables(ctx context.Context, q querier) ([]string, error) {
 	var list string
 	if db.pg {
 		list = `SELECT table_name FROM information_schema.tables
-			WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name`
+			WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
+			AND table_name <> 'address_search' AND table_name NOT LIKE 'address\_search\_%' ORDER BY table_name`
 	} else {
 		list = `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
 			AND name <> 'address_search' AND name NOT LIKE 'address_search_%' ORDER BY name`
@@ -887,18 +888,18 @@ func loadDump(ctx context.Context, path string, r io.Reader) error {
 	})
 }
 
-// rebuildSearch fills SQLite's search index from the addresses (a no-op
-// on PostgreSQL and before the index exists).
+// rebuildSearch fills the search index from the addresses (a no-op before
+// the index exists).
 func (tx *Tx) rebuildSearch() error {
-	if tx.db.pg {
-		return nil
-	}
 	var has int
-	if err := tx.queryRow("SELECT COUNT(*) FROM sqlite_master WHERE name = 'address_search'").Scan(&has); err != nil || has == 0 {
+	exists, fill := "SELECT COUNT(*) FROM sqlite_master WHERE name = 'address_search'", "INSERT INTO address_search (rowid, search) SELECT id, search FROM addresses"
+	if tx.db.pg {
+		exists, fill = "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'address_search'", "INSERT INTO address_search (id, search) SELECT id, search FROM addresses"
+	}
+	if err := tx.queryRow(exists).Scan(&has); err != nil || has == 0 {
 		return err
 	}
-	for _, q := range []string{"DELETE FROM address_search", "DELETE FROM address_search_pending",
-		"INSERT INTO address_search (rowid, search) SELECT id, search FROM addresses"} {
+	for _, q := range []string{"DELETE FROM address_search", "DELETE FROM address_search_pending", fill} {
 		if _, err := tx.exec(q); err != nil {
 			return err
 		}

@@ -38,6 +38,28 @@ func (tx *Tx) insertMany(head, tail string, cols, n int, args func(dst []any, i 
 	return nil
 }
 
+// heldRows is the most rows a write sends with insertLater; more go with
+// insertMany as prepared statements.
+const heldRows = 16
+
+// insertLater is insertMany without results for a write transaction's
+// last inserts: a few rows are held for the next round trip (see later).
+func (tx *Tx) insertLater(head, tail string, cols, n int, args func(dst []any, i int) []any) error {
+	if n == 0 {
+		return nil
+	}
+	if !tx.db.pg || n > heldRows {
+		return tx.insertMany(head, tail, cols, n, args, nil)
+	}
+	vals := make([]any, 0, n*cols)
+	for i := range n {
+		if vals = args(vals, i); len(vals) != (i+1)*cols {
+			return fmt.Errorf("batch insert: row %d has %d values, want %d", i, len(vals)-i*cols, cols)
+		}
+	}
+	return tx.later(head+" VALUES "+tx.db.valuesList(1, n, cols)+tail, vals...)
+}
+
 // queryIn runs q, whose "IN (%s)" takes the values, in as few statements
 // as maxBatchArgs allows; fixed are the arguments before the list ($1…).
 // scan gets every result row.
@@ -107,6 +129,9 @@ func (b *batcher) close() {
 func (tx *Tx) execOrScan(stmt *sql.Stmt, q string, args []any, scan func(*sql.Rows) error) error {
 	var rows *sql.Rows
 	var err error
+	if stmt != nil {
+		tx.sendHeldFirst()
+	}
 	switch {
 	case scan == nil && stmt != nil:
 		_, err = stmt.ExecContext(tx.ctx, args...)

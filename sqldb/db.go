@@ -175,6 +175,15 @@ type Tx struct {
 	// searchNoted counts the rows the transaction added to the search
 	// index's pending list (see searchChanged).
 	searchNoted int
+	// held are the writes held for the next round trip (see later), and
+	// heldErr the failure of the last sending of them, which the error of
+	// the statement that sent them (the transaction is then aborted) would
+	// hide.
+	held    []heldWrite
+	heldErr error
+	// conn is the connection of a write transaction on PostgreSQL, for
+	// COPY (see copyRowsIn); nil otherwise.
+	conn *sql.Conn
 }
 
 // noteAudited records that the transaction changes objects of the type,
@@ -209,6 +218,7 @@ func (db *DB) readOne(ctx context.Context, fn func(tx *Tx) error) error {
 // exec, query and queryRow use the transaction's context, and the
 // statement prepared for q when there is one (see stmtCache).
 func (tx *Tx) exec(q string, args ...any) (sql.Result, error) {
+	tx.sendHeldFirst()
 	if st := tx.hot(q); st != nil {
 		return st.ExecContext(tx.ctx, args...)
 	}
@@ -216,6 +226,7 @@ func (tx *Tx) exec(q string, args ...any) (sql.Result, error) {
 }
 
 func (tx *Tx) query(q string, args ...any) (*sql.Rows, error) {
+	tx.sendHeldFirst()
 	if st := tx.hot(q); st != nil {
 		return st.QueryContext(tx.ctx, args...)
 	}
@@ -223,6 +234,7 @@ func (tx *Tx) query(q string, args ...any) (*sql.Rows, error) {
 }
 
 func (tx *Tx) queryRow(q string, args ...any) *sql.Row {
+	tx.sendHeldFirst()
 	if st := tx.hot(q); st != nil {
 		return st.QueryRowContext(tx.ctx, args...)
 	}

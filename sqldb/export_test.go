@@ -85,19 +85,64 @@ func WriteThenFail(ctx context.Context, db *DB, name string) error {
 	})
 }
 
+// WriteThenFailHeld runs a write that stores a space named name with its
+// audit entry and holds (see later) a second insert of it, which breaks a
+// constraint only when it is sent: on PostgreSQL after the write's own
+// code returned, with the end of its savepoint.
+func WriteThenFailHeld(ctx context.Context, db *DB, name string) error {
+	return db.write(ctx, func(tx *Tx) error {
+		var id int64
+		if err := tx.queryRow("INSERT INTO spaces (name, description, created_at, updated_at) VALUES ($1, '', 0, 0) RETURNING id", name).Scan(&id); err != nil {
+			return err
+		}
+		if err := tx.audit(ipdesk.ActionCreate, ipdesk.ObjectSpace, id, nil, nil); err != nil {
+			return err
+		}
+		return tx.later("INSERT INTO spaces (name, description, created_at, updated_at) VALUES ($1, '', 0, 0)", name)
+	})
+}
+
 // HoldAuditedWrite starts a write that stores a space named name with its
 // audit entry and then waits until release is called, which returns the
 // write's error.
 func HoldAuditedWrite(db *DB, name string) (release func() error) {
+	return holdWrite(db, func(tx *Tx) error {
+		var id int64
+		if err := tx.queryRow("INSERT INTO spaces (name, description, created_at, updated_at) VALUES ($1, '', 0, 0) RETURNING id", name).Scan(&id); err != nil {
+			return err
+		}
+		return tx.audit(ipdesk.ActionCreate, ipdesk.ObjectSpace, id, nil, map[string]string{"name": name})
+	})
+}
+
+// HoldRename starts a write that renames address id (a hostname that
+// changes its search text), notes it for the search index and then waits,
+// uncommitted, until release is called, which returns the write's error.
+func HoldRename(db *DB, id int64, hostname string) (release func() error) {
+	return holdWrite(db, func(tx *Tx) error {
+		before, err := tx.findAddress(id)
+		if err != nil {
+			return err
+		}
+		a := *before
+		a.Hostname = hostname
+		a.Version++
+		return tx.writeUpdate(before, &a)
+	})
+}
+
+// holdWrite starts a write that runs fn, sends the writes fn held (they
+// take their locks now, not with the commit; see later) and then waits,
+// uncommitted, until release is called, which returns the write's error.
+// It returns once fn ran.
+func holdWrite(db *DB, fn func(tx *Tx) error) (release func() error) {
 	started, rel, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
 	go func() {
 		done <- db.write(context.Background(), func(tx *Tx) error {
-			var id int64
-			if err := tx.queryRow("INSERT INTO spaces (name, description, created_at, updated_at) VALUES ($1, '', 0, 0) RETURNING id", name).Scan(&id); err != nil {
-				close(started)
-				return err
+			err := fn(tx)
+			if err == nil {
+				err = tx.sendHeld("")
 			}
-			err := tx.audit(ipdesk.ActionCreate, ipdesk.ObjectSpace, id, nil, map[string]string{"name": name})
 			close(started)
 			if err == nil {
 				<-rel
@@ -107,6 +152,16 @@ func HoldAuditedWrite(db *DB, name string) (release func() error) {
 	}()
 	<-started
 	return func() error { close(rel); return <-done }
+}
+
+// LockWaiters counts the transactions of db's database that wait for a
+// row or transaction lock.
+func LockWaiters(db *DB) int {
+	var n int
+	if err := db.r.QueryRow("SELECT COUNT(*) FROM pg_locks WHERE locktype IN ('transactionid', 'tuple') AND NOT granted AND database IS DISTINCT FROM 0").Scan(&n); err != nil {
+		return -1
+	}
+	return n
 }
 
 // AuditOrderWaiters counts the transactions of db's database that wait

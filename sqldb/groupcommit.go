@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"sync"
 	"time"
@@ -138,7 +139,19 @@ var errNotRun = errors.New("not run")
 // conflict, a broken constraint) fail only the write.
 func (db *DB) runGroup(batch []*pendingWrite) (errs []error, txErr error) {
 	errs = make([]error, len(batch))
-	sqltx, err := db.w.BeginTx(context.Background(), nil)
+	var conn *sql.Conn
+	var sqltx *sql.Tx
+	var err error
+	if db.pg {
+		// The transaction's connection itself, for COPY (see copyRowsIn).
+		if conn, err = db.w.Conn(context.Background()); err != nil {
+			return errs, mapError(err)
+		}
+		defer conn.Close() // back to the pool, after the commit
+		sqltx, err = conn.BeginTx(context.Background(), nil)
+	} else {
+		sqltx, err = db.w.BeginTx(context.Background(), nil)
+	}
 	if err != nil {
 		return errs, mapError(err)
 	}
@@ -151,27 +164,37 @@ func (db *DB) runGroup(batch []*pendingWrite) (errs []error, txErr error) {
 		return errs, mapError(err)
 	}
 	multi := len(batch) > 1
-	// Each write of several runs in its savepoint. The savepoint of the
-	// write before is released with the same statement (a round trip on
-	// PostgreSQL), the last one by the commit.
+	// Each write of several runs in its savepoint. The writes a write held
+	// (see later), the release of its savepoint and the start of the
+	// next write's go in one statement (a round trip on PostgreSQL); the
+	// last savepoint is released by the commit. A write that failed leaves
+	// its savepoint, rolled back to its start, to the next write.
 	open := false
 	for i, w := range batch {
 		if err := w.ctx.Err(); err != nil {
 			errs[i] = err
 			continue
 		}
-		tx := &Tx{q: sqltx, pool: db.w, db: db, ctx: context.WithoutCancel(w.ctx), now: db.Now().UTC().Truncate(time.Microsecond), writes: true}
-		if multi {
-			q := "SAVEPOINT write"
-			if open {
-				q = "RELEASE write; SAVEPOINT write"
-			}
-			if _, err := sqltx.Exec(q); err != nil {
+		tx := &Tx{q: sqltx, pool: db.w, db: db, ctx: context.WithoutCancel(w.ctx), now: db.Now().UTC().Truncate(time.Microsecond), writes: true, conn: conn}
+		if multi && !open {
+			if _, err := sqltx.Exec("SAVEPOINT write"); err != nil {
 				return abort(i-1, err)
 			}
 			open = true
 		}
-		if err := w.fn(tx); err != nil {
+		err := w.fn(tx)
+		if err == nil && tx.heldErr == nil {
+			tail := ""
+			if multi && i < len(batch)-1 {
+				tail = "RELEASE write; SAVEPOINT write"
+			}
+			err = tx.sendHeld(tail)
+		}
+		if err != nil || tx.heldErr != nil {
+			if tx.heldErr != nil {
+				// A held write failed, and with it the statement after it.
+				err = tx.heldErr
+			}
 			errs[i] = mapError(err)
 			// Caches filled inside the write may hold what it undoes.
 			db.prefixCache.reset()

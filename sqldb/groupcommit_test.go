@@ -71,9 +71,11 @@ func TestGroupCommitFirstFree(t *testing.T) {
 }
 
 // TestGroupCommitFailureStaysAlone: writes that fail in a group, one in
-// SQL after it changed data and one in its checks, fail alone: the others
-// of the group commit, and nothing of the failed ones is kept, their
-// audit entries included.
+// SQL after it changed data, one in a write it held for the end of its
+// savepoint (see later) and one in its checks, fail alone: the others of
+// the group commit, and nothing of the failed ones is kept, their audit
+// entries included. A held write that fails a write of its own is undone
+// likewise.
 func TestGroupCommitFailureStaysAlone(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
 		sp := mustSpace(t, db, "mixed")
@@ -86,7 +88,7 @@ func TestGroupCommitFailureStaysAlone(t *testing.T) {
 		queued, release := sqldb.HoldWrites(db)
 		const good = 6
 		errs := make([]error, good)
-		var failSQL, failCheck error
+		var failSQL, failHeld, failCheck error
 		var wg sync.WaitGroup
 		for i := range good {
 			wg.Go(func() {
@@ -96,14 +98,16 @@ func TestGroupCommitFailureStaysAlone(t *testing.T) {
 				waitQueued(t, queued, 3)
 				wg.Go(func() { failSQL = sqldb.WriteThenFail(ctx, db, "half-written") })
 				waitQueued(t, queued, 4)
+				wg.Go(func() { failHeld = sqldb.WriteThenFailHeld(ctx, db, "failed-when-sent") })
+				waitQueued(t, queued, 5)
 				wg.Go(func() {
 					// The address is taken: refused by the checks.
 					_, failCheck = db.CreateAddress(ctx, &ipdesk.Address{SpaceID: sp.ID, Addr: netip.MustParseAddr("10.6.0.200")})
 				})
-				waitQueued(t, queued, 5)
+				waitQueued(t, queued, 6)
 			}
 		}
-		waitQueued(t, queued, good+2)
+		waitQueued(t, queued, good+3)
 		release()
 		wg.Wait()
 		for i, err := range errs {
@@ -111,12 +115,17 @@ func TestGroupCommitFailureStaysAlone(t *testing.T) {
 				t.Errorf("good write %d failed: %v", i, err)
 			}
 		}
-		if ipdesk.ErrorCode(failSQL) != ipdesk.ECONFLICT || ipdesk.ErrorCode(failCheck) != ipdesk.ECONFLICT {
-			t.Errorf("failing writes: %v; %v; want conflicts", failSQL, failCheck)
+		if ipdesk.ErrorCode(failSQL) != ipdesk.ECONFLICT || ipdesk.ErrorCode(failHeld) != ipdesk.ECONFLICT || ipdesk.ErrorCode(failCheck) != ipdesk.ECONFLICT {
+			t.Errorf("failing writes: %v; %v; %v; want conflicts", failSQL, failHeld, failCheck)
 		}
-		name := "half-written"
-		if ss, n, err := db.FindSpaces(ctx, ipdesk.SpaceFilter{Name: &name}); err != nil || n != 0 {
-			t.Errorf("the failed write's space was kept: %v %v", ss, err)
+		// Alone, outside a group.
+		if err := sqldb.WriteThenFailHeld(ctx, db, "failed-alone"); ipdesk.ErrorCode(err) != ipdesk.ECONFLICT {
+			t.Errorf("a write whose held write fails, alone: %v, want a conflict", err)
+		}
+		for _, name := range []string{"half-written", "failed-when-sent", "failed-alone"} {
+			if ss, n, err := db.FindSpaces(ctx, ipdesk.SpaceFilter{Name: &name}); err != nil || n != 0 {
+				t.Errorf("the failed write's space %q was kept: %v %v", name, ss, err)
+			}
 		}
 		_, after, err := db.FindAuditEntries(ctx, ipdesk.AuditFilter{})
 		if err != nil || after != before+good {

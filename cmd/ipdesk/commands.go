@@ -222,6 +222,22 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			return err
 		}
 	}
+	{
+		// On PostgreSQL the rows that any instance or an import noted for
+		// the search index move into it every few seconds.
+		ictx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			db.RunSearchIndexer(ictx, func(err error) {
+				log.Warn("search index: moving the noted addresses failed; trying again", "error", err)
+			})
+		}()
+		defer func() {
+			stop()
+			<-done
+		}()
+	}
 	sctx, stopSwitcher := context.WithCancel(context.WithoutCancel(ctx))
 	swDone := make(chan error, 1)
 	go func() { swDone <- sw.Run(sctx) }()
