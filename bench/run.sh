@@ -143,16 +143,30 @@ settle() {
 # The server's CPU time so far in ms: on a shared machine the CPU a request
 # costs is steadier than the requests a second.
 cpu() { awk '{print ($14 + $15) * 10}' "/proc/$server/stat"; }
+# The CPU time in ms that the PostgreSQL server's processes on this machine
+# spent so far (0 on SQLite): with one client, a create's time is the
+# server's, PostgreSQL's and the client's, one after the other.
+pgcpu() {
+	[[ -n $pgdb ]] || { echo 0; return; }
+	local f s=0
+	for f in /proc/[0-9]*/comm; do
+		[[ $(cat "$f" 2>/dev/null) == postgres ]] || continue
+		s=$((s + $(awk '{print $14 + $15}' "${f%comm}stat" 2>/dev/null || echo 0)))
+	done
+	echo $((s * 10))
+}
 # profiled NAME SECONDS: a CPU profile of the server into $profile/NAME.pprof.
 profiled() { curl -sS -o "$profile/$1.pprof" "http://$IPDESK_PPROF_LISTEN/debug/pprof/profile?seconds=$2"; }
 # creates N CLIENTS TAG: a create round, with the server's CPU per create.
 creates() {
-	local before prof=
+	local before pgbefore prof=
 	before=$(cpu)
+	pgbefore=$(pgcpu)
 	[[ -n $profile ]] && { profiled "$3" 4 & prof=$!; }
 	"$work/load" -url "$base" -token "$token" -subnet 2 -creates "$1" -create-clients "$2" -tag "$3" -duration 0
 	[[ -n $prof ]] && wait "$prof"
 	echo "  server CPU: $(( ($(cpu) - before) * 1000 / $1 )) µs per create (with the applies the creates cause)"
+	[[ -z $pgdb ]] || echo "  PostgreSQL CPU: $(( ($(pgcpu) - pgbefore) * 1000 / $1 )) µs per create (all its processes on this machine)"
 }
 label=SQLite
 [[ -n $url ]] && label=PostgreSQL
