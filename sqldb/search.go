@@ -27,8 +27,9 @@ import (
 // instances and the command line write too, the server moves whatever is
 // pending every few seconds (RunSearchIndexer), one instance at a time.
 
-// searchBatch is the number of pending rows at which they are moved into
-// the index; a search reads at most about that many rows directly.
+// searchBatch is the number of pending rows at which SQLite moves them into
+// the index; a search there reads at most about that many rows directly (on
+// PostgreSQL, up to an import's rows for the seconds until the next move).
 const searchBatch = 1000
 
 // searchState is the DB's count of pending rows that its own writes
@@ -186,11 +187,11 @@ func (db *DB) RunSearchIndexer(ctx context.Context, logf func(err error)) {
 			return
 		case <-t.C:
 		}
-		var any bool
+		var waiting bool
 		err := db.readOne(ctx, func(tx *Tx) error {
-			return tx.queryRow("SELECT EXISTS (SELECT 1 FROM address_search_pending)").Scan(&any)
+			return tx.queryRow("SELECT EXISTS (SELECT 1 FROM address_search_pending)").Scan(&waiting)
 		})
-		if err == nil && any {
+		if err == nil && waiting {
 			err = db.IndexPendingSearch(ctx)
 		}
 		if err != nil && ctx.Err() == nil && logf != nil {
