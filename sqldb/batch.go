@@ -25,17 +25,27 @@ func (tx *Tx) insertMany(head, tail string, cols, n int, args func(dst []any, i 
 	defer b.close()
 	for start := 0; start < n; start += per {
 		end := min(n, start+per)
-		vals := make([]any, 0, (end-start)*cols)
-		for i := start; i < end; i++ {
-			if vals = args(vals, i); len(vals) != (i-start+1)*cols {
-				return fmt.Errorf("batch insert: row %d has %d values, want %d", i, len(vals)-(i-start)*cols, cols)
-			}
+		vals, err := rowValues(args, start, end, cols)
+		if err != nil {
+			return err
 		}
 		if err := b.run(end-start, vals, scan); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// rowValues returns the values of rows start..end-1, cols of each, as
+// args appends them.
+func rowValues(args func(dst []any, i int) []any, start, end, cols int) ([]any, error) {
+	vals := make([]any, 0, (end-start)*cols)
+	for i := start; i < end; i++ {
+		if vals = args(vals, i); len(vals) != (i-start+1)*cols {
+			return nil, fmt.Errorf("batch insert: row %d has %d values, want %d", i, len(vals)-(i-start)*cols, cols)
+		}
+	}
+	return vals, nil
 }
 
 // heldRows is the most rows a write sends with insertLater; more go with
@@ -51,11 +61,9 @@ func (tx *Tx) insertLater(head, tail string, cols, n int, args func(dst []any, i
 	if !tx.db.pg || n > heldRows {
 		return tx.insertMany(head, tail, cols, n, args, nil)
 	}
-	vals := make([]any, 0, n*cols)
-	for i := range n {
-		if vals = args(vals, i); len(vals) != (i+1)*cols {
-			return fmt.Errorf("batch insert: row %d has %d values, want %d", i, len(vals)-i*cols, cols)
-		}
+	vals, err := rowValues(args, 0, n, cols)
+	if err != nil {
+		return err
 	}
 	return tx.later(head+" VALUES "+tx.db.valuesList(1, n, cols)+tail, vals...)
 }
