@@ -514,23 +514,50 @@ func (tx *Tx) subnet(id int64) (*ipdesk.Prefix, error) {
 // takes the subnet's row lock (see lockRow), which serialises the writers
 // of the subnet.
 func (tx *Tx) subnetFill(id int64, lock bool) (*ipdesk.Prefix, subnetMark, error) {
+	var f subnetFillRead
+	if err := tx.pipeline(f.read(tx, id, lock)); err != nil {
+		return nil, subnetMark{}, err
+	}
+	return f.result()
+}
+
+// subnetFillRead is the read of subnetFill as a read of a pipeline, and
+// what it found.
+type subnetFillRead struct {
+	p    *ipdesk.Prefix
+	mark subnetMark
+	err  error
+}
+
+func (f *subnetFillRead) read(tx *Tx, id int64, lock bool) pipeRead {
 	q := qSubnetFill
 	if lock && tx.db.pg {
 		q = qSubnetFillLocked
 	}
-	var k []byte
-	var mark subnetMark
-	p, err := scanPrefix(scanWith(tx.queryRow(q, id), &k))
-	if errors.Is(err, sql.ErrNoRows) {
-		err = notFound("prefix", id)
+	return pipeRead{query: q, args: []any{id}, scan: func(rows resultRows) error {
+		if !rows.Next() {
+			f.err = notFound("prefix", id)
+			return nil
+		}
+		var k []byte
+		p, err := scanPrefix(scanWith(rows, &k))
+		if err != nil {
+			return err
+		}
+		f.p, f.err = onlySubnet(p, nil)
+		if k != nil {
+			f.mark.fullBelow, _ = ipam.AddrFromKey(k)
+		}
+		return nil
+	}}
+}
+
+// result is the subnet read, or why there is none.
+func (f *subnetFillRead) result() (*ipdesk.Prefix, subnetMark, error) {
+	if f.err != nil {
+		return nil, subnetMark{}, f.err
 	}
-	if p, err = onlySubnet(p, err); err != nil {
-		return nil, mark, err
-	}
-	if k != nil {
-		mark.fullBelow, _ = ipam.AddrFromKey(k)
-	}
-	return p, mark, nil
+	return f.p, f.mark, nil
 }
 
 // The statements of subnetFill: a prefix's columns, qualified, and the
@@ -578,7 +605,10 @@ type chunkCount struct {
 // from. It walks the chunk counts in key order: a chunk without a row has
 // no used address, a chunk whose count reaches its capacity is full and
 // skipped unread, and only a partly used chunk has its addresses read.
-func (tx *Tx) firstFree(p *ipdesk.Prefix, mark subnetMark, from netip.Addr) (netip.Addr, error) {
+//
+// pre, when it read anything, is the first read of chunk counts done
+// ahead (see chunksAhead), used when the search starts where it did.
+func (tx *Tx) firstFree(p *ipdesk.Prefix, mark subnetMark, from netip.Addr, pre *chunksAhead) (netip.Addr, error) {
 	lo, hi := ipam.HostBounds(p.Prefix)
 	hostLo := lo
 	if from.IsValid() {
@@ -606,7 +636,7 @@ func (tx *Tx) firstFree(p *ipdesk.Prefix, mark subnetMark, from netip.Addr) (net
 		}
 		return ipam.FirstFree(start, end, used, p.Gateway)
 	}
-	const batch = 512
+	const batch = chunkBatch
 	chunk := ipam.ChunkOf(lo)
 	// Every chunk before fullBelow is full; the search starts there, and a
 	// write moves the mark up to the chunk where it found the address.
@@ -645,25 +675,38 @@ func (tx *Tx) firstFree(p *ipdesk.Prefix, mark subnetMark, from netip.Addr) (net
 		return a, nil
 	}
 	for {
-		rows, err := tx.query("SELECT chunk_key, used FROM address_chunks WHERE prefix_id = $1 AND chunk_key >= $2 ORDER BY chunk_key LIMIT $3", p.ID, ipam.Key(chunk), batch)
-		if err != nil {
-			return netip.Addr{}, err
-		}
+		// The chunks from here on, and the highest used address of the
+		// first one, for afterDenseRun, in the same statement.
+		first, end := runBounds(chunk, hostLo, hi)
 		var counts []chunkCount
-		for rows.Next() {
-			var k []byte
-			var c chunkCount
-			if err := rows.Scan(&k, &c.used); err != nil {
-				rows.Close()
+		var top denseTop
+		if pre != nil && pre.start.IsValid() && pre.start == chunk {
+			counts, top = pre.counts, pre.topWithin(first, end)
+			pre = nil
+		} else {
+			rows, err := tx.query(qChunksFrom, p.ID, ipam.Key(chunk), batch, ipam.Key(first), ipam.Key(end))
+			if err != nil {
 				return netip.Addr{}, err
 			}
-			c.start, _ = ipam.AddrFromKey(k)
-			counts = append(counts, c)
+			for rows.Next() {
+				var k, t []byte
+				var c chunkCount
+				if err := rows.Scan(&k, &c.used, &t); err != nil {
+					rows.Close()
+					return netip.Addr{}, err
+				}
+				c.start, _ = ipam.AddrFromKey(k)
+				if c.start == chunk {
+					top = denseTop{known: true, key: t}
+				}
+				counts = append(counts, c)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return netip.Addr{}, err
+			}
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return netip.Addr{}, err
-		}
+		queried := chunk
 		for _, c := range counts {
 			for chunk.Less(c.start) { // chunks without a row are empty
 				if a, ok := tryChunk(chunk, nil); ok {
@@ -679,7 +722,11 @@ func (tx *Tx) firstFree(p *ipdesk.Prefix, mark subnetMark, from netip.Addr) (net
 				if start.Less(lo) {
 					start = lo
 				}
-				if a, ok, err := tx.afterDenseRun(p, chunk, start, hostLo, hi, c.used); err != nil || ok {
+				t := denseTop{}
+				if chunk == queried {
+					t = top
+				}
+				if a, ok, err := tx.afterDenseRun(p, chunk, start, hostLo, hi, c.used, t); err != nil || ok {
 					if err != nil {
 						return netip.Addr{}, err
 					}
@@ -713,45 +760,144 @@ func (tx *Tx) firstFree(p *ipdesk.Prefix, mark subnetMark, from netip.Addr) (net
 	}
 }
 
+// qChunksFrom reads the used counts of a subnet's chunks from a chunk on
+// ($1 subnet, $2 chunk, $3 how many), with the highest used address
+// between $4 and $5 on the row of the chunk $2 (see runBounds).
+const qChunksFrom = "SELECT chunk_key, used, CASE WHEN chunk_key = $2 THEN " +
+	"(SELECT ip_key FROM addresses WHERE prefix_id = $1 AND ip_key >= $4 AND ip_key <= $5 ORDER BY ip_key DESC LIMIT 1) END " +
+	"FROM address_chunks WHERE prefix_id = $1 AND chunk_key >= $2 ORDER BY chunk_key LIMIT $3"
+
+// chunkBatch is how many chunk counts firstFree reads at a time.
+const chunkBatch = 512
+
+// chunksAhead is the first read of firstFree done ahead, with the read of
+// the subnet (PostgreSQL, where it saves a round trip): the chunk counts
+// from the subnet's mark of full chunks on, and the highest used address
+// of the mark's chunk. It is used when the search starts at the mark, as
+// an allocation's does unless it asks for addresses from a later one; it
+// reads nothing when the subnet has no mark.
+type chunksAhead struct {
+	start  netip.Addr // the chunk the counts start at; invalid: nothing read
+	counts []chunkCount
+	top    denseTop // of the whole chunk start
+}
+
+// qChunksAhead is chunksAhead's read ($1 subnet, $2 how many). The last
+// address of the mark's chunk is its key with the last byte all ones (a
+// chunk is the last ChunkBits bits, checked below).
+const qChunksAhead = "SELECT f.full_below, c.chunk_key, c.used, CASE WHEN c.chunk_key = f.full_below THEN " +
+	"(SELECT ip_key FROM addresses WHERE prefix_id = $1 AND ip_key >= f.full_below AND ip_key <= overlay(f.full_below placing '\\xff'::bytea from 16) ORDER BY ip_key DESC LIMIT 1) END " +
+	"FROM subnet_fill f LEFT JOIN LATERAL (SELECT chunk_key, used FROM address_chunks WHERE prefix_id = $1 AND chunk_key >= f.full_below ORDER BY chunk_key LIMIT $2) c ON true " +
+	"WHERE f.prefix_id = $1"
+
+// qChunksAhead takes a chunk's last address to be its key with the last
+// byte all ones: this stops the build if chunks are ever not 8 bits.
+const _ = uint(ipam.ChunkBits-8) + uint(8-ipam.ChunkBits)
+
+func (c *chunksAhead) read(prefixID int64) pipeRead {
+	return pipeRead{query: qChunksAhead, args: []any{prefixID, chunkBatch}, scan: func(rows resultRows) error {
+		for rows.Next() {
+			var start, k, t []byte
+			var used sql.NullInt64
+			if err := rows.Scan(&start, &k, &used, &t); err != nil {
+				return err
+			}
+			s, ok := ipam.AddrFromKey(start)
+			if !ok {
+				return nil // no mark: nothing read ahead
+			}
+			c.start = s
+			if k == nil {
+				continue // no chunk counts from the mark on
+			}
+			cc := chunkCount{used: uint64(used.Int64)}
+			cc.start, _ = ipam.AddrFromKey(k)
+			if cc.start == s {
+				c.top = denseTop{known: true, key: t}
+			}
+			c.counts = append(c.counts, cc)
+		}
+		if c.start.IsValid() && !c.top.known {
+			// No count for the mark's chunk: it has no used address.
+			c.top = denseTop{known: true}
+		}
+		return nil
+	}}
+}
+
+// topWithin returns the highest used address of [first, end], which lies
+// in the chunk read ahead, when the chunk's highest tells it: when that
+// lies in the range (or there is none), it is the range's too.
+func (c *chunksAhead) topWithin(first, end netip.Addr) denseTop {
+	if !c.top.known || c.top.key == nil {
+		return c.top
+	}
+	a, ok := ipam.AddrFromKey(c.top.key)
+	if !ok || a.Less(first) || end.Less(a) {
+		return denseTop{}
+	}
+	return c.top
+}
+
+// runBounds returns the host addresses of the chunk starting at chunk in
+// a subnet whose host addresses are [hostLo, hi]: the addresses a run from
+// the chunk's first host address can take.
+func runBounds(chunk, hostLo, hi netip.Addr) (first, end netip.Addr) {
+	first, end = chunk, ipam.ChunkEnd(chunk)
+	if first.Less(hostLo) {
+		first = hostLo
+	}
+	if hi.Less(end) {
+		end = hi
+	}
+	return first, end
+}
+
+// denseTop is the highest used address of a chunk's host addresses when
+// it was read with the chunk's count (known; key nil: none).
+type denseTop struct {
+	known bool
+	key   []byte
+}
+
 // afterDenseRun is the quick answer for a chunk filled from its start
 // without gaps, as allocations fill a subnet: when the chunk's used
 // addresses, count of them, are exactly the host addresses from its first
 // one up to the highest used, the first free address follows the highest
-// (the gateway skipped), found with one look at the index instead of a
-// read of every used address. ok is false when the chunk is not such a
-// run, or start is not its first host address (a search from inside it),
-// or the run fills the chunk up to hi.
-func (tx *Tx) afterDenseRun(p *ipdesk.Prefix, chunk, start, hostLo, hi netip.Addr, count uint64) (netip.Addr, bool, error) {
-	first := chunk
-	if first.Less(hostLo) {
-		first = hostLo
-	}
-	end := ipam.ChunkEnd(chunk)
-	if hi.Less(end) {
-		end = hi
-	}
+// (the gateway skipped), found with one look at the index (or none, when
+// top has it already) instead of a read of every used address. ok is
+// false when the chunk is not such a run, or start is not its first host
+// address (a search from inside it), or the run fills the chunk up to hi.
+func (tx *Tx) afterDenseRun(p *ipdesk.Prefix, chunk, start, hostLo, hi netip.Addr, count uint64, top denseTop) (netip.Addr, bool, error) {
+	first, end := runBounds(chunk, hostLo, hi)
 	if start != first || count <= 0 {
 		return netip.Addr{}, false, nil
 	}
-	var k []byte
-	if err := tx.queryRow("SELECT ip_key FROM addresses WHERE prefix_id = $1 AND ip_key >= $2 AND ip_key <= $3 ORDER BY ip_key DESC LIMIT 1",
-		p.ID, ipam.Key(first), ipam.Key(end)).Scan(&k); errors.Is(err, sql.ErrNoRows) {
-		return netip.Addr{}, false, nil
-	} else if err != nil {
-		return netip.Addr{}, false, err
+	k := top.key
+	if !top.known {
+		err := tx.queryRow("SELECT ip_key FROM addresses WHERE prefix_id = $1 AND ip_key >= $2 AND ip_key <= $3 ORDER BY ip_key DESC LIMIT 1",
+			p.ID, ipam.Key(first), ipam.Key(end)).Scan(&k)
+		if errors.Is(err, sql.ErrNoRows) {
+			return netip.Addr{}, false, nil
+		} else if err != nil {
+			return netip.Addr{}, false, err
+		}
 	}
-	top, ok := ipam.AddrFromKey(k)
+	if k == nil {
+		return netip.Addr{}, false, nil
+	}
+	last, ok := ipam.AddrFromKey(k)
 	if !ok {
 		return netip.Addr{}, false, nil
 	}
-	slots := ipam.RangeSize(first, top)
-	if g := p.Gateway; g.IsValid() && !g.Less(first) && !top.Less(g) {
+	slots := ipam.RangeSize(first, last)
+	if g := p.Gateway; g.IsValid() && !g.Less(first) && !last.Less(g) {
 		slots--
 	}
 	if slots != count {
 		return netip.Addr{}, false, nil
 	}
-	next := top.Next()
+	next := last.Next()
 	if next == p.Gateway {
 		next = next.Next()
 	}
@@ -769,7 +915,7 @@ func (db *DB) FirstFreeAddress(ctx context.Context, prefixID int64, from netip.A
 		if err != nil {
 			return err
 		}
-		out, err = tx.firstFree(p, mark, from)
+		out, err = tx.firstFree(p, mark, from, nil)
 		return err
 	})
 	return out, err
@@ -780,11 +926,34 @@ func (db *DB) FirstFreeAddress(ctx context.Context, prefixID int64, from netip.A
 func (db *DB) AllocateAddress(ctx context.Context, prefixID int64, from netip.Addr, tmpl *ipdesk.Address) ([]ipdesk.Warning, error) {
 	var warnings []ipdesk.Warning
 	err := db.write(ctx, func(tx *Tx) error {
-		p, mark, err := tx.subnetFill(prefixID, true)
+		// The subnet and the checks of the record, which do not depend on
+		// the address it gets, in one round trip. The check of the
+		// address itself is left out: it lies in the subnet, and the
+		// search found no record of the subnet at it, and subnets do not
+		// overlap other prefixes of their space, so that no record of the
+		// space has it (the unique index of the space's addresses would
+		// refuse one anyway).
+		// On PostgreSQL the record's id is taken from the sequence with
+		// them, so that its insert needs no answer and waits, held, for
+		// the commit.
+		var f subnetFillRead
+		l := &prefetchedLookups{Tx: tx}
+		probe := *tmpl
+		probe.ID, probe.SpaceID = 0, 0
+		reads := []pipeRead{f.read(tx, prefixID, true), l.read(&probe, prefixID)}
+		var id int64
+		var pre chunksAhead
+		if db.pg {
+			reads = append(reads, nextAddressID(&id), pre.read(prefixID))
+		}
+		if err := tx.pipeline(reads...); err != nil {
+			return err
+		}
+		p, mark, err := f.result()
 		if err != nil {
 			return err
 		}
-		a, err := tx.firstFree(p, mark, from)
+		a, err := tx.firstFree(p, mark, from, &pre)
 		if err != nil {
 			return err
 		}
@@ -794,13 +963,30 @@ func (db *DB) AllocateAddress(ctx context.Context, prefixID int64, from netip.Ad
 		if err := tmpl.Validate(); err != nil {
 			return err
 		}
-		if warnings, err = tx.checkAddressIn(tmpl, p); err != nil {
+		l.a, l.addr = *tmpl, nil
+		if warnings, err = checkAddressIn(l, tmpl, p); err != nil {
 			return err
 		}
 		if err := tx.checkReservation(tmpl, p); err != nil {
 			return err
 		}
-		return tx.insertAddress(tmpl, p)
+		w := tx.addressWriter()
+		w.create(tmpl, p)
+		if id != 0 {
+			tmpl.ID, w.numbered = id, true
+		}
+		return w.flush()
 	})
 	return warnings, err
+}
+
+// nextAddressID is a read of the next id of the addresses' sequence
+// (PostgreSQL), into id.
+func nextAddressID(id *int64) pipeRead {
+	return pipeRead{query: "SELECT nextval(pg_get_serial_sequence('addresses', 'id'))", scan: func(rows resultRows) error {
+		if !rows.Next() {
+			return errors.New("the sequence of addresses gave no id")
+		}
+		return rows.Scan(id)
+	}}
 }

@@ -35,45 +35,53 @@ UNION ALL SELECT 'l', level, '', '', NULL FROM access_levels WHERE level = $8`
 
 // lookupsFor reads what checkAddressIn asks about a in subnet p.
 func (tx *Tx) lookupsFor(a *ipdesk.Address, p *ipdesk.Prefix) (*prefetchedLookups, error) {
-	l := &prefetchedLookups{Tx: tx, a: *a, prefixID: p.ID}
-	rows, err := tx.query(qAddressLookups, a.SpaceID, ipam.Key(a.Addr), a.ID, p.ID, a.MAC.String(), strings.ToLower(a.Hostname), a.LocationID, a.AccessLevel)
-	if err != nil {
+	l := &prefetchedLookups{Tx: tx}
+	if err := tx.pipeline(l.read(a, p.ID)); err != nil {
 		return nil, err
-	}
-	defer rows.Close()
-	type named struct {
-		addr string
-		key  []byte
-	}
-	var others []named
-	for rows.Next() {
-		var kind string
-		var h holder
-		var key []byte
-		if err := rows.Scan(&kind, &h.id, &h.addr, &h.hostname, &key); err != nil {
-			return nil, err
-		}
-		switch kind {
-		case "a":
-			l.addr = &h
-		case "m":
-			l.mac = &h
-		case "h":
-			others = append(others, named{h.addr, key})
-		case "o":
-			l.location = true
-		case "l":
-			l.level = true
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	slices.SortFunc(others, func(x, y named) int { return bytes.Compare(x.key, y.key) })
-	for _, o := range others {
-		l.hostUsers = append(l.hostUsers, o.addr)
 	}
 	return l, nil
+}
+
+// read is the read of the lookups about a in subnet prefixID, as a read
+// of a pipeline, which fills l.
+func (l *prefetchedLookups) read(a *ipdesk.Address, prefixID int64) pipeRead {
+	l.a, l.prefixID = *a, prefixID
+	return pipeRead{
+		query: qAddressLookups,
+		args:  []any{a.SpaceID, ipam.Key(a.Addr), a.ID, prefixID, a.MAC.String(), strings.ToLower(a.Hostname), a.LocationID, a.AccessLevel},
+		scan: func(rows resultRows) error {
+			type named struct {
+				addr string
+				key  []byte
+			}
+			var others []named
+			for rows.Next() {
+				var kind string
+				var h holder
+				var key []byte
+				if err := rows.Scan(&kind, &h.id, &h.addr, &h.hostname, &key); err != nil {
+					return err
+				}
+				switch kind {
+				case "a":
+					l.addr = &h
+				case "m":
+					l.mac = &h
+				case "h":
+					others = append(others, named{h.addr, key})
+				case "o":
+					l.location = true
+				case "l":
+					l.level = true
+				}
+			}
+			slices.SortFunc(others, func(x, y named) int { return bytes.Compare(x.key, y.key) })
+			for _, o := range others {
+				l.hostUsers = append(l.hostUsers, o.addr)
+			}
+			return nil
+		},
+	}
 }
 
 // prefetchedLookups answers the lookups about the address a in subnet

@@ -632,3 +632,91 @@ func TestImportFindsStoredRecords(t *testing.T) {
 		})
 	}
 }
+
+// TestAllocateChecksTemplate: an allocation checks its record as a create
+// does (the checks go with the read of the subnet in one round trip on
+// PostgreSQL): a MAC bound in the subnet, a missing location or access
+// level are refused and store nothing, a repeated hostname warns, and the
+// same holds for allocations that share a group commit.
+func TestAllocateChecksTemplate(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		s := mustSpace(t, db, "alloc-checks")
+		p := mustPrefix(t, db, s.ID, "10.20.0.0/24", ipdesk.PrefixSubnet)
+		other := mustPrefix(t, db, s.ID, "10.20.1.0/24", ipdesk.PrefixSubnet)
+		mustAddr(t, db, s.ID, "10.20.0.1", func(a *ipdesk.Address) {
+			a.MAC = mustMAC("02:00:00:00:00:01")
+			a.Hostname = "printer"
+		})
+		cases := []struct {
+			name  string
+			tmpl  ipdesk.Address
+			code  string
+			field string
+			says  string
+		}{
+			{"mac taken in subnet", ipdesk.Address{MAC: mustMAC("02:00:00:00:00:01")}, ipdesk.ECONFLICT, "mac", "10.20.0.1"},
+			{"no such location", ipdesk.Address{LocationID: 999}, ipdesk.EINVALID, "location_id", "999"},
+			{"no such level", ipdesk.Address{AccessLevel: 42}, ipdesk.EINVALID, "access_level", "42"},
+			{"bad hostname", ipdesk.Address{Hostname: "a;b"}, ipdesk.EINVALID, "hostname", "a;b"},
+		}
+		before := auditCount(t, db)
+		check := func(t *testing.T, err error, code, field, says string) {
+			t.Helper()
+			wantCode(t, err, code)
+			if ipdesk.ErrorField(err) != field || !strings.Contains(ipdesk.ErrorMessage(err), says) {
+				t.Fatalf("error %v: want field %q and a message naming %q", err, field, says)
+			}
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				x := c.tmpl
+				_, err := db.AllocateAddress(ctx, p.ID, netip.Addr{}, &x)
+				check(t, err, c.code, c.field, c.says)
+			})
+		}
+		if n := auditCount(t, db); n != before {
+			t.Fatalf("refused allocations wrote %d audit entries", n-before)
+		}
+		// In one group: the refused ones fail alone, the others are stored.
+		queued, release := sqldb.HoldWrites(db)
+		errs := make([]error, len(cases)+2)
+		warns := make([][]ipdesk.Warning, len(errs))
+		tmpls := make([]ipdesk.Address, len(errs))
+		var wg sync.WaitGroup
+		for i := range errs {
+			switch {
+			case i < len(cases):
+				tmpls[i] = cases[i].tmpl
+			case i == len(cases):
+				tmpls[i] = ipdesk.Address{Hostname: "PRINTER", MAC: mustMAC("02:00:00:00:00:02")}
+			default:
+				tmpls[i] = ipdesk.Address{Hostname: "fresh"}
+			}
+			wg.Go(func() { warns[i], errs[i] = db.AllocateAddress(ctx, p.ID, netip.Addr{}, &tmpls[i]) })
+			waitQueued(t, queued, i+1)
+		}
+		release()
+		wg.Wait()
+		for i, c := range cases {
+			check(t, errs[i], c.code, c.field, c.says)
+		}
+		dup := len(cases)
+		if errs[dup] != nil || len(warns[dup]) != 1 || warns[dup][0].Code != ipdesk.WDuplicateHostname || !strings.Contains(warns[dup][0].Message, "10.20.0.1") {
+			t.Fatalf("a repeated hostname: %v %v, want a warning naming 10.20.0.1", warns[dup], errs[dup])
+		}
+		if errs[dup+1] != nil || len(warns[dup+1]) != 0 {
+			t.Fatalf("a good allocation: %v %v", warns[dup+1], errs[dup+1])
+		}
+		if tmpls[dup].Addr != netip.MustParseAddr("10.20.0.2") || tmpls[dup+1].Addr != netip.MustParseAddr("10.20.0.3") {
+			t.Fatalf("allocated %v and %v, want 10.20.0.2 and 10.20.0.3", tmpls[dup].Addr, tmpls[dup+1].Addr)
+		}
+		if n := auditCount(t, db); n != before+2 {
+			t.Fatalf("%d audit entries written, want 2", n-before)
+		}
+		// The MAC of the subnet's record is free in the other subnet.
+		x := ipdesk.Address{MAC: mustMAC("02:00:00:00:00:01")}
+		if _, err := db.AllocateAddress(ctx, other.ID, netip.Addr{}, &x); err != nil || x.Addr != netip.MustParseAddr("10.20.1.1") {
+			t.Fatalf("the same MAC in another subnet: %v at %v", err, x.Addr)
+		}
+	})
+}

@@ -21,6 +21,9 @@ type addressWriter struct {
 	creates []*newAddress
 	chunks  map[chunkRef]int
 	audit   []addressAudit
+	// numbered: the new addresses have their ids already (see
+	// reserveAddressID), and their insert waits, held, for the commit.
+	numbered bool
 }
 
 // addressChange is an update of a stored address.
@@ -170,6 +173,8 @@ func (w *addressWriter) auditEntries() []auditEntry {
 // sequence, as an insert would take them. It reports whether it did.
 func (w *addressWriter) numberCreates() (bool, error) {
 	switch {
+	case w.numbered:
+		return true, nil
 	case w.tx.db.pg && w.tx.canCopy(len(w.creates)):
 		ids := make([]int64, 0, len(w.creates))
 		rows, err := w.tx.query("SELECT nextval(pg_get_serial_sequence('addresses', 'id')) FROM generate_series(1, $1)", len(w.creates))
@@ -247,7 +252,7 @@ func (w *addressWriter) insert(numbered bool) error {
 	case numbered && w.tx.canCopy(len(w.creates)):
 		err = w.tx.copyRowsIn("addresses", append([]string{"id"}, strings.Fields(strings.ReplaceAll(columns, ",", ""))...), len(w.creates), values)
 	case numbered:
-		err = w.tx.insertMany("INSERT INTO addresses (id, "+columns+")", "", 21, len(w.creates), values, nil)
+		err = w.tx.insertLater("INSERT INTO addresses (id, "+columns+")", "", 21, len(w.creates), values)
 	default:
 		// RETURNING gives the rows in no promised order: the ids are
 		// matched by space and address.

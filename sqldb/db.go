@@ -181,6 +181,9 @@ type Tx struct {
 	// hide.
 	held    []heldWrite
 	heldErr error
+	// carried counts the statements of the group's transaction at the
+	// start of held (BEGIN, SAVEPOINT; see groupTxn), 0 once sent.
+	carried int
 	// conn is the connection of a write transaction on PostgreSQL, for
 	// COPY (see copyRowsIn); nil otherwise.
 	conn *sql.Conn

@@ -85,6 +85,13 @@ func WriteThenFail(ctx context.Context, db *DB, name string) error {
 	})
 }
 
+// FailAtOnce runs a write that fails before it sends a statement.
+func FailAtOnce(ctx context.Context, db *DB) error {
+	return db.write(ctx, func(*Tx) error {
+		return ipdesk.Errorf(ipdesk.EINVALID, "refused before any statement")
+	})
+}
+
 // WriteThenFailHeld runs a write that stores a space named name with its
 // audit entry and holds (see later) a second insert of it, which breaks a
 // constraint only when it is sent: on PostgreSQL after the write's own
@@ -141,7 +148,7 @@ func holdWrite(db *DB, fn func(tx *Tx) error) (release func() error) {
 		done <- db.write(context.Background(), func(tx *Tx) error {
 			err := fn(tx)
 			if err == nil {
-				err = tx.sendHeld("")
+				err = tx.sendHeld()
 			}
 			close(started)
 			if err == nil {

@@ -2,7 +2,6 @@ package sqldb
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"sync"
 	"time"
@@ -139,24 +138,13 @@ var errNotRun = errors.New("not run")
 // conflict, a broken constraint) fail only the write.
 func (db *DB) runGroup(batch []*pendingWrite) (errs []error, txErr error) {
 	errs = make([]error, len(batch))
-	var conn *sql.Conn
-	var sqltx *sql.Tx
-	var err error
-	if db.pg {
-		// The transaction's connection itself, for COPY (see copyRowsIn).
-		if conn, err = db.w.Conn(context.Background()); err != nil {
-			return errs, mapError(err)
-		}
-		defer conn.Close() // back to the pool, after the commit
-		sqltx, err = conn.BeginTx(context.Background(), nil)
-	} else {
-		sqltx, err = db.w.BeginTx(context.Background(), nil)
-	}
+	t, err := db.beginGroup()
 	if err != nil {
 		return errs, mapError(err)
 	}
+	defer t.close()
 	abort := func(at int, err error) ([]error, error) {
-		sqltx.Rollback()
+		t.rollback()
 		db.prefixCache.reset()
 		for j := at + 1; j < len(batch); j++ {
 			errs[j] = errNotRun
@@ -167,29 +155,45 @@ func (db *DB) runGroup(batch []*pendingWrite) (errs []error, txErr error) {
 	// Each write of several runs in its savepoint. The writes a write held
 	// (see later), the release of its savepoint and the start of the
 	// next write's go in one statement (a round trip on PostgreSQL); the
-	// last savepoint is released by the commit. A write that failed leaves
-	// its savepoint, rolled back to its start, to the next write.
+	// last write's held writes go with the commit. A write that failed
+	// leaves its savepoint, rolled back to its start, to the next write.
 	open := false
 	for i, w := range batch {
 		if err := w.ctx.Err(); err != nil {
 			errs[i] = err
 			continue
 		}
-		tx := &Tx{q: sqltx, pool: db.w, db: db, ctx: context.WithoutCancel(w.ctx), now: db.Now().UTC().Truncate(time.Microsecond), writes: true, conn: conn}
+		tx := &Tx{q: t.q, pool: db.w, db: db, ctx: context.WithoutCancel(w.ctx), now: db.Now().UTC().Truncate(time.Microsecond), writes: true, conn: t.conn}
 		if multi && !open {
-			if _, err := sqltx.Exec("SAVEPOINT write"); err != nil {
+			if err := t.statement("SAVEPOINT write"); err != nil {
 				return abort(i-1, err)
 			}
 			open = true
 		}
+		t.hand(tx)
+		last := i == len(batch)-1
 		err := w.fn(tx)
 		if err == nil && tx.heldErr == nil {
-			tail := ""
-			if multi && i < len(batch)-1 {
-				tail = "RELEASE write; SAVEPOINT write"
+			switch {
+			case !last && multi:
+				err = tx.sendHeld("RELEASE write", "SAVEPOINT write")
+			case last && db.pg:
+				// The commit goes with the held writes: the transaction
+				// ends here, unless a held write failed (see below).
+				err = tx.sendHeld("COMMIT")
+				if err == nil {
+					t.committed = true
+				} else if !t.failedInside() {
+					// The commit itself failed: none of the writes is.
+					db.prefixCache.reset()
+					t.gone = true
+					return errs, mapError(err)
+				}
+			default:
+				err = tx.sendHeld()
 			}
-			err = tx.sendHeld(tail)
 		}
+		t.takeBack(tx)
 		if err != nil || tx.heldErr != nil {
 			if tx.heldErr != nil {
 				// A held write failed, and with it the statement after it.
@@ -199,17 +203,17 @@ func (db *DB) runGroup(batch []*pendingWrite) (errs []error, txErr error) {
 			// Caches filled inside the write may hold what it undoes.
 			db.prefixCache.reset()
 			if !multi {
-				sqltx.Rollback()
+				t.rollback()
 				return errs, nil
 			}
-			if _, err := sqltx.Exec("ROLLBACK TO write"); err != nil {
+			if err := t.rollbackTo(); err != nil {
 				return abort(i, err)
 			}
 		} else {
 			w.audited, w.searchNoted = tx.audited, tx.searchNoted
 		}
 	}
-	if err := sqltx.Commit(); err != nil {
+	if err := t.commit(); err != nil {
 		db.prefixCache.reset()
 		return errs, mapError(err)
 	}

@@ -137,6 +137,83 @@ func TestGroupCommitFailureStaysAlone(t *testing.T) {
 	})
 }
 
+// TestGroupCommitEnds: the first and the last write of a group fail
+// alone, whether the first sends no statement at all (on PostgreSQL the
+// transaction's BEGIN waits for a statement) or the last fails in the
+// held writes that carry the commit; and a group whose writes all fail
+// stores nothing.
+func TestGroupCommitEnds(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		sp := mustSpace(t, db, "ends")
+		mustPrefix(t, db, sp.ID, "10.8.0.0/24", ipdesk.PrefixSubnet)
+		_, before, err := db.FindAuditEntries(ctx, ipdesk.AuditFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var (
+			wg             sync.WaitGroup
+			first, second  error
+			good           [2]error
+			lastHeld       error
+			alone1, alone2 error
+		)
+		queued, release := sqldb.HoldWrites(db)
+		wg.Go(func() { first = sqldb.FailAtOnce(ctx, db) })
+		waitQueued(t, queued, 1)
+		for i := range good {
+			wg.Go(func() {
+				_, good[i] = db.CreateAddress(ctx, &ipdesk.Address{SpaceID: sp.ID, Addr: netip.AddrFrom4([4]byte{10, 8, 0, byte(10 + i)})})
+			})
+			waitQueued(t, queued, 2+i)
+		}
+		wg.Go(func() { lastHeld = sqldb.WriteThenFailHeld(ctx, db, "last-held") })
+		waitQueued(t, queued, 4)
+		release()
+		wg.Wait()
+		// A group of failures only.
+		queued, release = sqldb.HoldWrites(db)
+		wg.Go(func() { alone1 = sqldb.FailAtOnce(ctx, db) })
+		waitQueued(t, queued, 1)
+		wg.Go(func() { alone2 = sqldb.WriteThenFailHeld(ctx, db, "all-failed") })
+		waitQueued(t, queued, 2)
+		wg.Go(func() { second = sqldb.FailAtOnce(ctx, db) })
+		waitQueued(t, queued, 3)
+		release()
+		wg.Wait()
+		for _, err := range []error{first, second, alone1} {
+			if ipdesk.ErrorCode(err) != ipdesk.EINVALID {
+				t.Errorf("a write that failed at once: %v, want its own error", err)
+			}
+		}
+		for _, err := range []error{lastHeld, alone2} {
+			if ipdesk.ErrorCode(err) != ipdesk.ECONFLICT {
+				t.Errorf("a write whose held write failed: %v, want a conflict", err)
+			}
+		}
+		for i, err := range good {
+			if err != nil {
+				t.Errorf("good write %d failed: %v", i, err)
+			}
+		}
+		for _, name := range []string{"last-held", "all-failed"} {
+			if ss, n, err := db.FindSpaces(ctx, ipdesk.SpaceFilter{Name: &name}); err != nil || n != 0 {
+				t.Errorf("the failed write's space %q was kept: %v %v", name, ss, err)
+			}
+		}
+		_, after, err := db.FindAuditEntries(ctx, ipdesk.AuditFilter{})
+		if err != nil || after != before+len(good) {
+			t.Errorf("audit entries %d → %d, want %d more (the good writes'): %v", before, after, len(good), err)
+		}
+		if _, n, _ := db.FindAddresses(ctx, ipdesk.AddressFilter{SpaceID: &sp.ID}); n != len(good) {
+			t.Errorf("%d addresses stored, want %d", n, len(good))
+		}
+		// The database takes writes as before.
+		if _, err := db.CreateAddress(ctx, &ipdesk.Address{SpaceID: sp.ID, Addr: netip.MustParseAddr("10.8.0.99")}); err != nil {
+			t.Errorf("a write after the failed groups: %v", err)
+		}
+	})
+}
+
 // TestGroupCommitDurable: a write returns only once its group committed:
 // while the group waits, another handle on the database (another
 // process) sees none of it; as soon as a write has returned, it sees it.

@@ -1,0 +1,146 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// groupTxn is the transaction of a group commit (see runGroup).
+//
+// On SQLite it is a database/sql transaction. On PostgreSQL it is run by
+// statements on a connection of its own, so that its BEGIN and COMMIT cost
+// no round trip of their own: the BEGIN (and the first write's SAVEPOINT)
+// are held like a write's held writes (see later) and go with the first
+// statement a write sends, and the COMMIT goes with the last write's held
+// writes.
+type groupTxn struct {
+	q     querier
+	sqltx *sql.Tx   // SQLite
+	conn  *sql.Conn // PostgreSQL
+	// carry holds the transaction's own statements not sent yet
+	// (PostgreSQL): BEGIN, and SAVEPOINT write before the first write.
+	carry []heldWrite
+	// begun: BEGIN was sent; committed: the COMMIT went with the last
+	// write; gone: the transaction ended otherwise (rolled back, or its
+	// commit failed).
+	begun, committed, gone bool
+}
+
+// beginGroup starts the transaction of a group.
+func (db *DB) beginGroup() (*groupTxn, error) {
+	ctx := context.Background()
+	if !db.pg {
+		sqltx, err := db.w.BeginTx(ctx, nil)
+		if err != nil {
+			return nil, err
+		}
+		return &groupTxn{q: sqltx, sqltx: sqltx}, nil
+	}
+	// The transaction's connection itself, for COPY (see copyRowsIn) and
+	// for the statements of the transaction.
+	conn, err := db.w.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &groupTxn{q: conn, conn: conn, carry: []heldWrite{{query: "BEGIN"}}}, nil
+}
+
+// statement runs a statement of the transaction itself (one without
+// arguments): at once on SQLite, with the next write's first one on
+// PostgreSQL.
+func (t *groupTxn) statement(q string) error {
+	if t.sqltx != nil {
+		_, err := t.sqltx.Exec(q)
+		return err
+	}
+	t.carry = append(t.carry, heldWrite{query: q})
+	return nil
+}
+
+// hand gives the statements not sent yet to the write tx, as held writes
+// before its own.
+func (t *groupTxn) hand(tx *Tx) {
+	tx.held = append(tx.held[:0:0], t.carry...)
+	tx.carried = len(t.carry)
+}
+
+// takeBack learns from the write tx, which ran, whether it sent the
+// statements it was handed, and takes them back when it did not.
+func (t *groupTxn) takeBack(tx *Tx) {
+	if len(t.carry) == 0 {
+		return
+	}
+	if tx.carried == 0 {
+		t.begun, t.carry = true, nil
+		return
+	}
+	t.carry = tx.held[:tx.carried:tx.carried]
+}
+
+// failedInside tells, after a statement failed, whether the transaction
+// is still open in the failed state (PostgreSQL): the failure was a
+// statement's, not the commit's.
+func (t *groupTxn) failedInside() bool {
+	inside := false
+	t.conn.Raw(func(driverConn any) error {
+		if c, ok := driverConn.(*stdlib.Conn); ok {
+			inside = c.Conn().PgConn().TxStatus() == 'E'
+		}
+		return nil
+	})
+	return inside
+}
+
+// rollbackTo undoes the current write, back to its savepoint. A write
+// that sent nothing has nothing to undo.
+func (t *groupTxn) rollbackTo() error {
+	if t.sqltx == nil && len(t.carry) > 0 {
+		return nil
+	}
+	_, err := t.q.ExecContext(context.Background(), "ROLLBACK TO write")
+	return err
+}
+
+// rollback ends the transaction without its writes.
+func (t *groupTxn) rollback() {
+	if t.sqltx != nil {
+		t.sqltx.Rollback()
+		return
+	}
+	if t.begun && !t.committed && !t.gone {
+		t.gone = true
+		// A connection left inside a transaction is not used again (the
+		// driver's session reset refuses it).
+		t.conn.ExecContext(context.Background(), "ROLLBACK")
+	}
+}
+
+// commit commits the transaction, unless the last write's held writes
+// carried the commit already or nothing was ever sent.
+func (t *groupTxn) commit() error {
+	if t.sqltx != nil {
+		return t.sqltx.Commit()
+	}
+	switch {
+	case t.gone:
+		return errors.New("the transaction ended before its commit")
+	case t.committed || !t.begun:
+		return nil
+	}
+	_, err := t.conn.ExecContext(context.Background(), "COMMIT")
+	t.committed = err == nil
+	t.gone = err != nil
+	return err
+}
+
+// close frees the transaction's connection, rolled back if it is still
+// open.
+func (t *groupTxn) close() {
+	t.rollback()
+	if t.conn != nil {
+		t.conn.Close()
+	}
+}
