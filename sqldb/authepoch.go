@@ -1,6 +1,10 @@
 package sqldb
 
-import "context"
+import (
+	"context"
+
+	"ipdesk"
+)
 
 const qAuthEpoch = "SELECT epoch FROM auth_epoch WHERE id = 1"
 
@@ -20,4 +24,45 @@ func (db *DB) AuthEpoch(ctx context.Context) (int64, error) {
 		return tx.queryRow(qAuthEpoch).Scan(&e)
 	})
 	return e, err
+}
+
+// ConfirmsAuth reports whether the writes check an ipdesk.AuthGuard of
+// their context (on PostgreSQL), so that a request need not read the
+// epoch before it writes.
+func (db *DB) ConfirmsAuth() bool { return db.pg }
+
+// qAuthEpochIs fails the transaction with qAuthEpochMoved unless the
+// authentication epoch is $1 (migration 0017).
+const (
+	qAuthEpochIs    = "SELECT ipdesk_auth_epoch_is($1)"
+	qAuthEpochMoved = "IP001"
+)
+
+// guardWrite makes the write tx, run for ctx, check ctx's AuthGuard first
+// (PostgreSQL): the check goes, held, with the write's first statement.
+func (tx *Tx) guardWrite(ctx context.Context) error {
+	if g := ipdesk.AuthGuardFrom(ctx); g != nil && tx.db.pg {
+		return tx.later(qAuthEpochIs, g.Epoch)
+	}
+	return nil
+}
+
+// settleGuards tells the AuthGuards of a group's writes what became of
+// them: a write that committed confirms its guard; one whose group failed
+// in its commit may have committed.
+func (db *DB) settleGuards(batch []*pendingWrite, errs []error, txErr error) {
+	if !db.pg {
+		return
+	}
+	for i, w := range batch {
+		g := ipdesk.AuthGuardFrom(w.ctx)
+		if g == nil || errs[i] != nil {
+			continue
+		}
+		if txErr == nil {
+			g.Confirm()
+		} else {
+			g.Unsure()
+		}
+	}
 }

@@ -295,6 +295,8 @@ func mapError(err error) error {
 			return ipdesk.Errorf(ipdesk.ECONFLICT, "the change clashed with a concurrent change; try again")
 		case "53100": // disk_full
 			return storageFull(err)
+		case qAuthEpochMoved:
+			return ipdesk.ErrAuthChanged
 		}
 	}
 	return err

@@ -96,6 +96,7 @@ func (db *DB) lead() {
 // before their turn go back to the front of the queue.
 func (db *DB) commitGroup(batch []*pendingWrite) {
 	errs, txErr := db.runGroup(batch)
+	db.settleGuards(batch, errs, txErr)
 	var again []*pendingWrite
 	for i, w := range batch {
 		err := errs[i]
@@ -172,7 +173,10 @@ func (db *DB) runGroup(batch []*pendingWrite) (errs []error, txErr error) {
 		}
 		t.hand(tx)
 		last := i == len(batch)-1
-		err := w.fn(tx)
+		err := tx.guardWrite(w.ctx)
+		if err == nil {
+			err = w.fn(tx)
+		}
 		if err == nil && tx.heldErr == nil {
 			switch {
 			case !last && multi:

@@ -1,6 +1,7 @@
 package sqldb_test
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"runtime"
@@ -255,6 +256,72 @@ func TestGroupCommitDurable(t *testing.T) {
 			if _, err := other.FindAddressByID(ctx, r.a.ID); err != nil {
 				t.Errorf("address %s returned but another handle cannot read it: %v", r.a.Addr, err)
 			}
+		}
+	})
+}
+
+// TestAuthGuardInGroup: on PostgreSQL a write whose AuthGuard names an
+// epoch that moved on fails with ipdesk.ErrAuthChanged and stores
+// nothing, alone in its group, while the writes around it commit and
+// confirm their guards; on SQLite guards are not checked.
+func TestAuthGuardInGroup(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		sp := mustSpace(t, db, "guarded")
+		p := mustPrefix(t, db, sp.ID, "10.21.0.0/24", ipdesk.PrefixSubnet)
+		old, err := db.AuthEpoch(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := mustUser(t, db, "moves-the-epoch", false)
+		if _, err := db.UpdateUser(ctx, u.ID, ipdesk.UserUpdate{Disabled: ptr(true)}); err != nil {
+			t.Fatal(err)
+		}
+		now, err := db.AuthEpoch(ctx)
+		if err != nil || now == old {
+			t.Fatalf("the epoch did not move: %d → %d, %v", old, now, err)
+		}
+		stale, current := &ipdesk.AuthGuard{Epoch: old}, &ipdesk.AuthGuard{Epoch: now}
+		queued, release := sqldb.HoldWrites(db)
+		var wg sync.WaitGroup
+		var staleErr, currentErr error
+		var plainErr error
+		tmpls := make([]ipdesk.Address, 3)
+		wg.Go(func() {
+			_, currentErr = db.AllocateAddress(ipdesk.WithAuthGuard(ctx, current), p.ID, netip.Addr{}, &tmpls[0])
+		})
+		waitQueued(t, queued, 1)
+		wg.Go(func() {
+			_, staleErr = db.AllocateAddress(ipdesk.WithAuthGuard(ctx, stale), p.ID, netip.Addr{}, &tmpls[1])
+		})
+		waitQueued(t, queued, 2)
+		wg.Go(func() { _, plainErr = db.AllocateAddress(ctx, p.ID, netip.Addr{}, &tmpls[2]) })
+		waitQueued(t, queued, 3)
+		release()
+		wg.Wait()
+		_, n, err := db.FindAddresses(ctx, ipdesk.AddressFilter{SpaceID: &sp.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if currentErr != nil || plainErr != nil {
+			t.Fatalf("the writes with a current guard and without one: %v; %v", currentErr, plainErr)
+		}
+		if confirmed, unsure := current.State(); confirmed != db.ConfirmsAuth() || unsure {
+			t.Errorf("current guard: confirmed %v unsure %v, want confirmed %v", confirmed, unsure, db.ConfirmsAuth())
+		}
+		if !db.ConfirmsAuth() {
+			if staleErr != nil || n != 3 {
+				t.Errorf("SQLite checked a guard: %v, %d addresses", staleErr, n)
+			}
+			return
+		}
+		if !errors.Is(staleErr, ipdesk.ErrAuthChanged) {
+			t.Errorf("the write with a stale guard: %v, want ErrAuthChanged", staleErr)
+		}
+		if confirmed, unsure := stale.State(); confirmed || unsure {
+			t.Errorf("stale guard: confirmed %v unsure %v", confirmed, unsure)
+		}
+		if n != 2 || tmpls[0].Addr != netip.MustParseAddr("10.21.0.1") || tmpls[2].Addr != netip.MustParseAddr("10.21.0.2") {
+			t.Errorf("%d addresses stored (%v, %v), want the two others at .1 and .2", n, tmpls[0].Addr, tmpls[2].Addr)
 		}
 	})
 }

@@ -133,13 +133,9 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request) (*authState,
 		}
 		return nil, ipdesk.Errorf(ipdesk.EUNAUTHORIZED, "authentication required: send the header \"Authorization: Bearer <token>\"")
 	}
-	scheme, token, ok := strings.Cut(h, " ")
-	token = strings.TrimSpace(token)
-	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return nil, ipdesk.Errorf(ipdesk.EUNAUTHORIZED, "the Authorization header must have the form \"Bearer <token>\"")
-	}
-	if len(token) > maxTokenLen {
-		return nil, ipdesk.Errorf(ipdesk.EUNAUTHORIZED, "the bearer token is not valid")
+	token, err := bearerToken(h)
+	if err != nil {
+		return nil, err
 	}
 	u, err := s.tokenUser(ctx, token, st)
 	if err != nil {
@@ -153,6 +149,20 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request) (*authState,
 	}
 	st.user = u
 	return st, nil
+}
+
+// bearerToken returns the token of an Authorization header, or
+// EUNAUTHORIZED when it is not one the store could know.
+func bearerToken(h string) (string, error) {
+	scheme, token, ok := strings.Cut(h, " ")
+	token = strings.TrimSpace(token)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return "", ipdesk.Errorf(ipdesk.EUNAUTHORIZED, "the Authorization header must have the form \"Bearer <token>\"")
+	}
+	if len(token) > maxTokenLen {
+		return "", ipdesk.Errorf(ipdesk.EUNAUTHORIZED, "the bearer token is not valid")
+	}
+	return token, nil
 }
 
 // permissions returns what the actor of ctx may do, read once per request.

@@ -84,6 +84,17 @@ func (c *authCache) readEpoch(ctx context.Context) (int64, bool) {
 	return e, true
 }
 
+// current returns the epoch the cache is at, and false when it caches
+// nothing (no epoch read yet, or a store that cannot cache).
+func (c *authCache) current() (int64, bool) {
+	if c.store == nil {
+		return 0, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.epoch, c.filled
+}
+
 // at moves the cache to epoch e, emptying it if it was at another one. It
 // must be called with mu held.
 func (c *authCache) at(e int64) {
@@ -155,7 +166,7 @@ func (s *Server) tokenUser(ctx context.Context, token string, st *authState) (*i
 	st.epoch, st.epochOK = e, true
 	key := sha256.Sum256([]byte(token))
 	now := s.now()
-	if c := s.auth.credential(false, key, e); c != nil && now.Sub(c.checked) < authRecheck {
+	if c := s.auth.credential(false, key, e); c != nil && s.usable(c, false, now) {
 		u := c.user
 		return &u, nil
 	}
@@ -178,8 +189,7 @@ func (s *Server) sessionUser(ctx context.Context, secret string, st *authState) 
 	st.epoch, st.epochOK = e, true
 	key := sha256.Sum256([]byte(secret))
 	now := s.now()
-	if c := s.auth.credential(true, key, e); c != nil && now.Sub(c.checked) < authRecheck &&
-		now.Sub(c.session.LastSeen) < s.sessionLimits.Idle && now.Sub(c.session.CreatedAt) < s.sessionLimits.Absolute {
+	if c := s.auth.credential(true, key, e); c != nil && s.usable(c, true, now) {
 		sess, u := c.session, c.user
 		return &sess, &u, nil
 	}
@@ -189,6 +199,16 @@ func (s *Server) sessionUser(ctx context.Context, secret string, st *authState) 
 	}
 	s.auth.keepCredential(true, key, e, &cachedCred{user: *u, session: *sess, checked: now})
 	return sess, u, nil
+}
+
+// usable tells whether a cached credential may be used without the store
+// at now: it was checked within authRecheck, and a session is neither due
+// to be recorded as used nor near a limit by what the cache knows.
+func (s *Server) usable(c *cachedCred, session bool, now time.Time) bool {
+	if now.Sub(c.checked) >= authRecheck {
+		return false
+	}
+	return !session || now.Sub(c.session.LastSeen) < s.sessionLimits.Idle && now.Sub(c.session.CreatedAt) < s.sessionLimits.Absolute
 }
 
 // userPermissions returns what the user of st may do, from the cache when

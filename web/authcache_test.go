@@ -49,26 +49,8 @@ func TestAuthCacheInvalidation(t *testing.T) {
 			// space A through a group of its own.
 			n := 0
 			fresh := func(t *testing.T) (token, cookie string, userID, groupID int64) {
-				t.Helper()
 				n++
-				name := "u" + string(rune('a'+n)) + by.name[:4]
-				token = e.makeUser(name, false)
-				u, err := e.db.FindUserByName(ctx, name)
-				if err != nil {
-					t.Fatal(err)
-				}
-				g := &ipdesk.Group{Name: "g-" + name, Members: []int64{u.ID}}
-				if err := e.db.CreateGroup(ctx, g); err != nil {
-					t.Fatal(err)
-				}
-				if err := e.db.CreateGrant(ctx, &ipdesk.Grant{GroupID: g.ID, ObjectType: ipdesk.ObjectSpace, ObjectID: w.spaceA, Right: ipdesk.RightEdit}); err != nil {
-					t.Fatal(err)
-				}
-				secret, err := e.db.CreateSession(ctx, &ipdesk.Session{UserID: u.ID}, e.srv.sessionLimits)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return token, sessionCookie + "=" + secret, u.ID, g.ID
+				return freshUser(t, e, "u"+string(rune('a'+n))+by.name[:4], w.spaceA, ipdesk.RightEdit)
 			}
 			get := func(token, cookie string) int {
 				if cookie != "" {
@@ -99,49 +81,14 @@ func TestAuthCacheInvalidation(t *testing.T) {
 				}
 			}
 			t.Run(by.name, func(t *testing.T) {
-				t.Run("disabled user", func(t *testing.T) {
-					token, cookie, uid, _ := fresh(t)
-					warm(t, token, cookie)
-					if _, err := db.UpdateUser(ctx, uid, ipdesk.UserUpdate{Disabled: ptrTo(true)}); err != nil {
-						t.Fatal(err)
-					}
-					refused(t, token, cookie, http.StatusUnauthorized)
-				})
-				t.Run("revoked token, ended sessions", func(t *testing.T) {
-					token, cookie, uid, _ := fresh(t)
-					warm(t, token, cookie)
-					toks, err := db.FindTokens(ctx, uid)
-					if err != nil || len(toks) != 1 {
-						t.Fatalf("tokens: %v %v", toks, err)
-					}
-					if err := db.DeleteToken(ctx, uid, toks[0].ID); err != nil {
-						t.Fatal(err)
-					}
-					if err := db.DeleteUserSessions(ctx, uid, 0); err != nil {
-						t.Fatal(err)
-					}
-					refused(t, token, cookie, http.StatusUnauthorized)
-				})
-				t.Run("removed from the group", func(t *testing.T) {
-					token, cookie, _, gid := fresh(t)
-					warm(t, token, cookie)
-					if _, err := db.UpdateGroup(ctx, gid, ipdesk.GroupUpdate{Members: &[]int64{}}); err != nil {
-						t.Fatal(err)
-					}
-					refused(t, token, cookie, http.StatusNotFound)
-				})
-				t.Run("revoked grant", func(t *testing.T) {
-					token, cookie, _, gid := fresh(t)
-					warm(t, token, cookie)
-					gs, _, err := db.FindGrants(ctx, ipdesk.GrantFilter{GroupID: &gid})
-					if err != nil || len(gs) != 1 {
-						t.Fatalf("grants: %v %v", gs, err)
-					}
-					if err := db.DeleteGrant(ctx, gs[0].ID); err != nil {
-						t.Fatal(err)
-					}
-					refused(t, token, cookie, http.StatusNotFound)
-				})
+				for _, c := range revocations() {
+					t.Run(c.name, func(t *testing.T) {
+						token, cookie, uid, gid := fresh(t)
+						warm(t, token, cookie)
+						c.apply(t, db, uid, gid)
+						refused(t, token, cookie, c.want)
+					})
+				}
 				t.Run("lowered grant", func(t *testing.T) {
 					token, _, _, gid := fresh(t)
 					change := func() int {
@@ -165,6 +112,82 @@ func TestAuthCacheInvalidation(t *testing.T) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// freshUser makes the user name with a token, a session and right on
+// space through a group of its own.
+func freshUser(t *testing.T, e *testEnv, name string, space int64, right ipdesk.Right) (token, cookie string, userID, groupID int64) {
+	t.Helper()
+	ctx := ipdesk.NewContextWithActor(context.Background(), &ipdesk.User{ID: 1, Name: "admin", Admin: true})
+	token = e.makeUser(name, false)
+	u, err := e.db.FindUserByName(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &ipdesk.Group{Name: "g-" + name, Members: []int64{u.ID}}
+	if err := e.db.CreateGroup(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.CreateGrant(ctx, &ipdesk.Grant{GroupID: g.ID, ObjectType: ipdesk.ObjectSpace, ObjectID: space, Right: right}); err != nil {
+		t.Fatal(err)
+	}
+	secret, err := e.db.CreateSession(ctx, &ipdesk.Session{UserID: u.ID}, e.srv.sessionLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token, sessionCookie + "=" + secret, u.ID, g.ID
+}
+
+// revocation is a change through db that takes from user uid, a member of
+// group gid, what it may do, and the status its next request then gets.
+type revocation struct {
+	name  string
+	apply func(t *testing.T, db *sqldb.DB, uid, gid int64)
+	want  int
+}
+
+// revocations are the changes that take rights away from a user of its
+// own group, whichever right the group has.
+func revocations() []revocation {
+	ctx := ipdesk.NewContextWithActor(context.Background(), &ipdesk.User{ID: 1, Name: "admin", Admin: true})
+	return []revocation{
+		{"disabled user", func(t *testing.T, db *sqldb.DB, uid, _ int64) {
+			if _, err := db.UpdateUser(ctx, uid, ipdesk.UserUpdate{Disabled: ptrTo(true)}); err != nil {
+				t.Fatal(err)
+			}
+		}, http.StatusUnauthorized},
+		{"revoked token, ended sessions", func(t *testing.T, db *sqldb.DB, uid, _ int64) {
+			toks, err := db.FindTokens(ctx, uid)
+			if err != nil || len(toks) != 1 {
+				t.Fatalf("tokens: %v %v", toks, err)
+			}
+			if err := db.DeleteToken(ctx, uid, toks[0].ID); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.DeleteUserSessions(ctx, uid, 0); err != nil {
+				t.Fatal(err)
+			}
+		}, http.StatusUnauthorized},
+		{"removed from the group", func(t *testing.T, db *sqldb.DB, _, gid int64) {
+			if _, err := db.UpdateGroup(ctx, gid, ipdesk.GroupUpdate{Members: &[]int64{}}); err != nil {
+				t.Fatal(err)
+			}
+		}, http.StatusNotFound},
+		{"revoked grant", func(t *testing.T, db *sqldb.DB, _, gid int64) { revokeGrant(t, db, gid) }, http.StatusNotFound},
+	}
+}
+
+// revokeGrant deletes the one grant of group gid.
+func revokeGrant(t *testing.T, db *sqldb.DB, gid int64) {
+	t.Helper()
+	ctx := ipdesk.NewContextWithActor(context.Background(), &ipdesk.User{ID: 1, Name: "admin", Admin: true})
+	gs, _, err := db.FindGrants(ctx, ipdesk.GrantFilter{GroupID: &gid})
+	if err != nil || len(gs) != 1 {
+		t.Fatalf("grants: %v %v", gs, err)
+	}
+	if err := db.DeleteGrant(ctx, gs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+}
 
 // TestEpochReadsNeverOlder: a request that arrives while a read of the
 // epoch is under way is not given that read's value (which may predate a

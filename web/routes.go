@@ -27,6 +27,11 @@ type route struct {
 	body    *bodySpec
 	reply   replySpec
 	h       func(w http.ResponseWriter, r *http.Request) error
+	// writeConfirms: the handler changes data only through the store's
+	// write transactions, which on a store that confirms credentials
+	// check them (see serveConfirmed), so that the request can be let in
+	// on cached credentials without reading the auth epoch first.
+	writeConfirms bool
 }
 
 // pattern returns the route's ServeMux pattern.
@@ -234,7 +239,7 @@ func (s *Server) routeTable() []*route {
 			summary: "Take the first free address of a subnet (at or after \"from\") and store a host there",
 			act:     actWrite, object: ipdesk.ObjectPrefix,
 			body:  optionalBody[allocateAddressRequest]("AddressAllocate", append([]string{"from"}, hostFields...)...),
-			reply: one[addressResult](http.StatusCreated), h: s.allocateAddress},
+			reply: one[addressResult](http.StatusCreated), h: s.allocateAddress, writeConfirms: true},
 		{method: "GET", path: "/api/v1/prefixes/{id}/free-ranges", op: "listFreeRanges", tag: "prefixes",
 			summary: "The unused address ranges of a prefix",
 			act:     actRead, object: ipdesk.ObjectPrefix, paged: true,
@@ -269,15 +274,15 @@ func (s *Server) routeTable() []*route {
 			summary: "Store a host at an address (the subnet is found from space_id or prefix_id)",
 			act:     actWrite, object: ipdesk.ObjectAddress,
 			body:  body[ipdesk.Address]("AddressCreate", []string{"address"}, addressFields...),
-			reply: one[addressResult](http.StatusCreated), h: s.createAddress},
+			reply: one[addressResult](http.StatusCreated), h: s.createAddress, writeConfirms: true},
 		{method: "GET", path: "/api/v1/addresses/{id}", op: "getAddress", tag: "addresses", summary: "Get an address",
 			act: actRead, object: ipdesk.ObjectAddress, reply: one[addressView](http.StatusOK), h: s.getAddress},
 		{method: "PATCH", path: "/api/v1/addresses/{id}", op: "updateAddress", tag: "addresses", summary: "Change an address (mac \"\" clears it)",
 			act: actWrite, object: ipdesk.ObjectAddress,
 			body:  body[ipdesk.AddressUpdate]("AddressUpdate", nil),
-			reply: one[addressResult](http.StatusOK), h: s.updateAddress},
+			reply: one[addressResult](http.StatusOK), h: s.updateAddress, writeConfirms: true},
 		{method: "DELETE", path: "/api/v1/addresses/{id}", op: "deleteAddress", tag: "addresses", summary: "Delete an address",
-			act: actWrite, object: ipdesk.ObjectAddress, reply: noContent, h: s.deleteAddress},
+			act: actWrite, object: ipdesk.ObjectAddress, reply: noContent, h: s.deleteAddress, writeConfirms: true},
 
 		// Locations.
 		{method: "GET", path: "/api/v1/locations", op: "listLocations", tag: "locations", summary: "List sites, buildings and rooms",
@@ -386,33 +391,44 @@ func (s *Server) apiHandler(rt *route) http.Handler {
 		ctx, cancel := withTimeout(r.Context(), timeout)
 		defer cancel()
 		if rt.act != actPublic {
-			st, err := s.authenticate(ctx, r)
-			if err == nil {
-				err = s.checkTokenScope(st.user, r)
+			if rt.writeConfirms && s.confirmsAuth && rt.reply.kind != replyStream {
+				if st := s.cachedAuth(r); st != nil && s.serveConfirmed(w, r, ctx, rt, st) {
+					return
+				}
 			}
+			st, err := s.authenticate(ctx, r)
 			if err != nil {
 				s.writeError(w, r, err)
 				return
 			}
 			ctx = withAuth(ctx, st)
 		}
-		p, err := parseParams(r, rt)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		ctx = context.WithValue(ctx, paramsKey{}, p)
-		obj := object{Type: rt.object}
-		if names := rt.pathParams(); len(names) > 0 {
-			obj.ID = p.path[names[0]]
-		}
-		if err := s.authorize(ctx, rt.act, obj); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		r = r.WithContext(ctx)
-		if err := rt.h(w, r); err != nil {
+		if err := s.serveRoute(w, r, ctx, rt); err != nil {
 			s.writeError(w, r, err)
 		}
 	})
+}
+
+// serveRoute serves r, authenticated in ctx, by rt's handler, once the
+// token's scope and the request's parameters and rights are checked; it
+// returns the error to answer with.
+func (s *Server) serveRoute(w http.ResponseWriter, r *http.Request, ctx context.Context, rt *route) error {
+	if st := authOf(ctx); st != nil {
+		if err := s.checkTokenScope(st.user, r); err != nil {
+			return err
+		}
+	}
+	p, err := parseParams(r, rt)
+	if err != nil {
+		return err
+	}
+	ctx = context.WithValue(ctx, paramsKey{}, p)
+	obj := object{Type: rt.object}
+	if names := rt.pathParams(); len(names) > 0 {
+		obj.ID = p.path[names[0]]
+	}
+	if err := s.authorize(ctx, rt.act, obj); err != nil {
+		return err
+	}
+	return rt.h(w, r.WithContext(ctx))
 }

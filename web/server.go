@@ -106,8 +106,11 @@ type Server struct {
 	timetable *schedule.Planner
 	log       *slog.Logger
 	maxBody   int64
-	now       func() time.Time
-	loc       *time.Location
+	// confirmsAuth: the store's writes check the auth epoch a request
+	// was let in at (see serveConfirmed).
+	confirmsAuth bool
+	now          func() time.Time
+	loc          *time.Location
 
 	sessionLimits ipdesk.SessionLimits
 	secureCookies bool
@@ -191,6 +194,9 @@ func NewServer(store ipdesk.Store, opts Options) *Server {
 		s.heartbeat = DefaultHeartbeat
 	}
 	s.auth = newAuthCache(store)
+	if c, ok := store.(interface{ ConfirmsAuth() bool }); ok && s.auth.store != nil {
+		s.confirmsAuth = c.ConfirmsAuth()
+	}
 	s.intake = newIntake(opts.CallerID, s.now)
 	s.setupMetrics(opts)
 	s.ldap, s.sso, s.totp = opts.LDAP, opts.SSO, opts.TOTP
