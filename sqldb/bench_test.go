@@ -207,6 +207,35 @@ func BenchmarkCreateAddress(b *testing.B) {
 	})
 }
 
+// allocSubnets counts the subnets BenchmarkAllocateAddress made.
+var allocSubnets int
+
+// BenchmarkAllocateAddress takes the first free address of a /16 of its
+// own (a fresh one for each run), with a hostname, MAC, owner and phone,
+// in a database of 100,000 hosts: the allocation of bench/run.sh without
+// HTTP.
+func BenchmarkAllocateAddress(b *testing.B) {
+	eachDB(b, func(b *testing.B, p *benchPlan) {
+		allocSubnets++
+		if allocSubnets > 15 {
+			b.Skip("out of subnets: fewer -count")
+		}
+		sub := &ipdesk.Prefix{SpaceID: p.big.SpaceID, Prefix: netip.PrefixFrom(netip.AddrFrom4([4]byte{172, byte(16 + allocSubnets), 0, 0}), 16), Kind: ipdesk.PrefixSubnet}
+		_, err := p.db.CreatePrefix(ctx, sub)
+		must(b, err)
+		i := 0
+		for b.Loop() {
+			i++
+			if i >= 65000 {
+				b.Fatal("out of addresses: use a smaller -benchtime")
+			}
+			if _, err := p.db.AllocateAddress(ctx, sub.ID, netip.Addr{}, host(0, netip.Addr{}, 300000+i)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
 // BenchmarkImport100k imports 100,000 new hosts (address, MAC, hostname,
 // owner and phone each) into a subnet of a fresh database per iteration;
 // run it with -benchtime 1x.
