@@ -181,9 +181,16 @@ type Tx struct {
 	// hide.
 	held    []heldWrite
 	heldErr error
-	// carried counts the statements of the group's transaction at the
-	// start of held (BEGIN, SAVEPOINT; see groupTxn), 0 once sent.
+	// carried counts the statements at the start of held that tx was
+	// handed by its group's transaction (BEGIN, SAVEPOINT, the held
+	// writes of the write before; see groupTxn), 0 once sent.
 	carried int
+	// index is the write's place in its group (-1 for the commit).
+	index int
+	// carryErr is the failure of a held write of the earlier write
+	// carryOwner, sent with this one's statements (see runGroup).
+	carryErr   error
+	carryOwner int
 	// conn is the connection of a write transaction on PostgreSQL, for
 	// COPY (see copyRowsIn); nil otherwise.
 	conn *sql.Conn

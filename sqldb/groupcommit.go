@@ -153,18 +153,21 @@ func (db *DB) runGroup(batch []*pendingWrite) (errs []error, txErr error) {
 		return errs, mapError(err)
 	}
 	multi := len(batch) > 1
-	// Each write of several runs in its savepoint. The writes a write held
-	// (see later), the release of its savepoint and the start of the
-	// next write's go in one statement (a round trip on PostgreSQL); the
-	// last write's held writes go with the commit. A write that failed
-	// leaves its savepoint, rolled back to its start, to the next write.
+	// Each write of several runs in its savepoint. On PostgreSQL the
+	// writes a write held (see later), the release of its savepoint and
+	// the start of the next write's go with the next write's first round
+	// trip, and the last write's held writes go with the commit; on
+	// SQLite the release and the next savepoint follow the write at once.
+	// A write that failed leaves its savepoint, rolled back to its start,
+	// to the next write.
 	open := false
-	for i, w := range batch {
+	for i := 0; i < len(batch); i++ {
+		w := batch[i]
 		if err := w.ctx.Err(); err != nil {
 			errs[i] = err
 			continue
 		}
-		tx := &Tx{q: t.q, pool: db.w, db: db, ctx: context.WithoutCancel(w.ctx), now: db.Now().UTC().Truncate(time.Microsecond), writes: true, conn: t.conn}
+		tx := &Tx{q: t.q, pool: db.w, db: db, ctx: context.WithoutCancel(w.ctx), now: db.Now().UTC().Truncate(time.Microsecond), writes: true, conn: t.conn, index: i}
 		if multi && !open {
 			if err := t.statement("SAVEPOINT write"); err != nil {
 				return abort(i-1, err)
@@ -177,17 +180,22 @@ func (db *DB) runGroup(batch []*pendingWrite) (errs []error, txErr error) {
 		if err == nil {
 			err = w.fn(tx)
 		}
-		if err == nil && tx.heldErr == nil {
+		deferred := false
+		if err == nil && tx.heldErr == nil && tx.carryErr == nil {
 			switch {
+			case !last && multi && db.pg:
+				tx.held = append(tx.held, heldWrite{query: "RELEASE write", owner: -1}, heldWrite{query: "SAVEPOINT write", owner: -1})
+				deferred = true
 			case !last && multi:
 				err = tx.sendHeld("RELEASE write", "SAVEPOINT write")
 			case last && db.pg:
 				// The commit goes with the held writes: the transaction
 				// ends here, unless a held write failed (see below).
 				err = tx.sendHeld("COMMIT")
-				if err == nil {
+				switch {
+				case err == nil:
 					t.committed = true
-				} else if !t.failedInside() {
+				case tx.carryErr == nil && !t.failedInside():
 					// The commit itself failed: none of the writes is.
 					db.prefixCache.reset()
 					t.gone = true
@@ -197,7 +205,17 @@ func (db *DB) runGroup(batch []*pendingWrite) (errs []error, txErr error) {
 				err = tx.sendHeld()
 			}
 		}
-		t.takeBack(tx)
+		t.takeBack(tx, deferred)
+		if tx.carryErr != nil {
+			// The held writes of an earlier write failed when this one
+			// sent them: that write fails, rolled back to its savepoint,
+			// and this one, of which nothing ran, runs again.
+			if err := t.undoEarlier(tx, errs); err != nil {
+				return abort(i-1, err)
+			}
+			i--
+			continue
+		}
 		if err != nil || tx.heldErr != nil {
 			if tx.heldErr != nil {
 				// A held write failed, and with it the statement after it.
@@ -217,9 +235,23 @@ func (db *DB) runGroup(batch []*pendingWrite) (errs []error, txErr error) {
 			w.audited, w.searchNoted = tx.audited, tx.searchNoted
 		}
 	}
-	if err := t.commit(); err != nil {
-		db.prefixCache.reset()
-		return errs, mapError(err)
+	for {
+		// Whatever is still held goes with the commit.
+		tx := &Tx{q: t.q, pool: db.w, db: db, ctx: context.Background(), writes: true, conn: t.conn, index: -1}
+		t.hand(tx)
+		err := t.commit(tx)
+		t.takeBack(tx, false)
+		if tx.carryErr != nil {
+			if err := t.undoEarlier(tx, errs); err != nil {
+				return abort(len(batch)-1, err)
+			}
+			continue
+		}
+		if err != nil {
+			db.prefixCache.reset()
+			return errs, mapError(err)
+		}
+		break
 	}
 	noted := 0
 	for i, w := range batch {

@@ -146,7 +146,7 @@ func TestGroupCommitFailureStaysAlone(t *testing.T) {
 func TestGroupCommitEnds(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
 		sp := mustSpace(t, db, "ends")
-		mustPrefix(t, db, sp.ID, "10.8.0.0/24", ipdesk.PrefixSubnet)
+		p := mustPrefix(t, db, sp.ID, "10.8.0.0/24", ipdesk.PrefixSubnet)
 		_, before, err := db.FindAuditEntries(ctx, ipdesk.AuditFilter{})
 		if err != nil {
 			t.Fatal(err)
@@ -181,6 +181,40 @@ func TestGroupCommitEnds(t *testing.T) {
 		waitQueued(t, queued, 3)
 		release()
 		wg.Wait()
+		// A write whose held writes fail when the next one sends them, with
+		// its first statements: the next one runs again and commits. And
+		// when the writes after it send nothing, with the commit.
+		var before1, after1, before2, carried1, carried2, after2 error
+		addrs := make([]ipdesk.Address, 3)
+		queued, release = sqldb.HoldWrites(db)
+		wg.Go(func() { _, before1 = db.AllocateAddress(ctx, p.ID, netip.Addr{}, &addrs[0]) })
+		waitQueued(t, queued, 1)
+		wg.Go(func() { carried1 = sqldb.WriteThenFailHeld(ctx, db, "carried-1") })
+		waitQueued(t, queued, 2)
+		wg.Go(func() { _, after1 = db.AllocateAddress(ctx, p.ID, netip.Addr{}, &addrs[1]) })
+		waitQueued(t, queued, 3)
+		release()
+		wg.Wait()
+		queued, release = sqldb.HoldWrites(db)
+		wg.Go(func() { _, before2 = db.AllocateAddress(ctx, p.ID, netip.Addr{}, &addrs[2]) })
+		waitQueued(t, queued, 1)
+		wg.Go(func() { carried2 = sqldb.WriteThenFailHeld(ctx, db, "carried-2") })
+		waitQueued(t, queued, 2)
+		wg.Go(func() { after2 = sqldb.FailAtOnce(ctx, db) })
+		waitQueued(t, queued, 3)
+		release()
+		wg.Wait()
+		if before1 != nil || after1 != nil || before2 != nil {
+			t.Errorf("the good writes around failed held writes: %v; %v; %v", before1, after1, before2)
+		}
+		if ipdesk.ErrorCode(carried1) != ipdesk.ECONFLICT || ipdesk.ErrorCode(carried2) != ipdesk.ECONFLICT || ipdesk.ErrorCode(after2) != ipdesk.EINVALID {
+			t.Errorf("the failing writes: %v; %v; %v", carried1, carried2, after2)
+		}
+		for i, want := range []string{"10.8.0.1", "10.8.0.2", "10.8.0.3"} {
+			if a, err := db.FindAddressByID(ctx, addrs[i].ID); err != nil || a.Addr.String() != want {
+				t.Errorf("allocation %d: %v %v, want %s", i, a, err, want)
+			}
+		}
 		for _, err := range []error{first, second, alone1} {
 			if ipdesk.ErrorCode(err) != ipdesk.EINVALID {
 				t.Errorf("a write that failed at once: %v, want its own error", err)
@@ -196,17 +230,17 @@ func TestGroupCommitEnds(t *testing.T) {
 				t.Errorf("good write %d failed: %v", i, err)
 			}
 		}
-		for _, name := range []string{"last-held", "all-failed"} {
+		for _, name := range []string{"last-held", "all-failed", "carried-1", "carried-2"} {
 			if ss, n, err := db.FindSpaces(ctx, ipdesk.SpaceFilter{Name: &name}); err != nil || n != 0 {
 				t.Errorf("the failed write's space %q was kept: %v %v", name, ss, err)
 			}
 		}
 		_, after, err := db.FindAuditEntries(ctx, ipdesk.AuditFilter{})
-		if err != nil || after != before+len(good) {
-			t.Errorf("audit entries %d → %d, want %d more (the good writes'): %v", before, after, len(good), err)
+		if err != nil || after != before+len(good)+len(addrs) {
+			t.Errorf("audit entries %d → %d, want %d more (the good writes'): %v", before, after, len(good)+len(addrs), err)
 		}
-		if _, n, _ := db.FindAddresses(ctx, ipdesk.AddressFilter{SpaceID: &sp.ID}); n != len(good) {
-			t.Errorf("%d addresses stored, want %d", n, len(good))
+		if _, n, _ := db.FindAddresses(ctx, ipdesk.AddressFilter{SpaceID: &sp.ID}); n != len(good)+len(addrs) {
+			t.Errorf("%d addresses stored, want %d", n, len(good)+len(addrs))
 		}
 		// The database takes writes as before.
 		if _, err := db.CreateAddress(ctx, &ipdesk.Address{SpaceID: sp.ID, Addr: netip.MustParseAddr("10.8.0.99")}); err != nil {

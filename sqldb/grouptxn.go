@@ -45,7 +45,7 @@ func (db *DB) beginGroup() (*groupTxn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &groupTxn{q: conn, conn: conn, carry: []heldWrite{{query: "BEGIN"}}}, nil
+	return &groupTxn{q: conn, conn: conn, carry: []heldWrite{{query: "BEGIN", owner: -1}}}, nil
 }
 
 // statement runs a statement of the transaction itself (one without
@@ -56,7 +56,7 @@ func (t *groupTxn) statement(q string) error {
 		_, err := t.sqltx.Exec(q)
 		return err
 	}
-	t.carry = append(t.carry, heldWrite{query: q})
+	t.carry = append(t.carry, heldWrite{query: q, owner: -1})
 	return nil
 }
 
@@ -68,16 +68,31 @@ func (t *groupTxn) hand(tx *Tx) {
 }
 
 // takeBack learns from the write tx, which ran, whether it sent the
-// statements it was handed, and takes them back when it did not.
-func (t *groupTxn) takeBack(tx *Tx) {
-	if len(t.carry) == 0 {
-		return
+// statements it was handed, and keeps what is still to be sent: all that
+// tx holds when all is set (it succeeded, and its held writes wait for
+// the next round trip), otherwise only what it was handed and did not
+// send (a write that failed drops its own).
+func (t *groupTxn) takeBack(tx *Tx, all bool) {
+	if len(t.carry) > 0 && tx.carried == 0 {
+		t.begun = true
 	}
-	if tx.carried == 0 {
-		t.begun, t.carry = true, nil
-		return
+	switch {
+	case all:
+		t.carry = tx.held
+	case tx.carried > 0:
+		t.carry = tx.held[:tx.carried:tx.carried]
+	default:
+		t.carry = nil
 	}
-	t.carry = tx.held[:tx.carried:tx.carried]
+}
+
+// undoEarlier fails the earlier write whose held writes failed when tx
+// sent them (see Tx.carryErr) and rolls it back to its savepoint, which
+// stays for the next write.
+func (t *groupTxn) undoEarlier(tx *Tx, errs []error) error {
+	errs[tx.carryOwner] = mapError(tx.carryErr)
+	tx.db.prefixCache.reset()
+	return t.rollbackTo()
 }
 
 // failedInside tells, after a statement failed, whether the transaction
@@ -118,22 +133,34 @@ func (t *groupTxn) rollback() {
 	}
 }
 
-// commit commits the transaction, unless the last write's held writes
-// carried the commit already or nothing was ever sent.
-func (t *groupTxn) commit() error {
+// commit commits the transaction, sending with the COMMIT what is still
+// held (handed to tx), unless the last write's held writes carried the
+// commit already or nothing was ever sent.
+func (t *groupTxn) commit(tx *Tx) error {
 	if t.sqltx != nil {
 		return t.sqltx.Commit()
 	}
 	switch {
 	case t.gone:
 		return errors.New("the transaction ended before its commit")
-	case t.committed || !t.begun:
+	case t.committed || !t.begun && !holdsWrites(t.carry):
 		return nil
 	}
-	_, err := t.conn.ExecContext(context.Background(), "COMMIT")
+	err := tx.sendHeld("COMMIT")
 	t.committed = err == nil
-	t.gone = err != nil
+	t.gone = err != nil && tx.carryErr == nil
 	return err
+}
+
+// holdsWrites tells whether held has writes of a write (beyond the
+// transaction's own statements).
+func holdsWrites(held []heldWrite) bool {
+	for _, w := range held {
+		if w.owner >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // close frees the transaction's connection, rolled back if it is still

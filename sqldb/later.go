@@ -16,6 +16,9 @@ package sqldb
 type heldWrite struct {
 	query string
 	args  []any
+	// owner is the index in its group of the write that held it, or -1
+	// for a statement of the transaction itself (see groupTxn).
+	owner int
 }
 
 // later runs the write q (no result is read) now on SQLite or in a read,
@@ -25,7 +28,7 @@ func (tx *Tx) later(q string, args ...any) error {
 		_, err := tx.exec(q, args...)
 		return err
 	}
-	tx.held = append(tx.held, heldWrite{q, args})
+	tx.held = append(tx.held, heldWrite{q, args, tx.index})
 	return nil
 }
 

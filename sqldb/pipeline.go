@@ -84,17 +84,20 @@ func (tx *Tx) roundTrip(tail []string, reads []pipeRead) error {
 		for _, r := range reads {
 			b.Queue(r.query, r.args...)
 		}
-		return tx.readBatch(c.Conn().SendBatch(tx.ctx, b), len(held), len(tail), reads)
+		return tx.readBatch(c.Conn().SendBatch(tx.ctx, b), held, len(tail), reads)
 	})
 }
 
 // readBatch reads the results of a round trip's statements: held writes,
 // then tail statements, then reads.
-func (tx *Tx) readBatch(br pgx.BatchResults, held, tail int, reads []pipeRead) error {
+func (tx *Tx) readBatch(br pgx.BatchResults, held []heldWrite, tail int, reads []pipeRead) error {
 	defer br.Close()
-	for range held {
+	for _, w := range held {
 		if _, err := br.Exec(); err != nil {
-			if tx.heldErr == nil {
+			switch {
+			case w.owner >= 0 && w.owner != tx.index:
+				tx.carryErr, tx.carryOwner = err, w.owner
+			case tx.heldErr == nil:
 				tx.heldErr = err
 			}
 			return err
