@@ -21,6 +21,20 @@ func waitQueued(t *testing.T, queued func() int, n int) {
 	}
 }
 
+// inOneGroup runs the writes, each on a goroutine of its own, in one
+// group commit in their order, and returns when all returned.
+func inOneGroup(t *testing.T, db *sqldb.DB, writes ...func()) {
+	t.Helper()
+	queued, release := sqldb.HoldWrites(db)
+	var wg sync.WaitGroup
+	for i, w := range writes {
+		wg.Go(w)
+		waitQueued(t, queued, i+1)
+	}
+	release()
+	wg.Wait()
+}
+
 // TestGroupCommitFirstFree: creates that race for the first free address
 // of one subnet, in one group and freely, never get the same address,
 // and every one of them is stored.
@@ -152,58 +166,38 @@ func TestGroupCommitEnds(t *testing.T) {
 			t.Fatal(err)
 		}
 		var (
-			wg             sync.WaitGroup
 			first, second  error
 			good           [2]error
 			lastHeld       error
 			alone1, alone2 error
 		)
-		queued, release := sqldb.HoldWrites(db)
-		wg.Go(func() { first = sqldb.FailAtOnce(ctx, db) })
-		waitQueued(t, queued, 1)
-		for i := range good {
-			wg.Go(func() {
+		goodWrite := func(i int) func() {
+			return func() {
 				_, good[i] = db.CreateAddress(ctx, &ipdesk.Address{SpaceID: sp.ID, Addr: netip.AddrFrom4([4]byte{10, 8, 0, byte(10 + i)})})
-			})
-			waitQueued(t, queued, 2+i)
+			}
 		}
-		wg.Go(func() { lastHeld = sqldb.WriteThenFailHeld(ctx, db, "last-held") })
-		waitQueued(t, queued, 4)
-		release()
-		wg.Wait()
+		inOneGroup(t, db,
+			func() { first = sqldb.FailAtOnce(ctx, db) },
+			goodWrite(0), goodWrite(1),
+			func() { lastHeld = sqldb.WriteThenFailHeld(ctx, db, "last-held") })
 		// A group of failures only.
-		queued, release = sqldb.HoldWrites(db)
-		wg.Go(func() { alone1 = sqldb.FailAtOnce(ctx, db) })
-		waitQueued(t, queued, 1)
-		wg.Go(func() { alone2 = sqldb.WriteThenFailHeld(ctx, db, "all-failed") })
-		waitQueued(t, queued, 2)
-		wg.Go(func() { second = sqldb.FailAtOnce(ctx, db) })
-		waitQueued(t, queued, 3)
-		release()
-		wg.Wait()
+		inOneGroup(t, db,
+			func() { alone1 = sqldb.FailAtOnce(ctx, db) },
+			func() { alone2 = sqldb.WriteThenFailHeld(ctx, db, "all-failed") },
+			func() { second = sqldb.FailAtOnce(ctx, db) })
 		// A write whose held writes fail when the next one sends them, with
 		// its first statements: the next one runs again and commits. And
 		// when the writes after it send nothing, with the commit.
 		var before1, after1, before2, carried1, carried2, after2 error
 		addrs := make([]ipdesk.Address, 3)
-		queued, release = sqldb.HoldWrites(db)
-		wg.Go(func() { _, before1 = db.AllocateAddress(ctx, p.ID, netip.Addr{}, &addrs[0]) })
-		waitQueued(t, queued, 1)
-		wg.Go(func() { carried1 = sqldb.WriteThenFailHeld(ctx, db, "carried-1") })
-		waitQueued(t, queued, 2)
-		wg.Go(func() { _, after1 = db.AllocateAddress(ctx, p.ID, netip.Addr{}, &addrs[1]) })
-		waitQueued(t, queued, 3)
-		release()
-		wg.Wait()
-		queued, release = sqldb.HoldWrites(db)
-		wg.Go(func() { _, before2 = db.AllocateAddress(ctx, p.ID, netip.Addr{}, &addrs[2]) })
-		waitQueued(t, queued, 1)
-		wg.Go(func() { carried2 = sqldb.WriteThenFailHeld(ctx, db, "carried-2") })
-		waitQueued(t, queued, 2)
-		wg.Go(func() { after2 = sqldb.FailAtOnce(ctx, db) })
-		waitQueued(t, queued, 3)
-		release()
-		wg.Wait()
+		inOneGroup(t, db,
+			func() { _, before1 = db.AllocateAddress(ctx, p.ID, netip.Addr{}, &addrs[0]) },
+			func() { carried1 = sqldb.WriteThenFailHeld(ctx, db, "carried-1") },
+			func() { _, after1 = db.AllocateAddress(ctx, p.ID, netip.Addr{}, &addrs[1]) })
+		inOneGroup(t, db,
+			func() { _, before2 = db.AllocateAddress(ctx, p.ID, netip.Addr{}, &addrs[2]) },
+			func() { carried2 = sqldb.WriteThenFailHeld(ctx, db, "carried-2") },
+			func() { after2 = sqldb.FailAtOnce(ctx, db) })
 		if before1 != nil || after1 != nil || before2 != nil {
 			t.Errorf("the good writes around failed held writes: %v; %v; %v", before1, after1, before2)
 		}
@@ -315,23 +309,16 @@ func TestAuthGuardInGroup(t *testing.T) {
 			t.Fatalf("the epoch did not move: %d → %d, %v", old, now, err)
 		}
 		stale, current := &ipdesk.AuthGuard{Epoch: old}, &ipdesk.AuthGuard{Epoch: now}
-		queued, release := sqldb.HoldWrites(db)
-		var wg sync.WaitGroup
-		var staleErr, currentErr error
-		var plainErr error
+		var staleErr, currentErr, plainErr error
 		tmpls := make([]ipdesk.Address, 3)
-		wg.Go(func() {
-			_, currentErr = db.AllocateAddress(ipdesk.WithAuthGuard(ctx, current), p.ID, netip.Addr{}, &tmpls[0])
-		})
-		waitQueued(t, queued, 1)
-		wg.Go(func() {
-			_, staleErr = db.AllocateAddress(ipdesk.WithAuthGuard(ctx, stale), p.ID, netip.Addr{}, &tmpls[1])
-		})
-		waitQueued(t, queued, 2)
-		wg.Go(func() { _, plainErr = db.AllocateAddress(ctx, p.ID, netip.Addr{}, &tmpls[2]) })
-		waitQueued(t, queued, 3)
-		release()
-		wg.Wait()
+		inOneGroup(t, db,
+			func() {
+				_, currentErr = db.AllocateAddress(ipdesk.WithAuthGuard(ctx, current), p.ID, netip.Addr{}, &tmpls[0])
+			},
+			func() {
+				_, staleErr = db.AllocateAddress(ipdesk.WithAuthGuard(ctx, stale), p.ID, netip.Addr{}, &tmpls[1])
+			},
+			func() { _, plainErr = db.AllocateAddress(ctx, p.ID, netip.Addr{}, &tmpls[2]) })
 		_, n, err := db.FindAddresses(ctx, ipdesk.AddressFilter{SpaceID: &sp.ID})
 		if err != nil {
 			t.Fatal(err)
