@@ -14,14 +14,16 @@ import (
 // statements on a connection of its own, so that its BEGIN and COMMIT cost
 // no round trip of their own: the BEGIN (and the first write's SAVEPOINT)
 // are held like a write's held writes (see later) and go with the first
-// statement a write sends, and the COMMIT goes with the last write's held
-// writes.
+// statements a write sends; a write's held writes, the end of its
+// savepoint and the start of the next one's go with the next write's
+// first statements; and the COMMIT goes with what is held last.
 type groupTxn struct {
 	q     querier
 	sqltx *sql.Tx   // SQLite
 	conn  *sql.Conn // PostgreSQL
-	// carry holds the transaction's own statements not sent yet
-	// (PostgreSQL): BEGIN, and SAVEPOINT write before the first write.
+	// carry holds what is still to be sent (PostgreSQL): BEGIN and the
+	// first SAVEPOINT, or the held writes of the write that ran last with
+	// the end of its savepoint and the start of the next one's.
 	carry []heldWrite
 	// begun: BEGIN was sent; committed: the COMMIT went with the last
 	// write; gone: the transaction ended otherwise (rolled back, or its
