@@ -39,12 +39,18 @@ const (
 )
 
 // guardWrite makes the write tx, run for ctx, check ctx's AuthGuard first
-// (PostgreSQL): the check goes, held, with the write's first statement.
+// (PostgreSQL): the check goes, held, with the write's first statement. A
+// guard that an earlier write of the request confirmed needs no check:
+// the request is let in, and a failure now would undo none of it.
 func (tx *Tx) guardWrite(ctx context.Context) error {
-	if g := ipdesk.AuthGuardFrom(ctx); g != nil && tx.db.pg {
-		return tx.later(qAuthEpochIs, g.Epoch)
+	g := ipdesk.AuthGuardFrom(ctx)
+	if g == nil || !tx.db.pg {
+		return nil
 	}
-	return nil
+	if confirmed, _ := g.State(); confirmed {
+		return nil
+	}
+	return tx.later(qAuthEpochIs, g.Epoch)
 }
 
 // settleGuards tells the AuthGuards of a group's writes what became of

@@ -344,5 +344,19 @@ func TestAuthGuardInGroup(t *testing.T) {
 		if n != 2 || tmpls[0].Addr != netip.MustParseAddr("10.21.0.1") || tmpls[2].Addr != netip.MustParseAddr("10.21.0.2") {
 			t.Errorf("%d addresses stored (%v, %v), want the two others at .1 and .2", n, tmpls[0].Addr, tmpls[2].Addr)
 		}
+		// A request whose first write confirmed it is let in: a later
+		// write of it is not refused when the epoch moves meanwhile (it
+		// could not be undone with the first).
+		if _, err := db.UpdateUser(ctx, u.ID, ipdesk.UserUpdate{Disabled: ptr(false)}); err != nil {
+			t.Fatal(err)
+		}
+		var again ipdesk.Address
+		if _, err := db.AllocateAddress(ipdesk.WithAuthGuard(ctx, current), p.ID, netip.Addr{}, &again); err != nil {
+			t.Errorf("a second write of a confirmed request: %v", err)
+		}
+		late := &ipdesk.AuthGuard{Epoch: now}
+		if _, err := db.AllocateAddress(ipdesk.WithAuthGuard(ctx, late), p.ID, netip.Addr{}, &again); !errors.Is(err, ipdesk.ErrAuthChanged) {
+			t.Errorf("a write of a request let in before the epoch moved again: %v, want ErrAuthChanged", err)
+		}
 	})
 }

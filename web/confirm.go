@@ -76,10 +76,10 @@ func (s *Server) serveConfirmed(w http.ResponseWriter, r *http.Request, ctx cont
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		return false
 	}
-	if errors.Is(err, ipdesk.ErrAuthChanged) {
+	confirmed, unsure := g.State()
+	if !confirmed && !unsure && errors.Is(err, ipdesk.ErrAuthChanged) {
 		return again()
 	}
-	confirmed, unsure := g.State()
 	if !confirmed && !unsure {
 		// Nothing committed: a read of the epoch, after the request came,
 		// tells whether the cached rights still hold.
