@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"ipdesk"
@@ -207,8 +208,21 @@ func BenchmarkCreateAddress(b *testing.B) {
 	})
 }
 
-// allocSubnets counts the subnets BenchmarkAllocateAddress made.
+// allocSubnets counts the subnets allocSubnet made.
 var allocSubnets int
+
+// allocSubnet makes a fresh empty /16 subnet in p's space for a
+// benchmark of allocations.
+func allocSubnet(b *testing.B, p *benchPlan) *ipdesk.Prefix {
+	allocSubnets++
+	if allocSubnets > 15 {
+		b.Skip("out of subnets: fewer -count")
+	}
+	sub := &ipdesk.Prefix{SpaceID: p.big.SpaceID, Prefix: netip.PrefixFrom(netip.AddrFrom4([4]byte{172, byte(16 + allocSubnets), 0, 0}), 16), Kind: ipdesk.PrefixSubnet}
+	_, err := p.db.CreatePrefix(ctx, sub)
+	must(b, err)
+	return sub
+}
 
 // BenchmarkAllocateAddress takes the first free address of a /16 of its
 // own (a fresh one for each run), with a hostname, MAC, owner and phone,
@@ -216,13 +230,7 @@ var allocSubnets int
 // HTTP.
 func BenchmarkAllocateAddress(b *testing.B) {
 	eachDB(b, func(b *testing.B, p *benchPlan) {
-		allocSubnets++
-		if allocSubnets > 15 {
-			b.Skip("out of subnets: fewer -count")
-		}
-		sub := &ipdesk.Prefix{SpaceID: p.big.SpaceID, Prefix: netip.PrefixFrom(netip.AddrFrom4([4]byte{172, byte(16 + allocSubnets), 0, 0}), 16), Kind: ipdesk.PrefixSubnet}
-		_, err := p.db.CreatePrefix(ctx, sub)
-		must(b, err)
+		sub := allocSubnet(b, p)
 		i := 0
 		for b.Loop() {
 			i++
@@ -233,6 +241,29 @@ func BenchmarkAllocateAddress(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+	})
+}
+
+// BenchmarkAllocateAddressParallel is BenchmarkAllocateAddress with eight
+// goroutines, whose allocations share group commits.
+func BenchmarkAllocateAddressParallel(b *testing.B) {
+	eachDB(b, func(b *testing.B, p *benchPlan) {
+		sub := allocSubnet(b, p)
+		var n atomic.Int64
+		b.SetParallelism(4) // 8 goroutines on 2 cores
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				i := n.Add(1)
+				if i >= 65000 {
+					b.Error("out of addresses: use a smaller -benchtime")
+					return
+				}
+				if _, err := p.db.AllocateAddress(ctx, sub.ID, netip.Addr{}, host(0, netip.Addr{}, 400000+int(i))); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
 	})
 }
 
