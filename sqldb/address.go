@@ -636,7 +636,6 @@ func (tx *Tx) firstFree(p *ipdesk.Prefix, mark subnetMark, from netip.Addr, pre 
 		}
 		return ipam.FirstFree(start, end, used, p.Gateway)
 	}
-	const batch = chunkBatch
 	chunk := ipam.ChunkOf(lo)
 	// Every chunk before fullBelow is full; the search starts there, and a
 	// write moves the mark up to the chunk where it found the address.
@@ -684,7 +683,7 @@ func (tx *Tx) firstFree(p *ipdesk.Prefix, mark subnetMark, from netip.Addr, pre 
 			counts, top = pre.counts, pre.topWithin(first, end)
 			pre = nil
 		} else {
-			rows, err := tx.query(qChunksFrom, p.ID, ipam.Key(chunk), batch, ipam.Key(first), ipam.Key(end))
+			rows, err := tx.query(qChunksFrom, p.ID, ipam.Key(chunk), chunkBatch, ipam.Key(first), ipam.Key(end))
 			if err != nil {
 				return netip.Addr{}, err
 			}
@@ -745,7 +744,7 @@ func (tx *Tx) firstFree(p *ipdesk.Prefix, mark subnetMark, from netip.Addr, pre 
 				return netip.Addr{}, full
 			}
 		}
-		if len(counts) < batch {
+		if len(counts) < chunkBatch {
 			// Every chunk from here on is empty.
 			for {
 				if a, ok := tryChunk(chunk, nil); ok {

@@ -48,8 +48,8 @@ func rowValues(args func(dst []any, i int) []any, start, end, cols int) ([]any, 
 	return vals, nil
 }
 
-// heldRows is the most rows a write sends with insertLater; more go with
-// insertMany as prepared statements.
+// heldRows is the most rows a write holds with insertLater; more go at
+// once with insertMany.
 const heldRows = 16
 
 // insertLater is insertMany without results for a write transaction's

@@ -11,9 +11,9 @@ import (
 	"ipdesk/sqldb/sqldbtest"
 )
 
-// TestHeldWritesKeepText: the audit entry and chunk count of an
-// allocation, which PostgreSQL gets with their arguments written into the
-// statement's text (see later), keep text that SQL, JSON and logs treat
+// TestHeldWritesKeepText: the insert, audit entry and chunk count of an
+// allocation, which PostgreSQL gets held and pipelined with the commit
+// (see later and roundTrip), keep text that SQL, JSON and logs treat
 // specially exactly as given, and the count lets the next allocation take
 // the next address.
 func TestHeldWritesKeepText(t *testing.T) {
