@@ -16,18 +16,20 @@ var ErrAuthChanged = errors.New("users, groups, grants, tokens or sessions chang
 // permissions without reading the authentication epoch first: the
 // store's writes made for it check, in their own transaction, that the
 // epoch is still Epoch, the one the cache was filled at, and fail with
-// ErrAuthChanged otherwise. A write that committed confirms the guard: the
+// ErrAuthChanged otherwise. A write that committed confirms the guard, and
+// so does a read that carries the epoch along and finds it Epoch: the
 // request was let in on credentials that held after it arrived.
 type AuthGuard struct {
 	// Epoch is the authentication epoch the request was checked at.
 	Epoch int64
 
 	mu        sync.Mutex
-	confirmed bool // a write checked Epoch and committed
+	confirmed bool // a committed write or a read found Epoch current
 	unsure    bool // a write may have committed unchecked (its commit failed)
 }
 
-// Confirm records that a write checked the epoch and committed.
+// Confirm records that the epoch was found to be Epoch after the request
+// arrived: a write checked it and committed, or a read saw it.
 func (g *AuthGuard) Confirm() {
 	g.mu.Lock()
 	g.confirmed = true

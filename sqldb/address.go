@@ -37,8 +37,12 @@ func scanAddress(row interface{ Scan(...any) error }) (*ipdesk.Address, error) {
 	return &a, nil
 }
 
-// qAddressByID reads one address; FindAddressByID runs it prepared.
-const qAddressByID = "SELECT " + addressColumns + " FROM addresses WHERE id = $1"
+// qAddressByID reads one address; FindAddressByID runs it prepared, or
+// qAddressByIDAtEpoch to check an AuthGuard.
+const (
+	qAddressByID        = "SELECT " + addressColumns + " FROM addresses WHERE id = $1"
+	qAddressByIDAtEpoch = "SELECT " + addressColumns + ", (" + qAuthEpoch + ") FROM addresses WHERE id = $1"
+)
 
 func (tx *Tx) findAddress(id int64) (*ipdesk.Address, error) {
 	a, err := scanAddress(tx.queryRow(qAddressByID, id))
@@ -48,15 +52,38 @@ func (tx *Tx) findAddress(id int64) (*ipdesk.Address, error) {
 	return a, err
 }
 
-// FindAddressByID returns one address.
+// FindAddressByID returns one address. On PostgreSQL, for a request let
+// in on cached credentials (an ipdesk.AuthGuard not yet confirmed), the
+// read carries the authentication epoch along: the epoch the request was
+// let in at confirms the guard (the read, made after the request arrived,
+// showed the cached rights current), another one fails the read with
+// ipdesk.ErrAuthChanged.
 func (db *DB) FindAddressByID(ctx context.Context, id int64) (*ipdesk.Address, error) {
-	if err := db.prepare(ctx, db.r, qAddressByID); err != nil {
+	g := db.unconfirmedGuard(ctx)
+	q := qAddressByID
+	if g != nil {
+		q = qAddressByIDAtEpoch
+	}
+	if err := db.prepare(ctx, db.r, q); err != nil {
 		return nil, mapError(err)
 	}
 	var a *ipdesk.Address
-	err := db.readOne(ctx, func(tx *Tx) (err error) {
-		a, err = tx.findAddress(id)
-		return err
+	err := db.readOne(ctx, func(tx *Tx) error {
+		if g == nil {
+			var err error
+			a, err = tx.findAddress(id)
+			return err
+		}
+		tx.guard = g
+		return tx.pipeline(pipeRead{query: qAddressByID, args: []any{id}, atEpoch: qAddressByIDAtEpoch,
+			scan: func(rows resultRows) error {
+				if !rows.Next() {
+					return notFound("address", id)
+				}
+				var err error
+				a, err = scanAddress(rows)
+				return err
+			}})
 	})
 	return a, err
 }
@@ -530,11 +557,11 @@ type subnetFillRead struct {
 }
 
 func (f *subnetFillRead) read(tx *Tx, id int64, lock bool) pipeRead {
-	q := qSubnetFill
+	q, atEpoch := qSubnetFill, ""
 	if lock && tx.db.pg {
-		q = qSubnetFillLocked
+		q, atEpoch = qSubnetFillLocked, qSubnetFillLockedAtEpoch
 	}
-	return pipeRead{query: q, args: []any{id}, scan: func(rows resultRows) error {
+	return pipeRead{query: q, args: []any{id}, atEpoch: atEpoch, scan: func(rows resultRows) error {
 		if !rows.Next() {
 			f.err = notFound("prefix", id)
 			return nil
@@ -561,11 +588,15 @@ func (f *subnetFillRead) result() (*ipdesk.Prefix, subnetMark, error) {
 }
 
 // The statements of subnetFill: a prefix's columns, qualified, and the
-// mark of its subnet_fill row if it has one.
+// mark of its subnet_fill row if it has one; with the lock, they can carry
+// the authentication epoch (see pipeRead.atEpoch).
 const (
-	qSubnetFill = "SELECT p.id, p.space_id, p.parent_id, p.prefix, p.kind, p.description, p.gateway, p.dhcp, p.vlan, p.version, p.created_at, p.updated_at, f.full_below " +
-		"FROM prefixes p LEFT JOIN subnet_fill f ON f.prefix_id = p.id WHERE p.id = $1"
-	qSubnetFillLocked = qSubnetFill + " FOR UPDATE OF p"
+	qSubnetFillColumns = "p.id, p.space_id, p.parent_id, p.prefix, p.kind, p.description, p.gateway, p.dhcp, p.vlan, p.version, p.created_at, p.updated_at, f.full_below"
+	qSubnetFillFrom    = "prefixes p LEFT JOIN subnet_fill f ON f.prefix_id = p.id WHERE p.id = $1"
+	qSubnetFill        = "SELECT " + qSubnetFillColumns + " FROM " + qSubnetFillFrom
+	qSubnetFillLocked  = qSubnetFill + " FOR UPDATE OF p"
+
+	qSubnetFillLockedAtEpoch = "SELECT " + qSubnetFillColumns + ", (" + qAuthEpoch + ") FROM " + qSubnetFillFrom + " FOR UPDATE OF p"
 )
 
 // subnetMark is a subnet's mark of full chunks as read with the subnet:
@@ -943,7 +974,7 @@ func (db *DB) AllocateAddress(ctx context.Context, prefixID int64, from netip.Ad
 		var id int64
 		var pre chunksAhead
 		if db.pg {
-			reads = append(reads, nextAddressID(&id), pre.read(prefixID))
+			reads = append(reads, db.nextAddressID(&id), pre.read(prefixID))
 		}
 		if err := tx.pipeline(reads...); err != nil {
 			return err
@@ -981,8 +1012,8 @@ func (db *DB) AllocateAddress(ctx context.Context, prefixID int64, from netip.Ad
 
 // nextAddressID is a read of the next id of the addresses' sequence
 // (PostgreSQL), into id.
-func nextAddressID(id *int64) pipeRead {
-	return pipeRead{query: "SELECT nextval(pg_get_serial_sequence('addresses', 'id'))", scan: func(rows resultRows) error {
+func (db *DB) nextAddressID(id *int64) pipeRead {
+	return pipeRead{query: "SELECT nextval(" + db.addressSeq + ")", scan: func(rows resultRows) error {
 		if !rows.Next() {
 			return errors.New("the sequence of addresses gave no id")
 		}

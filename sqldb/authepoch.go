@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"context"
+	"slices"
 
 	"ipdesk"
 )
@@ -31,6 +32,20 @@ func (db *DB) AuthEpoch(ctx context.Context) (int64, error) {
 // epoch before it writes.
 func (db *DB) ConfirmsAuth() bool { return db.pg }
 
+// unconfirmedGuard returns the AuthGuard of ctx when it still needs
+// confirming, on a store whose statements can confirm it (PostgreSQL), or
+// nil.
+func (db *DB) unconfirmedGuard(ctx context.Context) *ipdesk.AuthGuard {
+	g := ipdesk.AuthGuardFrom(ctx)
+	if g == nil || !db.pg {
+		return nil
+	}
+	if confirmed, _ := g.State(); confirmed {
+		return nil
+	}
+	return g
+}
+
 // qAuthEpochIs fails the transaction with qAuthEpochMoved unless the
 // authentication epoch is $1 (migration 0017).
 const (
@@ -38,19 +53,78 @@ const (
 	qAuthEpochMoved = "IP001"
 )
 
-// guardWrite makes the write tx, run for ctx, check ctx's AuthGuard first
-// (PostgreSQL): the check goes, held, with the write's first statement. A
-// guard that an earlier write of the request confirmed needs no check:
-// the request is let in, and a failure now would undo none of it.
-func (tx *Tx) guardWrite(ctx context.Context) error {
-	g := ipdesk.AuthGuardFrom(ctx)
-	if g == nil || !tx.db.pg {
+// guardWrite makes the write tx, run for ctx, check ctx's AuthGuard
+// (PostgreSQL) in its first round trip (see placeGuard). A guard that an
+// earlier write or read of the request confirmed needs no check: the
+// request is let in, and a failure now would undo none of it.
+func (tx *Tx) guardWrite(ctx context.Context) {
+	tx.guard = tx.db.unconfirmedGuard(ctx)
+}
+
+// placeGuard puts the check of the guard tx still has to make into the
+// round trip of reads: as one more column of the first read that can
+// carry the epoch (see pipeRead.atEpoch), or else as a held check
+// statement, which goes before anything else of the write is sent.
+func (tx *Tx) placeGuard(reads []pipeRead) ([]pipeRead, error) {
+	g := tx.guard
+	if g == nil {
+		return reads, nil
+	}
+	tx.guard = nil
+	for i, r := range reads {
+		if r.atEpoch != "" {
+			reads = slices.Clone(reads)
+			reads[i] = tx.checkingEpoch(r, g)
+			return reads, nil
+		}
+	}
+	return reads, tx.later(qAuthEpochIs, g.Epoch)
+}
+
+// holdGuard holds the check of the guard tx still has to make, for a
+// write that ends without a round trip of its own: the check goes with
+// its held writes.
+func (tx *Tx) holdGuard() error {
+	_, err := tx.placeGuard(nil)
+	return err
+}
+
+// checkingEpoch returns r reading the authentication epoch along with its
+// row: the epoch of g confirms g, another one fails the read with
+// ipdesk.ErrAuthChanged (the write rolls back to its start). A read that
+// found no row leaves the check to the write's next round trip.
+func (tx *Tx) checkingEpoch(r pipeRead, g *ipdesk.AuthGuard) pipeRead {
+	scan := r.scan
+	r.query, r.atEpoch = r.atEpoch, ""
+	r.scan = func(rows resultRows) error {
+		er := &epochRows{resultRows: rows}
+		if err := scan(er); err != nil {
+			return err
+		}
+		switch {
+		case !er.seen:
+			tx.guard = g
+		case er.epoch != g.Epoch:
+			return ipdesk.ErrAuthChanged
+		default:
+			g.Confirm()
+		}
 		return nil
 	}
-	if confirmed, _ := g.State(); confirmed {
-		return nil
-	}
-	return tx.later(qAuthEpochIs, g.Epoch)
+	return r
+}
+
+// epochRows are the rows of a read that carries the authentication epoch
+// as its last column, which Scan puts into epoch.
+type epochRows struct {
+	resultRows
+	epoch int64
+	seen  bool
+}
+
+func (e *epochRows) Scan(dst ...any) error {
+	e.seen = true
+	return e.resultRows.Scan(append(dst, &e.epoch)...)
 }
 
 // settleGuards tells the AuthGuards of a group's writes what became of

@@ -231,17 +231,29 @@ func allocSubnet(b *testing.B, p *benchPlan) *ipdesk.Prefix {
 func BenchmarkAllocateAddress(b *testing.B) {
 	eachDB(b, func(b *testing.B, p *benchPlan) {
 		sub := allocSubnet(b, p)
+		request := asAPI(b, p.db)
 		i := 0
 		for b.Loop() {
 			i++
 			if i >= 65000 {
 				b.Fatal("out of addresses: use a smaller -benchtime")
 			}
-			if _, err := p.db.AllocateAddress(ctx, sub.ID, netip.Addr{}, host(0, netip.Addr{}, 300000+i)); err != nil {
+			if _, err := p.db.AllocateAddress(request(), sub.ID, netip.Addr{}, host(0, netip.Addr{}, 300000+i)); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
+}
+
+// asAPI returns a maker of contexts for allocations as the API makes them
+// for requests let in on cached credentials: each with an AuthGuard at the
+// current epoch, which its write checks (PostgreSQL).
+func asAPI(b *testing.B, db *sqldb.DB) func() context.Context {
+	e, err := db.AuthEpoch(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return func() context.Context { return ipdesk.WithAuthGuard(ctx, &ipdesk.AuthGuard{Epoch: e}) }
 }
 
 // BenchmarkAllocateAddressParallel is BenchmarkAllocateAddress with eight
@@ -249,6 +261,7 @@ func BenchmarkAllocateAddress(b *testing.B) {
 func BenchmarkAllocateAddressParallel(b *testing.B) {
 	eachDB(b, func(b *testing.B, p *benchPlan) {
 		sub := allocSubnet(b, p)
+		request := asAPI(b, p.db)
 		var n atomic.Int64
 		b.SetParallelism(4) // 8 goroutines on 2 cores
 		b.RunParallel(func(pb *testing.PB) {
@@ -258,7 +271,7 @@ func BenchmarkAllocateAddressParallel(b *testing.B) {
 					b.Error("out of addresses: use a smaller -benchtime")
 					return
 				}
-				if _, err := p.db.AllocateAddress(ctx, sub.ID, netip.Addr{}, host(0, netip.Addr{}, 400000+int(i))); err != nil {
+				if _, err := p.db.AllocateAddress(request(), sub.ID, netip.Addr{}, host(0, netip.Addr{}, 400000+int(i))); err != nil {
 					b.Error(err)
 					return
 				}

@@ -176,9 +176,10 @@ func (db *DB) runGroup(batch []*pendingWrite) (errs []error, txErr error) {
 		}
 		t.hand(tx)
 		last := i == len(batch)-1
-		err := tx.guardWrite(w.ctx)
+		tx.guardWrite(w.ctx)
+		err := w.fn(tx)
 		if err == nil {
-			err = w.fn(tx)
+			err = tx.holdGuard()
 		}
 		deferred := false
 		if err == nil && tx.heldErr == nil && tx.carryErr == nil {

@@ -358,5 +358,43 @@ func TestAuthGuardInGroup(t *testing.T) {
 		if _, err := db.AllocateAddress(ipdesk.WithAuthGuard(ctx, late), p.ID, netip.Addr{}, &again); !errors.Is(err, ipdesk.ErrAuthChanged) {
 			t.Errorf("a write of a request let in before the epoch moved again: %v, want ErrAuthChanged", err)
 		}
+		// An update's first statement carries no epoch: it checks the
+		// guard with a statement of its own. A read of an address by its
+		// id carries the epoch along.
+		latest, err := db.AuthEpoch(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := tmpls[0].ID
+		if _, _, err := db.UpdateAddress(ipdesk.WithAuthGuard(ctx, &ipdesk.AuthGuard{Epoch: now}), id, ipdesk.AddressUpdate{Description: ptr("too late")}); !errors.Is(err, ipdesk.ErrAuthChanged) {
+			t.Errorf("an update with a stale guard: %v, want ErrAuthChanged", err)
+		}
+		if a, err := db.FindAddressByID(ctx, id); err != nil || a.Description == "too late" {
+			t.Errorf("the refused update was stored: %+v %v", a, err)
+		}
+		if _, err := db.FindAddressByID(ipdesk.WithAuthGuard(ctx, &ipdesk.AuthGuard{Epoch: now}), id); !errors.Is(err, ipdesk.ErrAuthChanged) {
+			t.Errorf("a read with a stale guard: %v, want ErrAuthChanged", err)
+		}
+		read := &ipdesk.AuthGuard{Epoch: latest}
+		if a, err := db.FindAddressByID(ipdesk.WithAuthGuard(ctx, read), id); err != nil || a.ID != id {
+			t.Errorf("a read with a current guard: %+v %v", a, err)
+		}
+		if confirmed, _ := read.State(); !confirmed {
+			t.Error("a read that found the epoch current did not confirm its guard")
+		}
+		missing := &ipdesk.AuthGuard{Epoch: latest}
+		if _, err := db.FindAddressByID(ipdesk.WithAuthGuard(ctx, missing), id+1000); ipdesk.ErrorCode(err) != ipdesk.ENOTFOUND {
+			t.Errorf("a read of no address: %v, want not found", err)
+		}
+		if confirmed, _ := missing.State(); confirmed {
+			t.Error("a read that found no row confirmed its guard")
+		}
+		updated := &ipdesk.AuthGuard{Epoch: latest}
+		if _, _, err := db.UpdateAddress(ipdesk.WithAuthGuard(ctx, updated), id, ipdesk.AddressUpdate{Description: ptr("in time")}); err != nil {
+			t.Errorf("an update with a current guard: %v", err)
+		}
+		if confirmed, _ := updated.State(); !confirmed {
+			t.Error("an update that committed did not confirm its guard")
+		}
 	})
 }

@@ -42,7 +42,7 @@ func (tx *Tx) sendHeld(tail ...string) error {
 // is kept in heldErr: the statement then fails too, as the transaction is
 // aborted, and the write reports heldErr (see runGroup).
 func (tx *Tx) sendHeldFirst() {
-	if len(tx.held) > 0 {
+	if len(tx.held) > 0 || tx.guard != nil {
 		tx.sendHeld()
 	}
 }

@@ -22,6 +22,10 @@ type pipeRead struct {
 	query string
 	args  []any
 	scan  func(rows resultRows) error
+	// atEpoch, when set, is query with the authentication epoch as one
+	// more, last column, so that the read can check a write's AuthGuard
+	// (see placeGuard); scan still reads the columns of query.
+	atEpoch string
 }
 
 // resultRows are the rows of a statement, from database/sql or pgx.
@@ -42,6 +46,10 @@ func (tx *Tx) pipeline(reads ...pipeRead) error {
 // in heldErr, as the failure of the write that held it, and fails the
 // statements after it.
 func (tx *Tx) roundTrip(tail []string, reads []pipeRead) error {
+	reads, err := tx.placeGuard(reads)
+	if err != nil {
+		return err
+	}
 	if tx.conn == nil || !tx.db.pg {
 		for _, q := range tail {
 			if _, err := tx.q.ExecContext(tx.ctx, q); err != nil {

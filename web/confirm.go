@@ -11,16 +11,19 @@ import (
 	"ipdesk"
 )
 
-// Requests confirmed by their write. On a store whose writes confirm
-// credentials (PostgreSQL: see ipdesk.AuthGuard), a request to a route
-// marked writeConfirms whose credential and permissions the cache holds
+// Requests confirmed by their own statements. On a store whose writes
+// confirm credentials (PostgreSQL: see ipdesk.AuthGuard), a request to a
+// route marked guarded whose credential and permissions the cache holds
 // is let in on them at the epoch the cache is at, without a read of the
-// epoch: its write checks that epoch in its own transaction. Its answer is
-// kept back until something read after it arrived showed that epoch still
-// current: the write that committed, or else (the request wrote nothing,
-// or was refused) a read of the epoch. When the epoch moved, nothing the
-// request did was stored, and it runs again as any request does, checked
-// afresh; its answer from cached rights is never sent.
+// epoch: its write checks that epoch in its own transaction, and the read
+// of an address by its id (which authorize makes for a route of one
+// address) reads the epoch along. Its answer is kept back until something
+// read after it arrived showed that epoch still current: the write that
+// committed, the address read, or else (the request read no address and
+// wrote nothing, or was refused) a read of the epoch. When the epoch
+// moved, nothing the request did was stored, and it runs again as any
+// request does, checked afresh; its answer from cached rights is never
+// sent.
 
 // cachedAuth returns who r comes from as the auth cache alone tells it,
 // at the epoch the cache is at, or nil when the cache cannot tell (no

@@ -46,6 +46,9 @@ func TestWritesConfirmAuth(t *testing.T) {
 		allocate := func(token string) int {
 			return e.do("POST", path("/api/v1/prefixes/%d/available-addresses", w.subnetA1), token, map[string]any{"hostname": "late"}).code
 		}
+		get := func(token string) int {
+			return e.do("GET", path("/api/v1/addresses/%d", w.a1), token, nil).code
+		}
 		stored := func(t *testing.T) (string, int) {
 			t.Helper()
 			a, err := e.db.FindAddressByID(ctx, w.a1)
@@ -104,20 +107,29 @@ func TestWritesConfirmAuth(t *testing.T) {
 						if c := allocate(token); c != http.StatusCreated {
 							t.Fatalf("an allocation gets %d", c)
 						}
+						if c := get(token); c != http.StatusOK {
+							t.Fatalf("a read gets %d", c)
+						}
 					}
 					reads := epochReads.Load() - before
 					if e.srv.confirmsAuth && reads != 0 {
-						t.Errorf("six writes let in from the cache read the epoch %d times, want none", reads)
+						t.Errorf("six writes and three reads of an address let in from the cache read the epoch %d times, want none", reads)
 					}
-					if !e.srv.confirmsAuth && reads < 6 {
-						t.Errorf("six writes read the epoch %d times, want one each", reads)
+					if !e.srv.confirmsAuth && reads < 9 {
+						t.Errorf("six writes and three reads read the epoch %d times, want one each", reads)
 					}
 				})
 				for _, c := range revocations() {
 					t.Run(c.name, func(t *testing.T) {
 						token, cookie, uid, gid := fresh(t, ipdesk.RightEdit)
 						warm(t, token, cookie)
+						if got := get(token); got != http.StatusOK {
+							t.Fatalf("before the change, a read gets %d", got)
+						}
 						c.apply(t, db, uid, gid)
+						if got := get(token); got != c.want {
+							t.Errorf("after the change, a read of the address gets %d, want %d", got, c.want)
+						}
 						refused(t, token, cookie, c.want)
 					})
 				}

@@ -27,11 +27,12 @@ type route struct {
 	body    *bodySpec
 	reply   replySpec
 	h       func(w http.ResponseWriter, r *http.Request) error
-	// writeConfirms: the handler changes data only through the store's
+	// guarded: the request can be let in on cached credentials without
+	// reading the auth epoch first, under an ipdesk.AuthGuard (see
+	// serveConfirmed): the handler changes data only through the store's
 	// write transactions, which on a store that confirms credentials
-	// check them (see serveConfirmed), so that the request can be let in
-	// on cached credentials without reading the auth epoch first.
-	writeConfirms bool
+	// check the guard, and its answer waits until the guard is confirmed.
+	guarded bool
 }
 
 // pattern returns the route's ServeMux pattern.
@@ -239,7 +240,7 @@ func (s *Server) routeTable() []*route {
 			summary: "Take the first free address of a subnet (at or after \"from\") and store a host there",
 			act:     actWrite, object: ipdesk.ObjectPrefix,
 			body:  optionalBody[allocateAddressRequest]("AddressAllocate", append([]string{"from"}, hostFields...)...),
-			reply: one[addressResult](http.StatusCreated), h: s.allocateAddress, writeConfirms: true},
+			reply: one[addressResult](http.StatusCreated), h: s.allocateAddress, guarded: true},
 		{method: "GET", path: "/api/v1/prefixes/{id}/free-ranges", op: "listFreeRanges", tag: "prefixes",
 			summary: "The unused address ranges of a prefix",
 			act:     actRead, object: ipdesk.ObjectPrefix, paged: true,
@@ -274,15 +275,15 @@ func (s *Server) routeTable() []*route {
 			summary: "Store a host at an address (the subnet is found from space_id or prefix_id)",
 			act:     actWrite, object: ipdesk.ObjectAddress,
 			body:  body[ipdesk.Address]("AddressCreate", []string{"address"}, addressFields...),
-			reply: one[addressResult](http.StatusCreated), h: s.createAddress, writeConfirms: true},
+			reply: one[addressResult](http.StatusCreated), h: s.createAddress, guarded: true},
 		{method: "GET", path: "/api/v1/addresses/{id}", op: "getAddress", tag: "addresses", summary: "Get an address",
-			act: actRead, object: ipdesk.ObjectAddress, reply: one[addressView](http.StatusOK), h: s.getAddress},
+			act: actRead, object: ipdesk.ObjectAddress, reply: one[addressView](http.StatusOK), h: s.getAddress, guarded: true},
 		{method: "PATCH", path: "/api/v1/addresses/{id}", op: "updateAddress", tag: "addresses", summary: "Change an address (mac \"\" clears it)",
 			act: actWrite, object: ipdesk.ObjectAddress,
 			body:  body[ipdesk.AddressUpdate]("AddressUpdate", nil),
-			reply: one[addressResult](http.StatusOK), h: s.updateAddress, writeConfirms: true},
+			reply: one[addressResult](http.StatusOK), h: s.updateAddress, guarded: true},
 		{method: "DELETE", path: "/api/v1/addresses/{id}", op: "deleteAddress", tag: "addresses", summary: "Delete an address",
-			act: actWrite, object: ipdesk.ObjectAddress, reply: noContent, h: s.deleteAddress, writeConfirms: true},
+			act: actWrite, object: ipdesk.ObjectAddress, reply: noContent, h: s.deleteAddress, guarded: true},
 
 		// Locations.
 		{method: "GET", path: "/api/v1/locations", op: "listLocations", tag: "locations", summary: "List sites, buildings and rooms",
@@ -391,7 +392,7 @@ func (s *Server) apiHandler(rt *route) http.Handler {
 		ctx, cancel := withTimeout(r.Context(), timeout)
 		defer cancel()
 		if rt.act != actPublic {
-			if rt.writeConfirms && s.confirmsAuth && rt.reply.kind != replyStream {
+			if rt.guarded && s.confirmsAuth && rt.reply.kind != replyStream {
 				if st := s.cachedAuth(r); st != nil && s.serveConfirmed(w, r, ctx, rt, st) {
 					return
 				}
