@@ -177,7 +177,7 @@ func (w *addressWriter) numberCreates() (bool, error) {
 		return true, nil
 	case w.tx.db.pg && w.tx.canCopy(len(w.creates)):
 		ids := make([]int64, 0, len(w.creates))
-		rows, err := w.tx.query("SELECT nextval(pg_get_serial_sequence('addresses', 'id')) FROM generate_series(1, $1)", len(w.creates))
+		rows, err := w.tx.query("SELECT nextval("+w.tx.db.addressSeq+") FROM generate_series(1, $1)", len(w.creates))
 		if err != nil {
 			return false, err
 		}

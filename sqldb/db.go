@@ -53,6 +53,10 @@ type DB struct {
 	// reservationScopes, if set, checks new DHCP reservations against
 	// other spaces (see SetReservationScopes).
 	reservationScopes ipdesk.ReservationScopes
+
+	// addressSeq is the sequence of the addresses' ids on PostgreSQL, as
+	// an SQL literal (see nextAddressID and addressWriter.numberCreates).
+	addressSeq string
 }
 
 var _ ipdesk.Store = (*DB)(nil)
@@ -122,6 +126,16 @@ func open(ctx context.Context, dsn string, upTo int) (*DB, error) {
 	if err := db.migrate(ctx, upTo); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if db.pg {
+		// The sequence is looked up once: by name in each statement it
+		// costs a catalogue search per id.
+		var seq string
+		if err := db.w.QueryRowContext(ctx, "SELECT pg_get_serial_sequence('addresses', 'id')").Scan(&seq); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("the sequence of addresses: %w", err)
+		}
+		db.addressSeq = "'" + strings.ReplaceAll(seq, "'", "''") + "'::regclass"
 	}
 	return db, nil
 }
@@ -194,6 +208,9 @@ type Tx struct {
 	// conn is the connection of a write transaction on PostgreSQL, for
 	// COPY (see copyRowsIn); nil otherwise.
 	conn *sql.Conn
+	// guard is the AuthGuard the write must still check before anything
+	// it did is sent (see guardWrite and placeGuard).
+	guard *ipdesk.AuthGuard
 }
 
 // noteAudited records that the transaction changes objects of the type,
