@@ -966,22 +966,39 @@ func (db *DB) AllocateAddress(ctx context.Context, prefixID int64, from netip.Ad
 		// On PostgreSQL the record's id is taken from the sequence with
 		// them, so that its insert needs no answer and waits, held, for
 		// the commit.
+		// An allocation from the subnet that the write before it in its
+		// group took an address of knows the subnet from that write (see
+		// subnetAfter): it holds the lock, and its read would find what
+		// that write left.
 		var f subnetFillRead
 		l := &prefetchedLookups{Tx: tx}
 		probe := *tmpl
 		probe.ID, probe.SpaceID = 0, 0
-		reads := []pipeRead{f.read(tx, prefixID, true), l.read(&probe, prefixID)}
+		known := tx.subnetBefore(prefixID, from)
+		reads := []pipeRead{l.read(&probe, prefixID)}
+		if known == nil {
+			reads = append(reads, f.read(tx, prefixID, true))
+		}
 		var id int64
 		var pre chunksAhead
 		if db.pg {
-			reads = append(reads, db.nextAddressID(&id), pre.read(prefixID))
+			reads = append(reads, db.nextAddressID(&id))
+			if known == nil {
+				reads = append(reads, pre.read(prefixID))
+			}
 		}
 		if err := tx.pipeline(reads...); err != nil {
 			return err
 		}
-		p, mark, err := f.result()
-		if err != nil {
-			return err
+		var p *ipdesk.Prefix
+		var mark subnetMark
+		if known != nil {
+			p, mark, pre = known.p, known.mark, known.pre
+		} else {
+			var err error
+			if p, mark, err = f.result(); err != nil {
+				return err
+			}
 		}
 		a, err := tx.firstFree(p, mark, from, &pre)
 		if err != nil {
@@ -1005,15 +1022,20 @@ func (db *DB) AllocateAddress(ctx context.Context, prefixID int64, from netip.Ad
 		if id != 0 {
 			tmpl.ID, w.numbered = id, true
 		}
-		return w.flush()
+		if err := w.flush(); err != nil {
+			return err
+		}
+		tx.after = allocatedFrom(p, mark, pre, from, a)
+		return nil
 	})
 	return warnings, err
 }
 
 // nextAddressID is a read of the next id of the addresses' sequence
-// (PostgreSQL), into id.
+// (PostgreSQL), into id; it can carry the authentication epoch.
 func (db *DB) nextAddressID(id *int64) pipeRead {
-	return pipeRead{query: "SELECT nextval(" + db.addressSeq + ")", scan: func(rows resultRows) error {
+	q := "SELECT nextval(" + db.addressSeq + ")"
+	return pipeRead{query: q, atEpoch: q + ", (" + qAuthEpoch + ")", scan: func(rows resultRows) error {
 		if !rows.Next() {
 			return errors.New("the sequence of addresses gave no id")
 		}

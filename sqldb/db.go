@@ -211,6 +211,10 @@ type Tx struct {
 	// guard is the AuthGuard the write must still check before anything
 	// it did is sent (see guardWrite and placeGuard).
 	guard *ipdesk.AuthGuard
+	// before is what the write before in the group handed on of the
+	// subnet it allocated from, after what this write hands on (see
+	// subnetAfter).
+	before, after *subnetAfter
 }
 
 // noteAudited records that the transaction changes objects of the type,

@@ -246,3 +246,7 @@ func ExplainAddressFilter(ctx context.Context, db *DB, f ipdesk.AddressFilter) (
 	})
 	return strings.Join(plan, "\n"), err
 }
+
+// SubnetsHanded returns how many allocations of db knew their subnet from
+// the write before them in their group.
+func SubnetsHanded(db *DB) int64 { return db.group.subnetsHanded.Load() }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -39,6 +40,9 @@ type groupCommit struct {
 	mu      sync.Mutex
 	queue   []*pendingWrite
 	leading bool
+	// subnetsHanded counts the allocations that knew their subnet from
+	// the write before them (see subnetAfter), for tests.
+	subnetsHanded atomic.Int64
 }
 
 // write runs fn in a write transaction, committed with the other writes
@@ -161,13 +165,15 @@ func (db *DB) runGroup(batch []*pendingWrite) (errs []error, txErr error) {
 	// A write that failed leaves its savepoint, rolled back to its start,
 	// to the next write.
 	open := false
+	var handed *subnetAfter // by the write that ran last and succeeded
 	for i := 0; i < len(batch); i++ {
 		w := batch[i]
 		if err := w.ctx.Err(); err != nil {
 			errs[i] = err
 			continue
 		}
-		tx := &Tx{q: t.q, pool: db.w, db: db, ctx: context.WithoutCancel(w.ctx), now: db.Now().UTC().Truncate(time.Microsecond), writes: true, conn: t.conn, index: i}
+		tx := &Tx{q: t.q, pool: db.w, db: db, ctx: context.WithoutCancel(w.ctx), now: db.Now().UTC().Truncate(time.Microsecond), writes: true, conn: t.conn, index: i, before: handed}
+		handed = nil
 		if multi && !open {
 			if err := t.statement("SAVEPOINT write"); err != nil {
 				return abort(i-1, err)
@@ -234,6 +240,9 @@ func (db *DB) runGroup(batch []*pendingWrite) (errs []error, txErr error) {
 			}
 		} else {
 			w.audited, w.searchNoted = tx.audited, tx.searchNoted
+			if db.pg {
+				handed = tx.after
+			}
 		}
 	}
 	for {
