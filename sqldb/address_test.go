@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -717,6 +718,18 @@ func TestAllocateChecksTemplate(t *testing.T) {
 		x := ipdesk.Address{MAC: mustMAC("02:00:00:00:00:01")}
 		if _, err := db.AllocateAddress(ctx, other.ID, netip.Addr{}, &x); err != nil || x.Addr != netip.MustParseAddr("10.20.1.1") {
 			t.Fatalf("the same MAC in another subnet: %v at %v", err, x.Addr)
+		}
+		// The allocated records are found by the search (on PostgreSQL
+		// their notes for the search index go with their insert).
+		for _, a := range []*ipdesk.Address{&tmpls[dup], &tmpls[dup+1], &x} {
+			q := a.Addr.String()
+			if a.Hostname != "" {
+				q = a.Hostname[1:]
+			}
+			got, _, err := db.FindAddresses(ctx, ipdesk.AddressFilter{Query: q})
+			if err != nil || !slices.ContainsFunc(got, func(g *ipdesk.Address) bool { return g.ID == a.ID }) {
+				t.Errorf("the search for %q does not find the allocated %v: %v", q, a.Addr, err)
+			}
 		}
 	})
 }
