@@ -975,10 +975,13 @@ func (db *DB) AllocateAddress(ctx context.Context, prefixID int64, from netip.Ad
 		probe := *tmpl
 		probe.ID, probe.SpaceID = 0, 0
 		known := tx.subnetBefore(prefixID, from)
-		reads := []pipeRead{l.read(&probe, prefixID)}
+		var reads []pipeRead
 		if known == nil {
+			// The lock first: the checks after it see what the subnet's
+			// other writers committed before it.
 			reads = append(reads, f.read(tx, prefixID, true))
 		}
+		reads = append(reads, l.read(&probe, prefixID))
 		var id int64
 		var pre chunksAhead
 		if db.pg {
