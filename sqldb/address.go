@@ -37,12 +37,8 @@ func scanAddress(row interface{ Scan(...any) error }) (*ipdesk.Address, error) {
 	return &a, nil
 }
 
-// qAddressByID reads one address; FindAddressByID runs it prepared, or
-// qAddressByIDAtEpoch to check an AuthGuard.
-const (
-	qAddressByID        = "SELECT " + addressColumns + " FROM addresses WHERE id = $1"
-	qAddressByIDAtEpoch = "SELECT " + addressColumns + ", (" + qAuthEpoch + ") FROM addresses WHERE id = $1"
-)
+// qAddressByID reads one address.
+const qAddressByID = "SELECT " + addressColumns + " FROM addresses WHERE id = $1"
 
 func (tx *Tx) findAddress(id int64) (*ipdesk.Address, error) {
 	a, err := scanAddress(tx.queryRow(qAddressByID, id))
@@ -57,33 +53,20 @@ func (tx *Tx) findAddress(id int64) (*ipdesk.Address, error) {
 // read carries the authentication epoch along: the epoch the request was
 // let in at confirms the guard (the read, made after the request arrived,
 // showed the cached rights current), another one fails the read with
-// ipdesk.ErrAuthChanged.
+// ipdesk.ErrAuthChanged; and the requests that arrive together share one
+// read (see findAddressShared).
 func (db *DB) FindAddressByID(ctx context.Context, id int64) (*ipdesk.Address, error) {
-	g := db.unconfirmedGuard(ctx)
-	q := qAddressByID
-	if g != nil {
-		q = qAddressByIDAtEpoch
+	if db.pg {
+		return db.findAddressShared(ctx, id, db.unconfirmedGuard(ctx))
 	}
-	if err := db.prepare(ctx, db.r, q); err != nil {
+	if err := db.prepare(ctx, db.r, qAddressByID); err != nil {
 		return nil, mapError(err)
 	}
 	var a *ipdesk.Address
 	err := db.readOne(ctx, func(tx *Tx) error {
-		if g == nil {
-			var err error
-			a, err = tx.findAddress(id)
-			return err
-		}
-		tx.guard = g
-		return tx.pipeline(pipeRead{query: qAddressByID, args: []any{id}, atEpoch: qAddressByIDAtEpoch,
-			scan: func(rows resultRows) error {
-				if !rows.Next() {
-					return notFound("address", id)
-				}
-				var err error
-				a, err = scanAddress(rows)
-				return err
-			}})
+		var err error
+		a, err = tx.findAddress(id)
+		return err
 	})
 	return a, err
 }

@@ -44,11 +44,12 @@ type DB struct {
 	// goroutine, so it must be quick; set it before the DB is shared.
 	OnCommit func(objectTypes []string)
 
-	prefixCache prefixCache
-	group       groupCommit
-	search      searchState
-	tokenUse    sync.Map // token id → last recorded use (time.Time)
-	stmts       stmtCache
+	prefixCache  prefixCache
+	group        groupCommit
+	addressReads addressReads
+	search       searchState
+	tokenUse     sync.Map // token id → last recorded use (time.Time)
+	stmts        stmtCache
 
 	// reservationScopes, if set, checks new DHCP reservations against
 	// other spaces (see SetReservationScopes).

@@ -250,3 +250,19 @@ func ExplainAddressFilter(ctx context.Context, db *DB, f ipdesk.AddressFilter) (
 // SubnetsHanded returns how many allocations of db knew their subnet from
 // the write before them in their group.
 func SubnetsHanded(db *DB) int64 { return db.group.subnetsHanded.Load() }
+
+// OnAddressRead calls fn with the ids of each shared read of addresses
+// (PostgreSQL) before its statement; fn may block it. queued tells how
+// many requests wait for the read after the running one.
+func OnAddressRead(db *DB, fn func(ids []int64)) (queued func() int) {
+	db.addressReads.beforeRead = fn
+	return func() int {
+		r := &db.addressReads
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if r.next == nil {
+			return 0
+		}
+		return len(r.next.ids)
+	}
+}
