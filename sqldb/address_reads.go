@@ -15,7 +15,7 @@ import (
 // on both sides, the statement's start) is most of what the read costs;
 // shared, that cost is paid once per round trip instead of once per
 // request (in bench/run.sh half again the GETs a second, with PostgreSQL
-// spending a tenth of the CPU per GET it spent before). A request joins
+// spending a fifth of the CPU per GET it spent before). A request joins
 // the next read that starts after it arrived, never one already under
 // way, so it sees every change committed before it arrived, as a read of
 // its own would. On SQLite, a library call in ipdesk's own process, each
