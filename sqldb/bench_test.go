@@ -25,6 +25,7 @@ type benchPlan struct {
 	container *ipdesk.Prefix
 	big       *ipdesk.Prefix
 	sample    []*ipdesk.Address
+	ids       []int64 // of the 100,000 imported hosts
 }
 
 // TestMain drops the benchmark databases made on PostgreSQL.
@@ -99,6 +100,12 @@ func plan(b *testing.B, kind string) *benchPlan {
 	// server moves them, within seconds; the benchmarks measure after.
 	must(b, db.IndexPendingSearch(ctx))
 	p.sample = []*ipdesk.Address{rows[12345], rows[59999], rows[77777]}
+	for _, r := range rows {
+		if r.ID == 0 {
+			b.Fatal("the import gave a row no id")
+		}
+		p.ids = append(p.ids, r.ID)
+	}
 	benchOnce[kind] = p
 	return p
 }
@@ -187,6 +194,28 @@ func BenchmarkSearchSubstring100k(b *testing.B) {
 				b.Fatal(n, err)
 			}
 		}
+	})
+}
+
+// BenchmarkFindAddressByIDParallel reads hosts by their ids from 32
+// goroutines, as the API's GETs do for requests let in on cached
+// credentials (with an AuthGuard that the read confirms on PostgreSQL):
+// the GET round of bench/run.sh without HTTP.
+func BenchmarkFindAddressByIDParallel(b *testing.B) {
+	eachDB(b, func(b *testing.B, p *benchPlan) {
+		request := asAPI(b, p.db)
+		var n atomic.Int64
+		b.SetParallelism(16) // 32 goroutines on 2 cores
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				id := p.ids[int(n.Add(7919))%len(p.ids)]
+				a, err := p.db.FindAddressByID(request(), id)
+				if err != nil || a.ID != id {
+					b.Errorf("address %d: %+v, %v", id, a, err)
+					return
+				}
+			}
+		})
 	})
 }
 
