@@ -2,10 +2,10 @@ package sqldb
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"ipdesk"
+	"ipdesk/internal/sharedread"
 )
 
 // Reads of one address by its id (PostgreSQL), the API's most frequent
@@ -30,22 +30,18 @@ const (
 // addressReadTimeout bounds one shared read.
 const addressReadTimeout = 10 * time.Second
 
-// addressReads queues the reads of addresses by id: with one read under
-// way, the requests that arrive meanwhile wait for the one read that
-// follows it, so that under load a statement serves many requests.
+// addressReads queues the reads of addresses by id (see sharedread).
 type addressReads struct {
-	mu      sync.Mutex
-	running bool         // a read is under way
-	next    *addressRead // the read that starts when the running one ends
+	q sharedread.Queue[addressRead]
 
 	// beforeRead, if set, is called with the ids before each statement
 	// (for tests).
 	beforeRead func(ids []int64)
 }
 
-// addressRead is one statement and the requests waiting for it.
+// addressRead is one statement: the ids its requests want, and what it
+// found.
 type addressRead struct {
-	done    chan struct{} // closed when found, epoch and err are set
 	ids     []int64
 	guarded bool // some request checks an AuthGuard: read the epoch along
 	found   map[int64]*ipdesk.Address
@@ -57,37 +53,24 @@ type addressRead struct {
 // it was called. A guard g (nil for none) is checked against the epoch
 // the read saw along with the address, as FindAddressByID describes.
 func (db *DB) findAddressShared(ctx context.Context, id int64, g *ipdesk.AuthGuard) (*ipdesk.Address, error) {
-	r := &db.addressReads
-	r.mu.Lock()
-	if r.next == nil {
-		r.next = &addressRead{done: make(chan struct{})}
+	rd := db.addressReads.q.Join(func(r *addressRead) {
+		r.ids = append(r.ids, id)
+		r.guarded = r.guarded || g != nil
+	}, db.runAddressRead)
+	if err := rd.Wait(ctx); err != nil {
+		return nil, err
 	}
-	rd := r.next
-	rd.ids = append(rd.ids, id)
-	rd.guarded = rd.guarded || g != nil
-	if !r.running {
-		r.running, r.next = true, nil
-		r.mu.Unlock()
-		db.runAddressRead(rd)
-	} else {
-		r.mu.Unlock()
+	if rd.R.err != nil {
+		return nil, rd.R.err
 	}
-	select {
-	case <-rd.done:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	if rd.err != nil {
-		return nil, rd.err
-	}
-	a, ok := rd.found[id]
+	a, ok := rd.R.found[id]
 	if !ok {
 		// No row carried the epoch: the guard waits for the request's
 		// next statement, or its own read of the epoch.
 		return nil, notFound("address", id)
 	}
 	if g != nil {
-		if rd.epoch != g.Epoch {
+		if rd.R.epoch != g.Epoch {
 			return nil, ipdesk.ErrAuthChanged
 		}
 		g.Confirm()
@@ -96,26 +79,14 @@ func (db *DB) findAddressShared(ctx context.Context, id int64, g *ipdesk.AuthGua
 	return &c, nil
 }
 
-// runAddressRead performs rd, then the read that requests queued
-// meanwhile (on a goroutine of its own, so that the caller goes on with
-// its request).
+// runAddressRead performs one read of addresses.
 func (db *DB) runAddressRead(rd *addressRead) {
-	r := &db.addressReads
-	if r.beforeRead != nil {
-		r.beforeRead(rd.ids)
+	if f := db.addressReads.beforeRead; f != nil {
+		f(rd.ids)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), addressReadTimeout)
+	defer cancel()
 	rd.found, rd.epoch, rd.err = db.readAddresses(ctx, rd.ids, rd.guarded)
-	cancel()
-	close(rd.done)
-	r.mu.Lock()
-	next := r.next
-	r.next = nil
-	r.running = next != nil
-	r.mu.Unlock()
-	if next != nil {
-		go db.runAddressRead(next)
-	}
 }
 
 // readAddresses reads the addresses of ids in one statement, and with

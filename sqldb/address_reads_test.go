@@ -28,18 +28,7 @@ func TestAddressReadsShared(t *testing.T) {
 				a.Hostname = []string{"one", "two", "three"}[i]
 			}))
 		}
-		old, err := db.AuthEpoch(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		u := mustUser(t, db, "moves-the-epoch-too", false)
-		if _, err := db.UpdateUser(ctx, u.ID, ipdesk.UserUpdate{Disabled: ptr(true)}); err != nil {
-			t.Fatal(err)
-		}
-		now, err := db.AuthEpoch(ctx)
-		if err != nil || now == old {
-			t.Fatalf("the epoch did not move: %d → %d, %v", old, now, err)
-		}
+		_, old, now := moveAuthEpoch(t, db, "moves-the-epoch-too")
 
 		// The first read waits before its statement until the others
 		// have queued behind it.

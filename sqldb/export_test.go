@@ -256,13 +256,5 @@ func SubnetsHanded(db *DB) int64 { return db.group.subnetsHanded.Load() }
 // many requests wait for the read after the running one.
 func OnAddressRead(db *DB, fn func(ids []int64)) (queued func() int) {
 	db.addressReads.beforeRead = fn
-	return func() int {
-		r := &db.addressReads
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		if r.next == nil {
-			return 0
-		}
-		return len(r.next.ids)
-	}
+	return db.addressReads.q.Queued
 }

@@ -296,18 +296,7 @@ func TestAuthGuardInGroup(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
 		sp := mustSpace(t, db, "guarded")
 		p := mustPrefix(t, db, sp.ID, "10.21.0.0/24", ipdesk.PrefixSubnet)
-		old, err := db.AuthEpoch(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		u := mustUser(t, db, "moves-the-epoch", false)
-		if _, err := db.UpdateUser(ctx, u.ID, ipdesk.UserUpdate{Disabled: ptr(true)}); err != nil {
-			t.Fatal(err)
-		}
-		now, err := db.AuthEpoch(ctx)
-		if err != nil || now == old {
-			t.Fatalf("the epoch did not move: %d → %d, %v", old, now, err)
-		}
+		u, old, now := moveAuthEpoch(t, db, "moves-the-epoch")
 		stale, current := &ipdesk.AuthGuard{Epoch: old}, &ipdesk.AuthGuard{Epoch: now}
 		var staleErr, currentErr, plainErr error
 		tmpls := make([]ipdesk.Address, 3)

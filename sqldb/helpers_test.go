@@ -67,3 +67,22 @@ func auditCount(t *testing.T, db *sqldb.DB) int {
 	}
 	return n
 }
+
+// moveAuthEpoch moves the auth epoch on by disabling a new user of the
+// given name, and returns the user and the epoch before and after.
+func moveAuthEpoch(t *testing.T, db *sqldb.DB, user string) (u *ipdesk.User, old, now int64) {
+	t.Helper()
+	old, err := db.AuthEpoch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u = mustUser(t, db, user, false)
+	if _, err := db.UpdateUser(ctx, u.ID, ipdesk.UserUpdate{Disabled: ptr(true)}); err != nil {
+		t.Fatal(err)
+	}
+	now, err = db.AuthEpoch(ctx)
+	if err != nil || now == old {
+		t.Fatalf("the epoch did not move: %d → %d, %v", old, now, err)
+	}
+	return u, old, now
+}

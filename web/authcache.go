@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"ipdesk"
+	"ipdesk/internal/sharedread"
 )
 
 // authEpochs is what a store offers for caching credentials and
@@ -232,64 +233,32 @@ func (s *Server) userPermissions(ctx context.Context, st *authState) (*ipdesk.Pe
 const epochReadTimeout = 10 * time.Second
 
 // epochReads shares reads of the auth epoch between concurrent requests
-// without giving any of them an older value than a read of its own would:
-// a request joins the next read that starts after it arrived, never one
-// already under way. With one read running, every request that arrives
-// meanwhile waits for the one read that follows it, so that under load a
-// read of the epoch serves many requests, and a change committed before a
-// request arrived is always seen by it.
+// without giving any of them an older value than a read of its own would
+// (see sharedread): under load a read of the epoch serves many requests,
+// and a change committed before a request arrived is always seen by it.
 type epochReads struct {
 	read func(ctx context.Context) (int64, error)
-
-	mu      sync.Mutex
-	running bool       // a read is under way
-	next    *epochRead // the read that starts when the running one ends
+	q    sharedread.Queue[epochRead]
 }
 
-// epochRead is one read of the epoch and the requests waiting for it.
+// epochRead is what one read of the epoch found.
 type epochRead struct {
-	done    chan struct{} // closed when epoch and err are set
-	epoch   int64
-	err     error
-	waiters int // requests that joined it (for tests)
+	epoch int64
+	err   error
 }
 
 // get returns an epoch read that started after get was called.
 func (r *epochReads) get(ctx context.Context) (int64, error) {
-	r.mu.Lock()
-	if r.next == nil {
-		r.next = &epochRead{done: make(chan struct{})}
+	rd := r.q.Join(nil, r.run)
+	if err := rd.Wait(ctx); err != nil {
+		return 0, err
 	}
-	rd := r.next
-	rd.waiters++
-	if !r.running {
-		r.running, r.next = true, nil
-		r.mu.Unlock()
-		r.run(rd)
-	} else {
-		r.mu.Unlock()
-	}
-	select {
-	case <-rd.done:
-		return rd.epoch, rd.err
-	case <-ctx.Done():
-		return 0, ctx.Err()
-	}
+	return rd.R.epoch, rd.R.err
 }
 
-// run performs rd, then the read that requests queued meanwhile (on a
-// goroutine of its own, so that the caller goes on with its request).
-func (r *epochReads) run(rd *epochRead) {
+// run performs one read of the epoch.
+func (r *epochReads) run(e *epochRead) {
 	ctx, cancel := context.WithTimeout(context.Background(), epochReadTimeout)
-	rd.epoch, rd.err = r.read(ctx)
-	cancel()
-	close(rd.done)
-	r.mu.Lock()
-	next := r.next
-	r.next = nil
-	r.running = next != nil
-	r.mu.Unlock()
-	if next != nil {
-		go r.run(next)
-	}
+	defer cancel()
+	e.epoch, e.err = r.read(ctx)
 }

@@ -217,13 +217,7 @@ func TestEpochReadsNeverOlder(t *testing.T) {
 	}
 	queued := func(n int) {
 		// Wait until n requests wait for the next read.
-		for {
-			r.mu.Lock()
-			ok := r.next != nil && r.next.waiters == n
-			r.mu.Unlock()
-			if ok {
-				return
-			}
+		for r.q.Queued() != n {
 			runtime.Gosched()
 		}
 	}
