@@ -216,7 +216,7 @@ func checkAddress(l addressLookups, a *ipdesk.Address) (*ipdesk.Prefix, []ipdesk
 // checkAddressIn is checkAddress for an address known to lie in subnet p.
 func checkAddressIn(l addressLookups, a *ipdesk.Address, p *ipdesk.Prefix) ([]ipdesk.Warning, error) {
 	if ipdesk.IsReservedInSubnet(p.Prefix, a.Addr) {
-		return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, "address", "address %s is the network or broadcast address of %s", a.Addr, p.Prefix)
+		return nil, reservedAddressError(a, p)
 	}
 	if h, err := l.addressHolder(a.SpaceID, a.Addr, a.ID); err != nil {
 		return nil, err
@@ -246,11 +246,25 @@ func checkAddressIn(l addressLookups, a *ipdesk.Address, p *ipdesk.Prefix) ([]ip
 		return nil, nil
 	}
 	others, err := l.hostnameUsers(a.Hostname, a.ID)
-	if err != nil || len(others) == 0 {
+	if err != nil {
 		return nil, err
 	}
+	return hostnameWarnings(a.Hostname, others), nil
+}
+
+// reservedAddressError refuses a, the network or broadcast address of p.
+func reservedAddressError(a *ipdesk.Address, p *ipdesk.Prefix) error {
+	return ipdesk.FieldErrorf(ipdesk.EINVALID, "address", "address %s is the network or broadcast address of %s", a.Addr, p.Prefix)
+}
+
+// hostnameWarnings warns that the other records at the addresses others
+// have the hostname too.
+func hostnameWarnings(hostname string, others []string) []ipdesk.Warning {
+	if len(others) == 0 {
+		return nil
+	}
 	return []ipdesk.Warning{ipdesk.Warnf(ipdesk.WDuplicateHostname,
-		"hostname %q is also used by %s", a.Hostname, strings.Join(others, ", "))}, nil
+		"hostname %q is also used by %s", hostname, strings.Join(others, ", "))}
 }
 
 // The addressLookups of a transaction ask the database.
@@ -284,8 +298,12 @@ func (tx *Tx) accessLevelExists(level int) (bool, error) {
 	return tx.exists("SELECT COUNT(*) FROM access_levels WHERE level = $1", level)
 }
 
+// qHostnameUsers reads the addresses of up to five records with a
+// hostname (lower case) other than record $2, in address order.
+const qHostnameUsers = "SELECT address FROM addresses WHERE hostname_lc = $1 AND id <> $2 ORDER BY ip_key LIMIT 5"
+
 func (tx *Tx) hostnameUsers(hostname string, self int64) ([]string, error) {
-	rows, err := tx.query("SELECT address FROM addresses WHERE hostname_lc = $1 AND id <> $2 ORDER BY ip_key LIMIT 5", strings.ToLower(hostname), self)
+	rows, err := tx.query(qHostnameUsers, strings.ToLower(hostname), self)
 	if err != nil {
 		return nil, err
 	}
@@ -939,6 +957,7 @@ func (db *DB) FirstFreeAddress(ctx context.Context, prefixID int64, from netip.A
 func (db *DB) AllocateAddress(ctx context.Context, prefixID int64, from netip.Addr, tmpl *ipdesk.Address) ([]ipdesk.Warning, error) {
 	var warnings []ipdesk.Warning
 	err := db.write(ctx, func(tx *Tx) error {
+		warnings = nil
 		// The subnet and the checks of the record, which do not depend on
 		// the address it gets, in one round trip. The check of the
 		// address itself is left out: it lies in the subnet, and the
@@ -947,34 +966,46 @@ func (db *DB) AllocateAddress(ctx context.Context, prefixID int64, from netip.Ad
 		// space has it (the unique index of the space's addresses would
 		// refuse one anyway).
 		// On PostgreSQL the record's id is taken from the sequence with
-		// them, so that its insert needs no answer and waits, held, for
-		// the commit.
+		// them (or from the ids fetched ahead), so that its insert needs
+		// no answer and waits, held, for the commit.
 		// An allocation from the subnet that the write before it in its
 		// group took an address of knows the subnet from that write (see
 		// subnetAfter): it holds the lock, and its read would find what
-		// that write left.
+		// that write left. It then presumes its checks when it may (see
+		// presumeChecks) and asks nothing.
 		var f subnetFillRead
 		l := &prefetchedLookups{Tx: tx}
 		probe := *tmpl
 		probe.ID, probe.SpaceID = 0, 0
 		known := tx.subnetBefore(prefixID, from)
+		var id int64
+		presume := known != nil && tx.mayPresume(&probe, known.p)
+		if db.pg {
+			id, _ = db.idsAhead.take()
+		}
+		presume = presume && id != 0
 		var reads []pipeRead
 		if known == nil {
 			// The lock first: the checks after it see what the subnet's
 			// other writers committed before it.
 			reads = append(reads, f.read(tx, prefixID, true))
 		}
-		reads = append(reads, l.read(&probe, prefixID))
-		var id int64
+		if !presume {
+			reads = append(reads, l.read(&probe, prefixID))
+		}
 		var pre chunksAhead
 		if db.pg {
-			reads = append(reads, db.nextAddressID(&id))
+			if id == 0 {
+				reads = append(reads, db.addressIDs(&id))
+			}
 			if known == nil {
 				reads = append(reads, pre.read(prefixID))
 			}
 		}
-		if err := tx.pipeline(reads...); err != nil {
-			return err
+		if len(reads) > 0 {
+			if err := tx.pipeline(reads...); err != nil {
+				return err
+			}
 		}
 		var p *ipdesk.Prefix
 		var mark subnetMark
@@ -996,11 +1027,17 @@ func (db *DB) AllocateAddress(ctx context.Context, prefixID int64, from netip.Ad
 		if err := tmpl.Validate(); err != nil {
 			return err
 		}
-		l.a, l.addr = *tmpl, nil
-		if warnings, err = checkAddressIn(l, tmpl, p); err != nil {
-			return err
+		if presume {
+			tmpl.ID = id
+			err = tx.presumeChecks(tmpl, p, &warnings)
+		} else {
+			l.a, l.addr = *tmpl, nil
+			if warnings, err = checkAddressIn(l, tmpl, p); err == nil {
+				err = tx.checkReservation(tmpl, p)
+			}
 		}
-		if err := tx.checkReservation(tmpl, p); err != nil {
+		if err != nil {
+			tmpl.ID = 0
 			return err
 		}
 		w := tx.addressWriter()
@@ -1015,16 +1052,4 @@ func (db *DB) AllocateAddress(ctx context.Context, prefixID int64, from netip.Ad
 		return nil
 	})
 	return warnings, err
-}
-
-// nextAddressID is a read of the next id of the addresses' sequence
-// (PostgreSQL), into id; it can carry the authentication epoch.
-func (db *DB) nextAddressID(id *int64) pipeRead {
-	q := "SELECT nextval(" + db.addressSeq + ")"
-	return pipeRead{query: q, atEpoch: q + ", (" + qAuthEpoch + ")", scan: func(rows resultRows) error {
-		if !rows.Next() {
-			return errors.New("the sequence of addresses gave no id")
-		}
-		return rows.Scan(id)
-	}}
 }

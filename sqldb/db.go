@@ -56,8 +56,11 @@ type DB struct {
 	reservationScopes ipdesk.ReservationScopes
 
 	// addressSeq is the sequence of the addresses' ids on PostgreSQL, as
-	// an SQL literal (see nextAddressID and addressWriter.numberCreates).
+	// an SQL literal (see addressIDs and addressWriter.numberCreates).
 	addressSeq string
+	// idsAhead are ids of the addresses' sequence fetched ahead, for
+	// presumed allocations (see presumeChecks).
+	idsAhead idPool
 }
 
 var _ ipdesk.Store = (*DB)(nil)
@@ -206,6 +209,13 @@ type Tx struct {
 	// carryOwner, sent with this one's statements (see runGroup).
 	carryErr   error
 	carryOwner int
+	// presumed tells that the write holds statements whose success it
+	// presumed instead of asking first (see presumeAllocation): when they
+	// fail, it runs again, asking.
+	presumed bool
+	// askFirst: the write ran before and its presumed statements failed;
+	// it presumes nothing now.
+	askFirst bool
 	// conn is the connection of a write transaction on PostgreSQL, for
 	// COPY (see copyRowsIn); nil otherwise.
 	conn *sql.Conn

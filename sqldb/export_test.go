@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"maps"
+	"net/netip"
 	"strings"
 	"testing/fstest"
 
 	"ipdesk"
+	"ipdesk/ipam"
 )
 
 // WithExtraMigration adds a migration after the embedded ones until the
@@ -250,6 +253,47 @@ func ExplainAddressFilter(ctx context.Context, db *DB, f ipdesk.AddressFilter) (
 // SubnetsHanded returns how many allocations of db knew their subnet from
 // the write before them in their group.
 func SubnetsHanded(db *DB) int64 { return db.group.subnetsHanded.Load() }
+
+// Presumed tells how many allocations presumed their checks.
+func Presumed(db *DB) int64 { return db.group.presumed.Load() }
+
+// ChunkCountsAgree checks the used counts of subnet prefixID's chunks
+// against its addresses.
+func ChunkCountsAgree(ctx context.Context, db *DB, prefixID int64) error {
+	want := map[netip.Addr]int{}
+	rows, err := db.r.QueryContext(ctx, "SELECT address FROM addresses WHERE prefix_id = $1", prefixID)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			rows.Close()
+			return err
+		}
+		want[ipam.ChunkOf(netip.MustParseAddr(s))]++
+	}
+	rows.Close()
+	got := map[netip.Addr]int{}
+	rows, err = db.r.QueryContext(ctx, "SELECT chunk_key, used FROM address_chunks WHERE prefix_id = $1 AND used <> 0", prefixID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k []byte
+		var n int
+		if err := rows.Scan(&k, &n); err != nil {
+			return err
+		}
+		a, _ := ipam.AddrFromKey(k)
+		got[a] = n
+	}
+	if !maps.Equal(got, want) {
+		return fmt.Errorf("chunk counts %v, addresses per chunk %v", got, want)
+	}
+	return rows.Err()
+}
 
 // OnAddressRead calls fn with the ids of each shared read of addresses
 // (PostgreSQL) before its statement; fn may block it. queued tells how

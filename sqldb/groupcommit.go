@@ -33,6 +33,10 @@ type pendingWrite struct {
 	// Set by the group's leader before done is sent.
 	audited     []string
 	searchNoted int
+	// presumed: the write's last run held statements whose success it
+	// presumed (see presumeChecks); askFirst: they failed, and the write
+	// presumes nothing any more.
+	presumed, askFirst bool
 }
 
 // groupCommit is the queue of writes and whether a leader drains it.
@@ -43,6 +47,9 @@ type groupCommit struct {
 	// subnetsHanded counts the allocations that knew their subnet from
 	// the write before them (see subnetAfter), for tests.
 	subnetsHanded atomic.Int64
+	// presumed counts the allocations that presumed their checks (see
+	// presumeChecks), for tests.
+	presumed atomic.Int64
 }
 
 // write runs fn in a write transaction, committed with the other writes
@@ -140,7 +147,12 @@ var errNotRun = errors.New("not run")
 // may leave results outside the database (counts, ids) that a second run
 // would add to. Those are failures of the disk, which would fail them
 // alone as well; errors of the writes themselves (invalid data, a
-// conflict, a broken constraint) fail only the write.
+// conflict, a broken constraint) fail only the write. On PostgreSQL, where
+// a write's last statements are held for the next round trip (see later),
+// the held statements of an earlier write may fail only when a later one
+// sends them; that later write, and every write between them, none of
+// whose statements ran, runs again (see redoFrom), as does a write that
+// presumed its checks (see presumeChecks) and met a rule of the schema.
 func (db *DB) runGroup(batch []*pendingWrite) (errs []error, txErr error) {
 	errs = make([]error, len(batch))
 	t, err := db.beginGroup()
@@ -166,95 +178,113 @@ func (db *DB) runGroup(batch []*pendingWrite) (errs []error, txErr error) {
 	// to the next write.
 	open := false
 	var handed *subnetAfter // by the write that ran last and succeeded
-	for i := 0; i < len(batch); i++ {
-		w := batch[i]
-		if err := w.ctx.Err(); err != nil {
-			errs[i] = err
-			continue
-		}
-		tx := &Tx{q: t.q, pool: db.w, db: db, ctx: context.WithoutCancel(w.ctx), now: db.Now().UTC().Truncate(time.Microsecond), writes: true, conn: t.conn, index: i, before: handed}
-		handed = nil
-		if multi && !open {
-			if err := t.statement("SAVEPOINT write"); err != nil {
-				return abort(i-1, err)
-			}
-			open = true
-		}
-		t.hand(tx)
-		last := i == len(batch)-1
-		tx.guardWrite(w.ctx)
-		err := w.fn(tx)
-		if err == nil {
-			err = tx.holdGuard()
-		}
-		deferred := false
-		if err == nil && tx.heldErr == nil && tx.carryErr == nil {
-			switch {
-			case !last && multi && db.pg:
-				tx.held = append(tx.held, heldWrite{query: "RELEASE write", owner: -1}, heldWrite{query: "SAVEPOINT write", owner: -1})
-				deferred = true
-			case !last && multi:
-				err = tx.sendHeld("RELEASE write", "SAVEPOINT write")
-			case last && db.pg:
-				// The commit goes with the held writes: the transaction
-				// ends here, unless a held write failed (see below).
-				err = tx.sendHeld("COMMIT")
-				switch {
-				case err == nil:
-					t.committed = true
-				case tx.carryErr == nil && !t.failedInside():
-					// The commit itself failed: none of the writes is.
-					db.prefixCache.reset()
-					t.gone = true
-					return errs, mapError(err)
-				}
-			default:
-				err = tx.sendHeld()
-			}
-		}
-		t.takeBack(tx, deferred)
-		if tx.carryErr != nil {
-			// The held writes of an earlier write failed when this one
-			// sent them: that write fails, rolled back to its savepoint,
-			// and this one, of which nothing ran, runs again.
-			if err := t.undoEarlier(tx, errs); err != nil {
-				return abort(i-1, err)
-			}
-			i--
-			continue
-		}
-		if err != nil || tx.heldErr != nil {
-			if tx.heldErr != nil {
-				// A held write failed, and with it the statement after it.
-				err = tx.heldErr
-			}
-			errs[i] = mapError(err)
-			// Caches filled inside the write may hold what it undoes.
-			db.prefixCache.reset()
-			if !multi {
-				t.rollback()
-				return errs, nil
-			}
-			if err := t.rollbackTo(); err != nil {
-				return abort(i, err)
-			}
-		} else {
-			w.audited, w.searchNoted = tx.audited, tx.searchNoted
-			if db.pg {
-				handed = tx.after
-			}
-		}
-	}
+	i := 0
 	for {
+		for ; i < len(batch); i++ {
+			w := batch[i]
+			if err := w.ctx.Err(); err != nil {
+				errs[i] = err
+				continue
+			}
+			tx := &Tx{q: t.q, pool: db.w, db: db, ctx: context.WithoutCancel(w.ctx), now: db.Now().UTC().Truncate(time.Microsecond), writes: true, conn: t.conn, index: i, before: handed, askFirst: w.askFirst}
+			handed = nil
+			if multi && !open {
+				if err := t.statement("SAVEPOINT write"); err != nil {
+					return abort(i-1, err)
+				}
+				open = true
+			}
+			t.hand(tx)
+			last := i == len(batch)-1
+			tx.guardWrite(w.ctx)
+			err := w.fn(tx)
+			if err == nil {
+				err = tx.holdGuard()
+			}
+			deferred := false
+			if err == nil && tx.heldErr == nil && tx.carryErr == nil {
+				switch {
+				case !last && multi && db.pg:
+					tx.held = append(tx.held, heldWrite{query: "RELEASE write", owner: -1}, heldWrite{query: "SAVEPOINT write", owner: -1})
+					deferred = true
+				case !last && multi:
+					err = tx.sendHeld("RELEASE write", "SAVEPOINT write")
+				case last && db.pg:
+					// The commit goes with the held writes: the transaction
+					// ends here, unless a held write failed (see below).
+					err = tx.sendHeld("COMMIT")
+					switch {
+					case err == nil:
+						t.committed = true
+					case tx.carryErr == nil && !t.failedInside():
+						// The commit itself failed: none of the writes is.
+						db.prefixCache.reset()
+						t.gone = true
+						return errs, mapError(err)
+					}
+				default:
+					err = tx.sendHeld()
+				}
+			}
+			t.takeBack(tx, deferred)
+			w.presumed = tx.presumed
+			switch {
+			case tx.carryErr != nil:
+				// The held writes of an earlier write failed when this one
+				// sent them: that write is undone, and the group goes on
+				// from it (see redoFrom).
+				next, err := t.redoFrom(tx, batch, errs)
+				handed = nil
+				if err != nil {
+					return abort(i-1, err)
+				}
+				i = next - 1
+				continue
+			case tx.heldErr != nil && tx.presumed:
+				// Its own presumed statements failed (sent with the
+				// commit): it runs again, asking first.
+				db.prefixCache.reset()
+				if err := t.rollbackTo(); err != nil {
+					return abort(i, err)
+				}
+				w.askFirst = true
+				i--
+				continue
+			}
+			if err != nil || tx.heldErr != nil {
+				if tx.heldErr != nil {
+					// A held write failed, and with it the statement after it.
+					err = tx.heldErr
+				}
+				errs[i] = mapError(err)
+				// Caches filled inside the write may hold what it undoes.
+				db.prefixCache.reset()
+				if !multi {
+					t.rollback()
+					return errs, nil
+				}
+				if err := t.rollbackTo(); err != nil {
+					return abort(i, err)
+				}
+			} else {
+				w.audited, w.searchNoted = tx.audited, tx.searchNoted
+				if db.pg {
+					handed = tx.after
+				}
+			}
+		}
 		// Whatever is still held goes with the commit.
 		tx := &Tx{q: t.q, pool: db.w, db: db, ctx: context.Background(), writes: true, conn: t.conn, index: -1}
 		t.hand(tx)
 		err := t.commit(tx)
 		t.takeBack(tx, false)
 		if tx.carryErr != nil {
-			if err := t.undoEarlier(tx, errs); err != nil {
+			next, err := t.redoFrom(tx, batch, errs)
+			handed = nil
+			if err != nil {
 				return abort(len(batch)-1, err)
 			}
+			i = next
 			continue
 		}
 		if err != nil {

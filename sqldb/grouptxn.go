@@ -88,13 +88,32 @@ func (t *groupTxn) takeBack(tx *Tx, all bool) {
 	}
 }
 
-// undoEarlier fails the earlier write whose held writes failed when tx
-// sent them (see Tx.carryErr) and rolls it back to its savepoint, which
-// stays for the next write.
-func (t *groupTxn) undoEarlier(tx *Tx, errs []error) error {
-	errs[tx.carryOwner] = mapError(tx.carryErr)
+// redoFrom undoes the earlier write whose held writes failed when tx sent
+// them (see Tx.carryErr), back to its savepoint, which stays for the next
+// write, and returns the index in batch where the group goes on. A write
+// that presumed its checks (see presumeChecks) runs again from there,
+// asking first; any other fails with the error. The writes after it, of
+// which nothing ran (their statements were held behind its own, and
+// skipped once they failed), run again after it: those that succeeded as
+// well as those that failed, which may have failed on what it did.
+func (t *groupTxn) redoFrom(tx *Tx, batch []*pendingWrite, errs []error) (int, error) {
+	k := tx.carryOwner
 	tx.db.prefixCache.reset()
-	return t.rollbackTo()
+	if err := t.rollbackTo(); err != nil {
+		return 0, err
+	}
+	next := k + 1
+	if batch[k].presumed {
+		batch[k].askFirst = true
+		next = k
+	} else {
+		errs[k] = mapError(tx.carryErr)
+	}
+	for j := next; j < len(batch); j++ {
+		errs[j] = nil
+		batch[j].audited, batch[j].searchNoted = nil, 0
+	}
+	return next, nil
 }
 
 // failedInside tells, after a statement failed, whether the transaction

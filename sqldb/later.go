@@ -19,6 +19,9 @@ type heldWrite struct {
 	// owner is the index in its group of the write that held it, or -1
 	// for a statement of the transaction itself (see groupTxn).
 	owner int
+	// collect, when set, reads the statement's rows: a read held by
+	// laterRead.
+	collect func(rows resultRows)
 }
 
 // later runs the write q (no result is read) now on SQLite or in a read,
@@ -28,7 +31,26 @@ func (tx *Tx) later(q string, args ...any) error {
 		_, err := tx.exec(q, args...)
 		return err
 	}
-	tx.held = append(tx.held, heldWrite{q, args, tx.index})
+	tx.held = append(tx.held, heldWrite{query: q, args: args, owner: tx.index})
+	return nil
+}
+
+// laterRead holds the read q like later holds a write: its rows are read
+// with the held writes' outcomes, when the statement is sent, so that the
+// write may go on without them. collect may only collect what it reads
+// (the statements after it ran already); the statement's own failure is
+// the failure of the write. On SQLite, and in a read, it runs at once.
+func (tx *Tx) laterRead(q string, args []any, collect func(rows resultRows)) error {
+	if !tx.db.pg || !tx.writes {
+		rows, err := tx.query(q, args...)
+		if err != nil {
+			return err
+		}
+		collect(rows)
+		rows.Close()
+		return rows.Err()
+	}
+	tx.held = append(tx.held, heldWrite{query: q, args: args, owner: tx.index, collect: collect})
 	return nil
 }
 

@@ -101,7 +101,7 @@ func (tx *Tx) roundTrip(tail []string, reads []pipeRead) error {
 func (tx *Tx) readBatch(br pgx.BatchResults, held []heldWrite, tail int, reads []pipeRead) error {
 	defer br.Close()
 	for _, w := range held {
-		if _, err := br.Exec(); err != nil {
+		if err := tx.readHeld(br, w); err != nil {
 			switch {
 			case w.owner >= 0 && w.owner != tx.index:
 				tx.carryErr, tx.carryOwner = err, w.owner
@@ -131,4 +131,20 @@ func (tx *Tx) readBatch(br pgx.BatchResults, held []heldWrite, tail int, reads [
 		}
 	}
 	return br.Close()
+}
+
+// readHeld reads the result of the held statement w: the outcome of a
+// write, the rows of a held read (see laterRead).
+func (tx *Tx) readHeld(br pgx.BatchResults, w heldWrite) error {
+	if w.collect == nil {
+		_, err := br.Exec()
+		return err
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return err
+	}
+	w.collect(rows)
+	rows.Close()
+	return rows.Err()
 }

@@ -17,15 +17,22 @@ import (
 // left out of the outputs and shown there.
 func (db *DB) SetReservationScopes(rs ipdesk.ReservationScopes) { db.reservationScopes = rs }
 
+// reservationChecked tells whether checkReservation has anything to check
+// about a in subnet p: a DHCP reservation of a MAC in a DHCP subnet, while
+// the check is on.
+func (tx *Tx) reservationChecked(a *ipdesk.Address, p *ipdesk.Prefix) bool {
+	return tx.db.reservationScopes != nil && a.DHCPReservation && !a.MAC.IsZero() && p.DHCP && a.Status != ipdesk.StatusDeprecated
+}
+
 // checkReservation checks a, to be stored in subnet p, against the DHCP
 // reservations of other spaces, with one query on the address and MAC
 // indexes. The error names the field and the output, not the other
 // record, which the writer may not be allowed to see.
 func (tx *Tx) checkReservation(a *ipdesk.Address, p *ipdesk.Prefix) error {
-	rs := tx.db.reservationScopes
-	if rs == nil || !a.DHCPReservation || a.MAC.IsZero() || !p.DHCP || a.Status == ipdesk.StatusDeprecated {
+	if !tx.reservationChecked(a, p) {
 		return nil
 	}
+	rs := tx.db.reservationScopes
 	rows, err := tx.query(`SELECT s.name, a.address, a.mac, p.prefix FROM addresses a
 		JOIN prefixes p ON p.id = a.prefix_id JOIN spaces s ON s.id = a.space_id
 		WHERE (a.ip_key = $1 OR (a.mac <> '' AND a.mac = $2)) AND a.id <> $3 AND a.space_id <> $4
