@@ -106,7 +106,7 @@ func (w *addressWriter) count(prefixID int64, addr netip.Addr, delta int) {
 // an earlier change gave up still held. The new addresses follow in
 // batches, then their search rows, the chunk counts and the audit entries.
 //
-// When the new addresses get their ids before they are inserted (see
+// When many new addresses get their ids before they are inserted (see
 // numberCreates), the audit entries' documents are encoded meanwhile, on
 // another goroutine.
 func (w *addressWriter) flush() error {
@@ -124,7 +124,7 @@ func (w *addressWriter) flush() error {
 		err  error
 	}
 	var early chan encoded
-	if numbered {
+	if numbered && len(w.creates) >= concurrentAuditMin {
 		early = make(chan encoded, 1)
 		go func() {
 			docs, err := auditDocs(w.auditEntries())
@@ -149,6 +149,12 @@ func (w *addressWriter) flush() error {
 	}
 	return w.tx.writeAudit(w.auditEntries(), enc.docs)
 }
+
+// concurrentAuditMin is the fewest new addresses whose audit entries are
+// encoded on another goroutine while they are inserted: for fewer, whose
+// insert is held (see later) and costs nothing to wait for, the goroutine
+// and its wake-up cost more than the encoding.
+const concurrentAuditMin = 64
 
 // auditEntries returns the audit entries of the changes, which must have
 // their ids.
