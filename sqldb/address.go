@@ -921,21 +921,32 @@ func (tx *Tx) afterDenseRun(p *ipdesk.Prefix, chunk, start, hostLo, hi netip.Add
 	if !ok {
 		return netip.Addr{}, false, nil
 	}
+	next, ok := denseNext(p, first, end, last, count)
+	return next, ok, nil
+}
+
+// denseNext returns the address after a run of count used addresses of
+// subnet p from first up to last, the gateway skipped, when the run has
+// no gap and its next address is no further than end.
+func denseNext(p *ipdesk.Prefix, first, end, last netip.Addr, count uint64) (netip.Addr, bool) {
+	if count == 0 || last.Less(first) {
+		return netip.Addr{}, false
+	}
 	slots := ipam.RangeSize(first, last)
 	if g := p.Gateway; g.IsValid() && !g.Less(first) && !last.Less(g) {
 		slots--
 	}
 	if slots != count {
-		return netip.Addr{}, false, nil
+		return netip.Addr{}, false
 	}
 	next := last.Next()
 	if next == p.Gateway {
 		next = next.Next()
 	}
 	if !next.IsValid() || end.Less(next) {
-		return netip.Addr{}, false, nil
+		return netip.Addr{}, false
 	}
-	return next, true, nil
+	return next, true
 }
 
 // FirstFreeAddress returns the first free address of a subnet.
@@ -984,6 +995,20 @@ func (db *DB) AllocateAddress(ctx context.Context, prefixID int64, from netip.Ad
 			id, _ = db.idsAhead.take()
 		}
 		presume = presume && id != 0
+		// The state of an earlier transaction (see lastAllocated) is
+		// used only when it tells the address and the allocation
+		// presumes its checks: the check of the state then goes first
+		// (see checkSubnetIs).
+		var next netip.Addr
+		if known != nil && known.earlier {
+			ok := false
+			if presume {
+				next, ok = known.nextInRun()
+			}
+			if !ok {
+				known, presume = nil, false
+			}
+		}
 		var reads []pipeRead
 		if known == nil {
 			// The lock first: the checks after it see what the subnet's
@@ -1017,9 +1042,17 @@ func (db *DB) AllocateAddress(ctx context.Context, prefixID int64, from netip.Ad
 				return err
 			}
 		}
-		a, err := tx.firstFree(p, mark, from, &pre)
-		if err != nil {
-			return err
+		a := next
+		if a.IsValid() {
+			if err := tx.checkSubnetIs(known); err != nil {
+				return err
+			}
+			db.group.earlierStates.Add(1)
+		} else {
+			var err error
+			if a, err = tx.firstFree(p, mark, from, &pre); err != nil {
+				return err
+			}
 		}
 		tmpl.ID = 0
 		tmpl.SpaceID = p.SpaceID
@@ -1027,6 +1060,7 @@ func (db *DB) AllocateAddress(ctx context.Context, prefixID int64, from netip.Ad
 		if err := tmpl.Validate(); err != nil {
 			return err
 		}
+		var err error
 		if presume {
 			tmpl.ID = id
 			err = tx.presumeChecks(tmpl, p, &warnings)

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -61,6 +62,10 @@ type DB struct {
 	// idsAhead are ids of the addresses' sequence fetched ahead, for
 	// presumed allocations (see presumeChecks).
 	idsAhead idPool
+	// lastAllocated is the state the last allocation of the last
+	// committed group left of its subnet (PostgreSQL), for the next
+	// group's first write (see rememberAllocated).
+	lastAllocated atomic.Pointer[subnetAfter]
 }
 
 var _ ipdesk.Store = (*DB)(nil)
@@ -336,6 +341,11 @@ func mapError(err error) error {
 			return storageFull(err)
 		case qAuthEpochMoved:
 			return ipdesk.ErrAuthChanged
+		case qSubnetMoved:
+			// A write that checks its subnet's state runs again when the
+			// check fails (see runGroup); this is for a failure that
+			// comes out otherwise.
+			return ipdesk.Errorf(ipdesk.ECONFLICT, "the subnet changed during the allocation; try again")
 		}
 	}
 	return err

@@ -302,3 +302,9 @@ func OnAddressRead(db *DB, fn func(ids []int64)) (queued func() int) {
 	db.addressReads.beforeRead = fn
 	return db.addressReads.q.Queued
 }
+
+// EarlierStates tells how many allocations took their subnet's state from
+// an earlier transaction, and how many of them found it changed.
+func EarlierStates(db *DB) (used, moved int64) {
+	return db.group.earlierStates.Load(), db.group.earlierMoved.Load()
+}

@@ -50,6 +50,11 @@ type groupCommit struct {
 	// presumed counts the allocations that presumed their checks (see
 	// presumeChecks), for tests.
 	presumed atomic.Int64
+	// earlierStates counts the allocations that took their subnet's
+	// state from an earlier transaction (see rememberAllocated), and
+	// earlierMoved those of them whose check found it changed, for
+	// tests.
+	earlierStates, earlierMoved atomic.Int64
 }
 
 // write runs fn in a write transaction, committed with the other writes
@@ -177,7 +182,9 @@ func (db *DB) runGroup(batch []*pendingWrite) (errs []error, txErr error) {
 	// A write that failed leaves its savepoint, rolled back to its start,
 	// to the next write.
 	open := false
-	var handed *subnetAfter // by the write that ran last and succeeded
+	// handed: by the write that ran last and succeeded; for the first
+	// write, by the last one of the group committed before.
+	handed := db.takeAllocated()
 	i := 0
 	for {
 		for ; i < len(batch); i++ {
@@ -244,7 +251,10 @@ func (db *DB) runGroup(batch []*pendingWrite) (errs []error, txErr error) {
 				// Its own presumed statements failed (sent with the
 				// commit): it runs again, asking first.
 				db.prefixCache.reset()
-				if err := t.rollbackTo(); err != nil {
+				if isCode(tx.heldErr, qSubnetMoved) {
+					db.group.earlierMoved.Add(1)
+				}
+				if err := t.undo(multi); err != nil {
 					return abort(i, err)
 				}
 				w.askFirst = true
@@ -292,6 +302,9 @@ func (db *DB) runGroup(batch []*pendingWrite) (errs []error, txErr error) {
 			return errs, mapError(err)
 		}
 		break
+	}
+	if db.pg {
+		db.rememberAllocated(handed)
 	}
 	noted := 0
 	for i, w := range batch {

@@ -140,6 +140,23 @@ func (t *groupTxn) rollbackTo() error {
 	return err
 }
 
+// undo undoes the current write: back to its savepoint in a group of
+// several writes; in a group of one, which has no savepoint, with the
+// whole transaction, which starts again with the write's next run.
+func (t *groupTxn) undo(multi bool) error {
+	if multi || t.sqltx != nil {
+		return t.rollbackTo()
+	}
+	if t.begun && !t.committed && !t.gone {
+		if _, err := t.conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
+			return err
+		}
+	}
+	t.begun, t.committed, t.gone = false, false, false
+	t.carry = []heldWrite{{query: "BEGIN", owner: -1}}
+	return nil
+}
+
 // rollback ends the transaction without its writes.
 func (t *groupTxn) rollback() {
 	if t.sqltx != nil {

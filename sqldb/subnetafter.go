@@ -2,8 +2,11 @@ package sqldb
 
 import (
 	"bytes"
+	"errors"
 	"net/netip"
 	"slices"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"ipdesk"
 	"ipdesk/ipam"
@@ -29,6 +32,11 @@ type subnetAfter struct {
 	p    *ipdesk.Prefix
 	mark subnetMark
 	pre  chunksAhead
+	// earlier: the state was left by an earlier transaction of this
+	// server (see lastAllocated), not by the write before in this one:
+	// nothing holds the subnet's lock, and other writers may have
+	// changed it since.
+	earlier bool
 }
 
 // allocatedFrom returns what the allocation of a from subnet p, whose
@@ -53,6 +61,73 @@ func allocatedFrom(p *ipdesk.Prefix, mark subnetMark, pre chunksAhead, from, a n
 	return &subnetAfter{p: p, mark: mark, pre: chunksAhead{start: start, counts: counts, top: top}}
 }
 
+// Across transactions (PostgreSQL). A client that allocates one address
+// after the other makes groups of one write each, so that no allocation
+// knows its subnet from a write before it in its group. The state the
+// last allocation of a group left is kept (see lastAllocated) for the
+// next group's first write: when that allocates from the same subnet,
+// may presume its checks (see mayPresume), and the state tells its
+// address without a read (see nextInRun), it asks nothing either. Since
+// the state may be stale, the allocation holds, first of all its
+// statements, the check ipdesk_subnet_is (migration 0018): it takes the
+// subnet's lock, and fails unless the subnet's version, its mark, the
+// used count of the mark's chunk and the highest used address in it are
+// still what the state says, which is all the address depended on. When
+// it fails, the write runs again, asking first (see runGroup).
+
+// remember keeps what the last write of a committed group handed on, for
+// the next group's first write.
+func (db *DB) rememberAllocated(k *subnetAfter) {
+	if k != nil {
+		k = &subnetAfter{p: k.p, mark: k.mark, pre: k.pre, earlier: true}
+	}
+	db.lastAllocated.Store(k)
+}
+
+// takeAllocated returns what the last committed group's last write handed
+// on, if anything, and forgets it: a group that fails leaves nothing.
+func (db *DB) takeAllocated() *subnetAfter {
+	return db.lastAllocated.Swap(nil)
+}
+
+// nextInRun returns the first free address of the subnet in state k when
+// the state tells it without a read: the mark's chunk is a run of used
+// addresses from its first host address without gaps (see denseNext),
+// which ends before the chunk does.
+func (k *subnetAfter) nextInRun() (netip.Addr, bool) {
+	start, pre := k.pre.start, &k.pre
+	if !start.IsValid() || k.mark.fullBelow != start || len(pre.counts) == 0 || pre.counts[0].start != start || !pre.top.known || pre.top.key == nil {
+		return netip.Addr{}, false
+	}
+	hostLo, hi := ipam.HostBounds(k.p.Prefix)
+	if start.BitLen() != hostLo.BitLen() || start.Less(ipam.ChunkOf(hostLo)) || hi.Less(start) {
+		return netip.Addr{}, false
+	}
+	last, ok := ipam.AddrFromKey(pre.top.key)
+	if !ok {
+		return netip.Addr{}, false
+	}
+	first, end := runBounds(start, hostLo, hi)
+	return denseNext(k.p, first, end, last, pre.counts[0].used)
+}
+
+// checkSubnetIs holds the check that subnet state k, from an earlier
+// transaction, is still the subnet's (see above).
+func (tx *Tx) checkSubnetIs(k *subnetAfter) error {
+	var used uint64
+	if len(k.pre.counts) > 0 && k.pre.counts[0].start == k.pre.start {
+		used = k.pre.counts[0].used
+	}
+	return tx.later(qSubnetIs, k.p.ID, k.p.Version, ipam.Key(k.mark.fullBelow), int64(used), k.pre.top.key)
+}
+
+// qSubnetIs fails the transaction with qSubnetMoved unless the subnet is
+// in the state given (migration 0018).
+const (
+	qSubnetIs    = "SELECT ipdesk_subnet_is($1, $2, $3, $4, $5)"
+	qSubnetMoved = "IP002"
+)
+
 // subnetBefore returns what the write before tx in its group handed on of
 // subnet prefixID, when an allocation from it searching from from may use
 // it, or nil.
@@ -61,6 +136,14 @@ func (tx *Tx) subnetBefore(prefixID int64, from netip.Addr) *subnetAfter {
 	if b == nil || from.IsValid() || b.p.ID != prefixID {
 		return nil
 	}
-	tx.db.group.subnetsHanded.Add(1)
+	if !b.earlier {
+		tx.db.group.subnetsHanded.Add(1)
+	}
 	return b
+}
+
+// isCode tells whether err is a PostgreSQL error with SQLSTATE code.
+func isCode(err error, code string) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == code
 }
