@@ -37,8 +37,12 @@ func scanAddress(row interface{ Scan(...any) error }) (*ipdesk.Address, error) {
 	return &a, nil
 }
 
-// qAddressByID reads one address.
-const qAddressByID = "SELECT " + addressColumns + " FROM addresses WHERE id = $1"
+// qAddressByID reads one address; qAddressByIDAtEpoch with the
+// authentication epoch as one more column.
+const (
+	qAddressByID        = "SELECT " + addressColumns + " FROM addresses WHERE id = $1"
+	qAddressByIDAtEpoch = "SELECT " + addressColumns + ", (" + qAuthEpoch + ") FROM addresses WHERE id = $1"
+)
 
 func (tx *Tx) findAddress(id int64) (*ipdesk.Address, error) {
 	a, err := scanAddress(tx.queryRow(qAddressByID, id))
@@ -48,27 +52,51 @@ func (tx *Tx) findAddress(id int64) (*ipdesk.Address, error) {
 	return a, err
 }
 
-// FindAddressByID returns one address. On PostgreSQL, for a request let
-// in on cached credentials (an ipdesk.AuthGuard not yet confirmed), the
-// read carries the authentication epoch along: the epoch the request was
-// let in at confirms the guard (the read, made after the request arrived,
-// showed the cached rights current), another one fails the read with
-// ipdesk.ErrAuthChanged; and the requests that arrive together share one
-// read (see findAddressShared).
+// FindAddressByID returns one address. For a request let in on cached
+// credentials (an ipdesk.AuthGuard not yet confirmed), the read carries
+// the authentication epoch along: the epoch the request was let in at
+// confirms the guard (the read, made after the request arrived, showed
+// the cached rights current), another one fails the read with
+// ipdesk.ErrAuthChanged; a read that finds no address leaves the guard as
+// it was. On PostgreSQL the requests that arrive together share one read
+// (see findAddressShared).
 func (db *DB) FindAddressByID(ctx context.Context, id int64) (*ipdesk.Address, error) {
+	g := db.unconfirmedGuard(ctx)
 	if db.pg {
-		return db.findAddressShared(ctx, id, db.unconfirmedGuard(ctx))
+		return db.findAddressShared(ctx, id, g)
 	}
-	if err := db.prepare(ctx, db.r, qAddressByID); err != nil {
+	q := qAddressByID
+	if g != nil {
+		q = qAddressByIDAtEpoch
+	}
+	if err := db.prepare(ctx, db.r, q); err != nil {
 		return nil, mapError(err)
 	}
 	var a *ipdesk.Address
+	var epoch int64
 	err := db.readOne(ctx, func(tx *Tx) error {
 		var err error
-		a, err = tx.findAddress(id)
+		row := tx.queryRow(q, id)
+		if g != nil {
+			a, err = scanAddress(scanWith(row, &epoch))
+		} else {
+			a, err = scanAddress(row)
+		}
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("address", id)
+		}
 		return err
 	})
-	return a, err
+	if err != nil {
+		return nil, err
+	}
+	if g != nil {
+		if epoch != g.Epoch {
+			return nil, ipdesk.ErrAuthChanged
+		}
+		g.Confirm()
+	}
+	return a, nil
 }
 
 // macHex returns m as 12 hex digits without separators, the one form of

@@ -27,17 +27,19 @@ func (db *DB) AuthEpoch(ctx context.Context) (int64, error) {
 	return e, err
 }
 
-// ConfirmsAuth reports whether the writes check an ipdesk.AuthGuard of
-// their context (on PostgreSQL), so that a request need not read the
-// epoch before it writes.
-func (db *DB) ConfirmsAuth() bool { return db.pg }
+// ConfirmsAuth reports that the writes (and the reads of one address)
+// check an ipdesk.AuthGuard of their context, so that a request need not
+// read the epoch before it writes. On PostgreSQL the check rides with the
+// write's statements (see placeGuard); on SQLite a write reads the epoch
+// in its transaction, whose write lock keeps it from moving until the
+// commit.
+func (db *DB) ConfirmsAuth() bool { return true }
 
 // unconfirmedGuard returns the AuthGuard of ctx when it still needs
-// confirming, on a store whose statements can confirm it (PostgreSQL), or
-// nil.
+// confirming, or nil.
 func (db *DB) unconfirmedGuard(ctx context.Context) *ipdesk.AuthGuard {
 	g := ipdesk.AuthGuardFrom(ctx)
-	if g == nil || !db.pg {
+	if g == nil {
 		return nil
 	}
 	if confirmed, _ := g.State(); confirmed {
@@ -71,6 +73,18 @@ func (tx *Tx) placeGuard(reads []pipeRead) ([]pipeRead, error) {
 		return reads, nil
 	}
 	tx.guard = nil
+	if !tx.db.pg {
+		// SQLite: the write holds the database's write lock, so that the
+		// epoch read now stays until the commit (see settleGuards).
+		var e int64
+		if err := tx.queryRow(qAuthEpoch).Scan(&e); err != nil {
+			return reads, err
+		}
+		if e != g.Epoch {
+			return reads, ipdesk.ErrAuthChanged
+		}
+		return reads, nil
+	}
 	for i, r := range reads {
 		if r.atEpoch != "" {
 			reads = slices.Clone(reads)
@@ -131,9 +145,6 @@ func (e *epochRows) Scan(dst ...any) error {
 // them: a write that committed confirms its guard; one whose group failed
 // in its commit may have committed.
 func (db *DB) settleGuards(batch []*pendingWrite, errs []error, txErr error) {
-	if !db.pg {
-		return
-	}
 	for i, w := range batch {
 		g := ipdesk.AuthGuardFrom(w.ctx)
 		if g == nil || errs[i] != nil {

@@ -204,7 +204,15 @@ func (db *DB) runGroup(batch []*pendingWrite) (errs []error, txErr error) {
 			t.hand(tx)
 			last := i == len(batch)-1
 			tx.guardWrite(w.ctx)
-			err := w.fn(tx)
+			var err error
+			if !db.pg {
+				// SQLite checks the guard first: a write refused by it
+				// runs none of its statements.
+				err = tx.holdGuard()
+			}
+			if err == nil {
+				err = w.fn(tx)
+			}
 			if err == nil {
 				err = tx.holdGuard()
 			}
