@@ -174,14 +174,25 @@ pgcpu() {
 profiled() { curl -sS -o "$profile/$1.pprof" "http://$IPDESK_PPROF_LISTEN/debug/pprof/profile?seconds=$2"; }
 # creates N CLIENTS TAG: a create round, with the server's CPU per create.
 creates() {
-	local before pgbefore prof=
+	local before pgbefore prof= since
 	before=$(cpu)
 	pgbefore=$(pgcpu)
+	since=$(date -u +%FT%T.%NZ)
 	[[ -n $profile ]] && { profiled "$3" 4 & prof=$!; }
 	"$work/load" -url "$base" -token "$token" -subnet 2 -creates "$1" -create-clients "$2" -tag "$3" -duration 0
 	[[ -n $prof ]] && wait "$prof"
 	echo "  server CPU: $(( ($(cpu) - before) * 1000 / $1 )) µs per create (with the applies the creates cause)"
 	[[ -z $pgdb ]] || echo "  PostgreSQL CPU: $(( ($(pgcpu) - pgbefore) * 1000 / $1 )) µs per create (all its processes on this machine)"
+	applies "$since"
+}
+# applies SINCE: the applies of the outputs that started since SINCE (RFC
+# 3339), and their time (render, write, validate and reload of a target)
+# in all: an apply renders every host, so whether one falls into a round
+# moves its figure, the more so with more hosts.
+applies() {
+	local runs
+	runs=$(api "$base/api/v1/apply-runs?since=$1&limit=500") || return 1
+	{ grep -o '"duration":[0-9]*' <<<"$runs" || true; } | awk -F: '{n++; s += $2} END {printf "  applies that started during the round: %d, %.2f s in all\n", n, s / 1e9}'
 }
 label=SQLite
 [[ -n $url ]] && label=PostgreSQL
