@@ -15,6 +15,7 @@ const (
 	EPRECONDITION = "precondition_failed" // optimistic concurrency: stale version
 	ETOOMANY      = "too_many_requests"   // rate limited
 	ESTORAGEFULL  = "storage_full"        // the database's disk or size limit is full; nothing changed
+	EUNAVAILABLE  = "unavailable"         // busy for now (the database held by a long write, shutdown); nothing changed; try again
 	EINTERNAL     = "internal"            // a fault of ipdesk or its database
 )
 

@@ -97,7 +97,7 @@ func New(store Store, specs []Spec, cfg Config) (*Service, error) {
 		targets: ts,
 		byName:  make(map[string]*target, len(ts)),
 		groups:  make(map[string][]*target),
-		rec:     &recorder{store: store, last: map[string]recorded{}},
+		rec:     &recorder{store: store, retry: recordRetry, last: map[string]recorded{}},
 		rooms:   cfg.Rooms,
 		poll:    cfg.Poll,
 		seen:    cfg.Seen,
@@ -111,6 +111,7 @@ func New(store Store, specs []Spec, cfg Config) (*Service, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.rec.log = s.log
 	jobs := make([]apply.Job, 0, len(ts))
 	for _, t := range ts {
 		s.byName[t.Name] = t
@@ -152,6 +153,7 @@ func (s *Service) Run(ctx context.Context) error {
 	wctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { s.watch(wctx, last) })
+	wg.Go(func() { s.rec.retryKept(wctx) })
 	err = s.sched.Run(ctx)
 	stop()
 	wg.Wait()
@@ -559,12 +561,30 @@ func splitLines(data []byte) []string {
 	return out
 }
 
+// Keeping runs the store refused for the moment (SQLite held by another
+// process's long write, PostgreSQL restarting): they are stored in order
+// once the store takes them again.
+const (
+	// recordRetry is the wait between tries to store kept runs.
+	recordRetry = 5 * time.Second
+	// maxUnrecorded bounds the kept runs; beyond it the oldest is dropped.
+	maxUnrecorded = 1000
+)
+
 // recorder stores the scheduler's runs in the store and remembers the
-// last stored run of each output, so that ApplyNow can answer with it.
+// last stored run of each output, so that ApplyNow can answer with it. A
+// run the store refuses for a passing reason is kept, with the runs after
+// it, and stored later (retry), so that the record has every run, in order.
 type recorder struct {
 	store ipdesk.ApplyRunService
-	mu    sync.Mutex
-	last  map[string]recorded
+	log   *slog.Logger
+	retry time.Duration // recordRetry, shorter in tests
+
+	flushing sync.Mutex // one store at a time, so that the order holds
+	failing  bool       // the latest try to store failed; guarded by flushing
+	mu       sync.Mutex // guards the fields below
+	last     map[string]recorded
+	kept     []keptRun // oldest first
 }
 
 // recorded is a stored run with the start time of the apply.Run it came
@@ -574,16 +594,92 @@ type recorded struct {
 	run   *ipdesk.ApplyRun
 }
 
-// RecordRun implements apply.Recorder.
+// keptRun is a run waiting to be stored, with the context carrying its
+// actor.
+type keptRun struct {
+	ctx   context.Context
+	start time.Time
+	run   *ipdesk.ApplyRun
+}
+
+// RecordRun implements apply.Recorder. It returns an error only for a run
+// the store refuses outright; one it cannot take now is kept and stored by
+// a later RecordRun or by retryKept.
 func (r *recorder) RecordRun(ctx context.Context, run apply.Run) error {
-	ar := convert(run)
-	if err := r.store.RecordApplyRun(ctx, ar); err != nil {
-		return err
-	}
 	r.mu.Lock()
-	r.last[run.Target] = recorded{start: run.Start, run: ar}
+	if len(r.kept) >= maxUnrecorded {
+		r.log.Error("outputs: dropped the oldest of the runs that could not be recorded", "target", r.kept[0].run.Target, "started", r.kept[0].start)
+		r.kept = r.kept[1:]
+	}
+	r.kept = append(r.kept, keptRun{ctx: context.WithoutCancel(ctx), start: run.Start, run: convert(run)})
 	r.mu.Unlock()
-	return nil
+	return r.flush()
+}
+
+// flush stores the kept runs in order until the store refuses one. It
+// drops, and returns the error of, a run the store refuses as invalid; a
+// run refused for another reason stays kept for the next try. The log
+// says when the record starts failing and when it has caught up.
+func (r *recorder) flush() error {
+	r.flushing.Lock()
+	defer r.flushing.Unlock()
+	for {
+		r.mu.Lock()
+		if len(r.kept) == 0 {
+			r.mu.Unlock()
+			if r.failing {
+				r.failing = false
+				r.log.Info("outputs: the runs kept while the record failed are recorded")
+			}
+			return nil
+		}
+		k := r.kept[0]
+		r.mu.Unlock()
+		err := r.store.RecordApplyRun(k.ctx, k.run)
+		if err != nil && ipdesk.ErrorCode(err) != ipdesk.EINVALID {
+			if !r.failing {
+				r.failing = true
+				r.log.Warn("outputs: cannot record the runs of the outputs for now; they are kept and recorded later", "target", k.run.Target, "error", err)
+			}
+			return nil
+		}
+		r.mu.Lock()
+		r.kept = r.kept[1:]
+		if err == nil {
+			r.last[k.run.Target] = recorded{start: k.start, run: k.run}
+		}
+		r.mu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// hasKept tells whether runs wait to be stored.
+func (r *recorder) hasKept() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.kept) > 0
+}
+
+// retryKept tries to store the kept runs every retry interval until ctx
+// ends, and once more then.
+func (r *recorder) retryKept(ctx context.Context) {
+	tick := time.NewTicker(r.retry)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			if r.hasKept() {
+				r.flush()
+			}
+			return
+		case <-tick.C:
+			if r.hasKept() {
+				r.flush()
+			}
+		}
+	}
 }
 
 // take returns the stored record of run, or, when it was not stored, run

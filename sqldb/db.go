@@ -318,8 +318,16 @@ func mapError(err error) error {
 	}
 	var le *sqlite.Error
 	if errors.As(err, &le) {
-		if le.Code()&0xff == sqlite3.SQLITE_FULL {
+		switch le.Code() & 0xff {
+		case sqlite3.SQLITE_FULL:
 			return storageFull(err)
+		case sqlite3.SQLITE_BUSY:
+			// Another process held the write lock longer than the busy
+			// timeout: a big "ipdesk import", a backup, a restore.
+			return &driverError{
+				coded:  ipdesk.Errorf(ipdesk.EUNAVAILABLE, "the database is busy with a long change by another process (such as an import); nothing was changed; try again shortly"),
+				driver: err,
+			}
 		}
 		switch le.Code() {
 		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
@@ -351,21 +359,21 @@ func mapError(err error) error {
 	return err
 }
 
-// storageFullError is the ESTORAGEFULL error that keeps the driver's
-// error for the log.
-type storageFullError struct {
+// driverError is a coded error (for the person) that keeps the driver's
+// error (for the log).
+type driverError struct {
 	coded  *ipdesk.Error
 	driver error
 }
 
-func (e *storageFullError) Unwrap() []error { return []error{e.coded, e.driver} }
+func (e *driverError) Unwrap() []error { return []error{e.coded, e.driver} }
 
-func (e *storageFullError) Error() string { return e.coded.Error() + " (" + e.driver.Error() + ")" }
+func (e *driverError) Error() string { return e.coded.Error() + " (" + e.driver.Error() + ")" }
 
 // storageFull returns the error of a write the database refused because
 // its disk (or, for SQLite, its size limit) is full.
 func storageFull(driver error) error {
-	return &storageFullError{coded: ipdesk.Errorf(ipdesk.ESTORAGEFULL, "storage full: the database's disk is full, so nothing was changed; free space on the server and try again"), driver: driver}
+	return &driverError{coded: ipdesk.Errorf(ipdesk.ESTORAGEFULL, "storage full: the database's disk is full, so nothing was changed; free space on the server and try again"), driver: driver}
 }
 
 // notFound returns the ENOTFOUND error for an object.

@@ -2,6 +2,7 @@ package sqldb_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -64,5 +65,54 @@ func TestStorageFullPostgres(t *testing.T) {
 	}
 	if err := sqldb.MapError(&pgconn.PgError{Code: "53200"}); ipdesk.ErrorCode(err) == ipdesk.ESTORAGEFULL {
 		t.Errorf("out of memory is not a full disk")
+	}
+}
+
+// TestSQLiteBusy: a write that finds SQLite's file held by another
+// process's write for longer than the busy timeout (a big import) fails
+// with EUNAVAILABLE, by the driver's code, changes nothing, and works again
+// once the other write ends. (It waits out the busy timeout of 10 s.)
+func TestSQLiteBusy(t *testing.T) {
+	ctx := ipdesk.NewContextWithActor(context.Background(), &ipdesk.User{Name: "tester"})
+	db := sqldbtest.SQLite(t)
+	if err := db.CreateSpace(ctx, &ipdesk.Space{Name: "before"}); err != nil {
+		t.Fatal(err)
+	}
+	other, err := sql.Open("sqlite", db.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	err = db.CreateSpace(ctx, &ipdesk.Space{Name: "while-busy"})
+	if ipdesk.ErrorCode(err) != ipdesk.EUNAVAILABLE || !strings.Contains(ipdesk.ErrorMessage(err), "busy with a long change by another process") {
+		t.Fatalf("the write while another process writes: code %q, %v", ipdesk.ErrorCode(err), err)
+	}
+	if !strings.Contains(err.Error(), "SQLITE_BUSY") {
+		t.Errorf("the driver's error is lost for the log: %v", err)
+	}
+	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateSpace(ctx, &ipdesk.Space{Name: "after"}); err != nil {
+		t.Fatalf("once the other write ended: %v", err)
+	}
+	spaces, _, err := db.FindSpaces(ctx, ipdesk.SpaceFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range spaces {
+		names = append(names, s.Name)
+	}
+	if strings.Join(names, ",") != "after,before" && strings.Join(names, ",") != "before,after" {
+		t.Errorf("spaces %v, want before and after only", names)
 	}
 }

@@ -32,7 +32,7 @@ const (
 	eMethodNotAllowed     = "method_not_allowed"
 	eTooLarge             = "too_large"
 	eUnsupportedMediaType = "unsupported_media_type"
-	eUnavailable          = "unavailable"
+	eUnavailable          = ipdesk.EUNAVAILABLE
 )
 
 // maxParamLen bounds a query parameter's value.

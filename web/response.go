@@ -34,6 +34,10 @@ var statusOf = map[string]int{
 	ipdesk.ESTORAGEFULL:   http.StatusInsufficientStorage,
 }
 
+// retryAfterBusy is the Retry-After (seconds) of an answer that the
+// server was busy: a long write of another process holds the database.
+const retryAfterBusy = "5"
+
 // errorStatus returns the HTTP status of an error code.
 func errorStatus(code string) int {
 	if s, ok := statusOf[code]; ok {
@@ -84,6 +88,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			challenge += `, error="invalid_token"`
 		}
 		w.Header().Set("WWW-Authenticate", challenge)
+	}
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", retryAfterBusy)
 	}
 	writeJSON(w, status, errorResponse{Error: detail})
 }

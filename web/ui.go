@@ -569,10 +569,10 @@ func formError(cat *i18n.Catalog, err error) (fieldErrors, string) {
 }
 
 // isFormError tells errors shown beside the form (bad input, conflicts,
-// stale versions) from those that end the page.
+// stale versions, a busy database) from those that end the page.
 func isFormError(err error) bool {
 	switch ipdesk.ErrorCode(err) {
-	case ipdesk.EINVALID, ipdesk.ECONFLICT, ipdesk.EPRECONDITION, ipdesk.ETOOMANY:
+	case ipdesk.EINVALID, ipdesk.ECONFLICT, ipdesk.EPRECONDITION, ipdesk.ETOOMANY, ipdesk.EUNAVAILABLE:
 		return true
 	}
 	return false
@@ -580,7 +580,7 @@ func isFormError(err error) bool {
 
 // formStatus is the status of a form shown again with its errors.
 func formStatus(err error) int {
-	if s := errorStatus(ipdesk.ErrorCode(err)); s >= 400 && s < 500 {
+	if s := errorStatus(ipdesk.ErrorCode(err)); s >= 400 && s < 500 || s == http.StatusServiceUnavailable {
 		return s
 	}
 	return http.StatusBadRequest
