@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -25,6 +26,12 @@ const (
 	DefaultRetryMin = 10 * time.Second
 	DefaultRetryMax = 10 * time.Minute
 )
+
+// DefaultParallel is the most applies the loop runs at once by default:
+// one per core, at least two. Each apply holds its whole file (rendered,
+// written, compared with the live one) until it ends, so that many at
+// once multiply the memory they need without making them faster.
+var DefaultParallel = max(2, runtime.GOMAXPROCS(0))
 
 // Recorder stores runs, e.g. in the database. RecordRun gets the context
 // of the call that caused the run (for ApplyNow the caller's, carrying the
@@ -59,6 +66,10 @@ type Config struct {
 	// period as usual and starts the backoff anew.
 	RetryMin time.Duration
 	RetryMax time.Duration
+	// Parallel is the most applies the loop starts at once, default
+	// DefaultParallel; the other due targets wait for one to end.
+	// ApplyNow is not held back by it.
+	Parallel int
 }
 
 // TargetStatus is the state of one target for display.
@@ -95,12 +106,14 @@ type Scheduler struct {
 	maxDelay time.Duration
 	retryMin time.Duration
 	retryMax time.Duration
+	parallel int
 	order    []string        // target names in configuration order
 	jobs     map[string]*job // fixed after NewScheduler
 	wake     chan struct{}   // capacity 1: "look at the dirty targets"
 
-	mu      sync.Mutex // guards the mutable fields of the jobs and looping
+	mu      sync.Mutex // guards the mutable fields of the jobs, looping and inLoop
 	looping bool
+	inLoop  int // applies the loop started that have not ended
 }
 
 // job is a Job with its scheduling state, guarded by Scheduler.mu.
@@ -131,6 +144,9 @@ func NewScheduler(a *Applier, jobs []Job, cfg Config) (*Scheduler, error) {
 	if cfg.MaxDelay < 0 {
 		return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, "max_delay", "max delay %s is negative", cfg.MaxDelay)
 	}
+	if cfg.Parallel < 0 {
+		return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, "parallel", "parallel applies %d is negative", cfg.Parallel)
+	}
 	if cfg.RetryMin < 0 || cfg.RetryMax < 0 {
 		return nil, ipdesk.FieldErrorf(ipdesk.EINVALID, "retry", "retry waits %s and %s must not be negative", cfg.RetryMin, cfg.RetryMax)
 	}
@@ -142,11 +158,15 @@ func NewScheduler(a *Applier, jobs []Job, cfg Config) (*Scheduler, error) {
 		maxDelay: orDefault(cfg.MaxDelay, DefaultMaxDelay),
 		retryMin: orDefault(cfg.RetryMin, DefaultRetryMin),
 		retryMax: orDefault(cfg.RetryMax, DefaultRetryMax),
+		parallel: cfg.Parallel,
 		jobs:     make(map[string]*job, len(jobs)),
 		wake:     make(chan struct{}, 1),
 	}
 	if s.log == nil {
 		s.log = slog.Default()
+	}
+	if s.parallel == 0 {
+		s.parallel = DefaultParallel
 	}
 	s.retryMax = max(s.retryMax, s.retryMin)
 	paths := make(map[string]string)
@@ -356,8 +376,10 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}
 }
 
-// launchDue starts an apply of every dirty target whose time has come and
-// returns the earliest due time of the others (zero if none).
+// launchDue starts an apply of every dirty target whose time has come, as
+// many as the parallel limit allows, those due longest first, and returns
+// the earliest due time of the others (zero if none; a target held back by
+// the limit starts when a running apply ends and wakes the loop).
 func (s *Scheduler) launchDue(ctx context.Context, wg *sync.WaitGroup) time.Time {
 	if ctx.Err() != nil {
 		return time.Time{}
@@ -366,31 +388,46 @@ func (s *Scheduler) launchDue(ctx context.Context, wg *sync.WaitGroup) time.Time
 	defer s.mu.Unlock()
 	now := time.Now()
 	var next time.Time
+	type dueJob struct {
+		j   *job
+		due time.Time
+	}
+	var due []dueJob
 	for _, name := range s.order {
 		j := s.jobs[name]
 		if j.inLoop || !j.dirty && !j.failing {
 			continue // clean, or its running apply wakes the loop when done
 		}
-		var due time.Time
+		var at time.Time
 		if j.dirty {
-			due = j.last.Add(s.quiet)
-			if limit := j.first.Add(s.maxDelay); limit.Before(due) {
-				due = limit
+			at = j.last.Add(s.quiet)
+			if limit := j.first.Add(s.maxDelay); limit.Before(at) {
+				at = limit
 			}
 		} else {
-			due = j.retryAt // a retry of a failed apply
+			at = j.retryAt // a retry of a failed apply
 		}
-		if due.After(now) {
-			if next.IsZero() || due.Before(next) {
-				next = due
+		if at.After(now) {
+			if next.IsZero() || at.Before(next) {
+				next = at
 			}
 			continue
 		}
-		j.inLoop = true
+		due = append(due, dueJob{j, at})
+	}
+	// Longest due first, so that targets whose applies take long do not
+	// keep the others waiting (stable: in configuration order otherwise).
+	slices.SortStableFunc(due, func(a, b dueJob) int { return a.due.Compare(b.due) })
+	for _, d := range due {
+		if s.inLoop >= s.parallel {
+			break
+		}
+		s.inLoop++
+		d.j.inLoop = true
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.applyJob(ctx, j, true)
+			s.applyJob(ctx, d.j, true)
 		}()
 	}
 	return next
@@ -436,6 +473,7 @@ func (s *Scheduler) applyJob(ctx context.Context, j *job, fromLoop bool) (Run, e
 	}
 	if fromLoop {
 		j.inLoop = false
+		s.inLoop--
 	}
 	s.mu.Unlock()
 	if fromLoop {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -640,4 +641,91 @@ func TestRunningUntilRecorded(t *testing.T) {
 	}
 	close(rec.release)
 	rec.wait(t, time.Minute)
+}
+
+// TestParallelLimit: the loop runs at most Config.Parallel applies at
+// once; the other due targets wait and are applied as running ones end,
+// those due longest first.
+func TestParallelLimit(t *testing.T) {
+	dir := t.TempDir()
+	var running, most atomic.Int64
+	entered := make(chan string, 10)
+	release := make(chan struct{})
+	var order []string
+	var mu sync.Mutex
+	gated := func(name string) RenderFunc {
+		return func(context.Context) ([]byte, error) {
+			n := running.Add(1)
+			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+			}
+			mu.Lock()
+			order = append(order, name)
+			mu.Unlock()
+			entered <- name
+			<-release
+			running.Add(-1)
+			return []byte(name + "\n"), nil
+		}
+	}
+	var jobs []Job
+	names := []string{"a", "b", "c", "d", "e"}
+	for _, n := range names {
+		jobs = append(jobs, Job{Target: Target{Name: n, Kind: KindISCDHCP, Path: filepath.Join(dir, n)}, Render: gated(n)})
+	}
+	s, err := NewScheduler(nil, jobs, Config{Quiet: time.Millisecond, Parallel: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Marked in the reverse of configuration order: e is due first.
+	for _, n := range slices.Backward(names) {
+		s.MarkDirty(n)
+		marked := time.Now()
+		for !time.Now().After(marked) { // the next mark is strictly later
+		}
+	}
+	startScheduler(t, s)
+	<-entered
+	<-entered
+	for range 3 {
+		if st := s.Status(); countRunning(st) > 2 {
+			t.Errorf("%d targets running at once: %+v", countRunning(st), st)
+		}
+		release <- struct{}{}
+		<-entered
+	}
+	release <- struct{}{}
+	release <- struct{}{}
+	testwait.Until(t, "every target applied", 10*time.Second, func() bool {
+		for _, st := range s.Status() {
+			if st.LastRun == nil || st.LastRun.Status != StatusApplied {
+				return false
+			}
+		}
+		return true
+	})
+	if most.Load() != 2 {
+		t.Errorf("at most %d renders ran at once, want 2", most.Load())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if first := strings.Join(slices.Sorted(slices.Values(order[:2])), ","); first != "d,e" || strings.Join(order[2:], ",") != "c,b,a" {
+		t.Errorf("renders in the order %v, want d and e, then c, b, a (due longest first)", order)
+	}
+	if _, err := NewScheduler(nil, nil, Config{Parallel: -1}); ipdesk.ErrorCode(err) != ipdesk.EINVALID {
+		t.Errorf("a negative limit: %v", err)
+	}
+	if DefaultParallel < 2 {
+		t.Errorf("DefaultParallel %d", DefaultParallel)
+	}
+}
+
+// countRunning returns how many targets of st are running.
+func countRunning(st []TargetStatus) int {
+	n := 0
+	for _, s := range st {
+		if s.Running {
+			n++
+		}
+	}
+	return n
 }

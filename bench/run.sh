@@ -11,9 +11,10 @@
 # Default: a fresh SQLite file. Given a PostgreSQL URL, a fresh database
 # ipdesk_bench_PID is created beside the one the URL names (with psql) and
 # dropped at the end. Reports the import time, creates per second with one
-# and with eight clients, GETs per second at 32 clients and the server's
-# resident memory; --scale reports the create rates at 10,000 and at
-# 500,000 hosts. Everything stays on 127.0.0.1.
+# and with eight clients (short rounds, and a sustained one of 25 s into
+# which the applies of the outputs fall), GETs per second at 32 clients and
+# the server's resident memory; --scale reports the create rates at 10,000
+# and at 500,000 hosts. Everything stays on 127.0.0.1.
 #
 # PROFILE=DIR also writes CPU profiles of the server during each create
 # round, the GETs and the import into DIR (see IPDESK_PPROF_LISTEN and
@@ -89,7 +90,11 @@ if $scale; then
 else
 	api -X POST "$base/api/v1/prefixes" -d '{"space_id":1,"prefix":"10.0.0.0/15"}' >/dev/null
 fi
-api -X POST "$base/api/v1/prefixes" -d '{"space_id":1,"prefix":"10.9.0.0/16"}' >/dev/null
+# The subnets of the create rounds: prefix 2 for the short rounds, 3 to 5
+# for the sustained ones.
+for p in 10.9.0.0/16 10.10.0.0/16 10.11.0.0/16 10.12.0.0/16; do
+	api -X POST "$base/api/v1/prefixes" -d "{\"space_id\":1,\"prefix\":\"$p\"}" >/dev/null
+done
 site=$(api -X POST "$base/api/v1/locations" -d '{"kind":"site","name":"School"}' | id)
 building=$(api -X POST "$base/api/v1/locations" -d "{\"kind\":\"building\",\"name\":\"Main\",\"parent_id\":$site}" | id)
 today=$(date +%F)
@@ -172,19 +177,28 @@ pgcpu() {
 }
 # profiled NAME SECONDS: a CPU profile of the server into $profile/NAME.pprof.
 profiled() { curl -sS -o "$profile/$1.pprof" "http://$IPDESK_PPROF_LISTEN/debug/pprof/profile?seconds=$2"; }
-# creates N CLIENTS TAG: a create round, with the server's CPU per create.
+# creates N CLIENTS TAG [SUBNET [FOR]]: a create round of N creates (or as
+# many as fit in FOR, such as 20s) in the prefix SUBNET (default 2), with
+# the server's CPU per create.
 creates() {
-	local before pgbefore prof= since
+	local before pgbefore prof= since out n
 	before=$(cpu)
 	pgbefore=$(pgcpu)
 	since=$(date -u +%FT%T.%NZ)
 	[[ -n $profile ]] && { profiled "$3" 4 & prof=$!; }
-	"$work/load" -url "$base" -token "$token" -subnet 2 -creates "$1" -create-clients "$2" -tag "$3" -duration 0
+	out=$("$work/load" -url "$base" -token "$token" -subnet "${4:-2}" -creates "$1" -create-for "${5:-0}" -create-clients "$2" -tag "$3" -duration 0)
+	echo "$out"
+	n=$(sed -E 's/^[^:]*: ([0-9]+) in .*/\1/' <<<"$out")
 	[[ -n $prof ]] && wait "$prof"
-	echo "  server CPU: $(( ($(cpu) - before) * 1000 / $1 )) µs per create (with the applies the creates cause)"
-	[[ -z $pgdb ]] || echo "  PostgreSQL CPU: $(( ($(pgcpu) - pgbefore) * 1000 / $1 )) µs per create (all its processes on this machine)"
+	echo "  server CPU: $(( ($(cpu) - before) * 1000 / n )) µs per create (with the applies the creates cause)"
+	[[ -z $pgdb ]] || echo "  PostgreSQL CPU: $(( ($(pgcpu) - pgbefore) * 1000 / n )) µs per create (all its processes on this machine)"
 	applies "$since"
 }
+# sustained CLIENTS TAG SUBNET: creates for 25 s, longer than the outputs'
+# longest wait (10 s), so that the applies they cause fall into the round,
+# as under a steady stream of changes in production. SUBNET is a /16 of
+# its own, so that the hosts imported later keep their addresses.
+sustained() { creates 65000 "$1" "$2" "$3" 25s; }
 # applies SINCE: the applies of the outputs that started since SINCE (RFC
 # 3339), and their time (render, write, validate and reload of a target)
 # in all: an apply renders every host, so whether one falls into a round
@@ -202,10 +216,14 @@ if $scale; then
 	settle
 	creates 3000 1 small1
 	creates 3000 8 small8
+	sustained 8 small-sustained 3
 	import 490000 16000
 	settle
 	creates 3000 1 big1
 	creates 3000 8 big8
+	settle
+	sustained 8 big-sustained 4
+	[[ -n $profile ]] && curl -sS -o "$profile/allocs-scale.pprof" "http://$IPDESK_PPROF_LISTEN/debug/pprof/allocs"
 	rss
 	exit 0
 fi
@@ -225,4 +243,11 @@ prof=
 echo "  server CPU: $(( ($(cpu) - before) / 10 )) ms per second of GETs"
 [[ -z $pgdb ]] || echo "  PostgreSQL CPU: $(( ($(pgcpu) - pgbefore) / 10 )) ms per second of GETs (all its processes on this machine)"
 [[ -n $profile ]] && cp /proc/$server/smaps "$profile/smaps" && curl -sS -o "$profile/heap.pprof" "http://$IPDESK_PPROF_LISTEN/debug/pprof/heap" && curl -sS -o "$profile/heap.txt" "http://$IPDESK_PPROF_LISTEN/debug/pprof/heap?debug=1"
+rss
+# Then sustained rounds with one and with eight clients (which add up to
+# 130,000 hosts) and the memory after them.
+settle
+sustained 1 sustained1 5
+settle
+sustained 8 sustained8 3
 rss

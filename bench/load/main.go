@@ -26,7 +26,8 @@ import (
 func main() {
 	base := flag.String("url", "http://127.0.0.1:8080", "ipdesk base URL (loopback only)")
 	token := flag.String("token", os.Getenv("IPDESK_TOKEN"), "API token (env IPDESK_TOKEN)")
-	creates := flag.Int("creates", 2000, "addresses to create in each create round")
+	creates := flag.Int("creates", 2000, "addresses to create in each create round (at most, with -create-for)")
+	createFor := flag.Duration("create-for", 0, "end each create round after this long (0: after -creates)")
 	createClients := flag.String("create-clients", "1", "comma-separated numbers of concurrent creating clients, one round each")
 	tag := flag.String("tag", "load", "host name prefix of the created addresses (distinct per run on one database)")
 	subnet := flag.Int64("subnet", 0, "prefix id of the subnet to create addresses in")
@@ -71,12 +72,16 @@ func main() {
 			var lat []time.Duration
 			var failed atomic.Bool
 			var wg sync.WaitGroup
-			var left atomic.Int64
+			var left, done atomic.Int64
 			left.Store(int64(*creates))
+			var stop time.Time
+			if *createFor > 0 {
+				stop = start.Add(*createFor)
+			}
 			for range nc {
 				wg.Go(func() {
 					var mine []time.Duration
-					for left.Add(-1) >= 0 && !failed.Load() {
+					for left.Add(-1) >= 0 && !failed.Load() && (stop.IsZero() || time.Now().Before(stop)) {
 						i := next.Add(1)
 						body, _ := json.Marshal(map[string]any{"hostname": fmt.Sprintf("%s%07d", *tag, i), "owner": "load test"})
 						t := time.Now()
@@ -87,6 +92,7 @@ func main() {
 							return
 						}
 						mine = append(mine, time.Since(t))
+						done.Add(1)
 					}
 					mu.Lock()
 					lat = append(lat, mine...)
@@ -99,7 +105,7 @@ func main() {
 			}
 			el := time.Since(start)
 			fmt.Printf("create (POST available-addresses, %d clients): %d in %v = %.0f/s, p50 %v, p99 %v\n",
-				nc, *creates, el.Round(time.Millisecond), float64(*creates)/el.Seconds(), pct(lat, 50), pct(lat, 99))
+				nc, done.Load(), el.Round(time.Millisecond), float64(done.Load())/el.Seconds(), pct(lat, 50), pct(lat, 99))
 		}
 	}
 	if *duration <= 0 {
