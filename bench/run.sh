@@ -185,7 +185,8 @@ creates() {
 	before=$(cpu)
 	pgbefore=$(pgcpu)
 	since=$(date -u +%FT%T.%NZ)
-	[[ -n $profile ]] && { profiled "$3" 4 & prof=$!; }
+	# (a sustained round is profiled for 20 s, so that its applies are in)
+	[[ -n $profile ]] && { profiled "$3" "$([[ -n ${5:-} ]] && echo 20 || echo 4)" & prof=$!; }
 	out=$("$work/load" -url "$base" -token "$token" -subnet "${4:-2}" -creates "$1" -create-for "${5:-0}" -create-clients "$2" -tag "$3" -duration 0)
 	echo "$out"
 	n=$(sed -E 's/^[^:]*: ([0-9]+) in .*/\1/' <<<"$out")

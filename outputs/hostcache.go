@@ -36,9 +36,15 @@ const (
 	// fullReloadEvery is how long the cache goes at most without
 	// reading every host.
 	fullReloadEvery = 10 * time.Minute
-	// maxChangedReads bounds the audit entries read for the changed
-	// hosts; beyond it, every host is read.
-	maxChangedReads = 20000
+	// minChangedReads and changedReadShare bound the audit entries read
+	// for the changed hosts: at least minChangedReads, or one in
+	// changedReadShare of the cached hosts when that is more (a host read
+	// by its ID costs a few times one of a scan); beyond it, every host is
+	// read. So a steady stream of changes to a large plan (at 500,000
+	// hosts 35,000 creates between two applies) is followed, not read
+	// whole each time.
+	minChangedReads  = 20000
+	changedReadShare = 4
 	// idsPerScan bounds the IDs of one statement reading changed hosts.
 	idsPerScan = 1000
 )
@@ -64,7 +70,7 @@ func (c *hostCache) current(ctx context.Context, store Store, since int64) ([]*i
 	if newest == c.cursor {
 		return c.snapshot(), c.cursor, nil
 	}
-	objs, complete, err := store.ObjectChanges(ctx, c.cursor, newest, maxChangedReads)
+	objs, complete, err := store.ObjectChanges(ctx, c.cursor, newest, max(minChangedReads, len(c.hosts)/changedReadShare))
 	if err != nil {
 		return nil, -1, err
 	}
