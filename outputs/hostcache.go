@@ -30,6 +30,8 @@ type hostCache struct {
 	loaded time.Time
 	hosts  map[int64]*ipdesk.Address
 	list   []*ipdesk.Address // the hosts as a slice; nil when it must be made anew
+	// minReads is minChangedReads unless set (by tests).
+	minReads int
 }
 
 const (
@@ -70,7 +72,11 @@ func (c *hostCache) current(ctx context.Context, store Store, since int64) ([]*i
 	if newest == c.cursor {
 		return c.snapshot(), c.cursor, nil
 	}
-	objs, complete, err := store.ObjectChanges(ctx, c.cursor, newest, max(minChangedReads, len(c.hosts)/changedReadShare))
+	minReads := c.minReads
+	if minReads == 0 {
+		minReads = minChangedReads
+	}
+	objs, complete, err := store.ObjectChanges(ctx, c.cursor, newest, max(minReads, len(c.hosts)/changedReadShare))
 	if err != nil {
 		return nil, -1, err
 	}

@@ -2,6 +2,7 @@ package outputs
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"path/filepath"
 	"slices"
@@ -9,6 +10,7 @@ import (
 
 	"ipdesk"
 	"ipdesk/sqldb"
+	"ipdesk/sqldb/sqldbtest"
 )
 
 // TestHostCacheFollowsChanges: the cache of hosts the renders read takes
@@ -88,5 +90,71 @@ func TestHostCacheFollowsChanges(t *testing.T) {
 	hosts, _, err := cache.current(context.Background(), db, math.MaxInt64)
 	if err != nil || len(hosts) != 2 {
 		t.Fatalf("after the log went back: %d hosts, %v", len(hosts), err)
+	}
+}
+
+// scanCounter counts the reads of every host and of changed hosts.
+type scanCounter struct {
+	Store
+	full, changed int
+}
+
+func (s *scanCounter) ScanHosts(ctx context.Context, f ipdesk.HostFilter, fn func(*ipdesk.Address) error) error {
+	if f.IDs != nil {
+		s.changed++
+	} else {
+		s.full++
+	}
+	return s.Store.ScanHosts(ctx, f, fn)
+}
+
+// TestHostCacheFollowsManyChanges: the cache reads only the changed hosts
+// for up to a quarter of its hosts' worth of audit entries (at least
+// minReads), and every host beyond that.
+func TestHostCacheFollowsManyChanges(t *testing.T) {
+	db := sqldbtest.SQLite(t)
+	p := newPlan(t, db)
+	var hosts []*ipdesk.Address
+	for i := range 40 {
+		hosts = append(hosts, p.host(t, p.school, fmt.Sprintf("10.0.0.%d", 10+i), fmt.Sprintf("02:00:00:00:01:%02x", i), fmt.Sprintf("h%d", i), nil))
+	}
+	store := &scanCounter{Store: db}
+	cache := hostCache{minReads: 2}
+	look := func() int {
+		t.Helper()
+		_, newest, err := db.ChangesSince(context.Background(), -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := cache.current(context.Background(), store, newest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(got)
+	}
+	rename := func(n int) {
+		t.Helper()
+		for _, h := range hosts[:n] {
+			h.Hostname += "x"
+			if _, _, err := db.UpdateAddress(admin, h.ID, ipdesk.AddressUpdate{Hostname: &h.Hostname}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if n := look(); n != 40 || store.full != 1 {
+		t.Fatalf("first look: %d hosts, %d full reads", n, store.full)
+	}
+	rename(10) // a quarter of 40: followed
+	if n := look(); n != 40 || store.full != 1 || store.changed != 1 {
+		t.Errorf("after 10 changes: %d hosts, %d full reads, %d reads of changed hosts", n, store.full, store.changed)
+	}
+	rename(11) // more than a quarter: every host read again
+	if n := look(); n != 40 || store.full != 2 || store.changed != 1 {
+		t.Errorf("after 11 changes: %d hosts, %d full reads, %d reads of changed hosts", n, store.full, store.changed)
+	}
+	for _, h := range hosts[:11] {
+		if got := cache.hosts[h.ID].Hostname; got != h.Hostname {
+			t.Errorf("host %d is %q in the cache, %q stored", h.ID, got, h.Hostname)
+		}
 	}
 }
