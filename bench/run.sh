@@ -7,6 +7,7 @@
 #
 #   bench/run.sh [postgres://…/postgres]          100,000 hosts
 #   bench/run.sh --scale [postgres://…/postgres]  10,000 against 500,000 hosts
+#   bench/run.sh --prefixes [postgres://…/postgres]  20,000 next free /24s
 #
 # Default: a fresh SQLite file. Given a PostgreSQL URL, a fresh database
 # ipdesk_bench_PID is created beside the one the URL names (with psql) and
@@ -14,7 +15,9 @@
 # and with eight clients (short rounds, and a sustained one of 25 s into
 # which the applies of the outputs fall), GETs per second at 32 clients and
 # the server's resident memory; --scale reports the create rates at 10,000
-# and at 500,000 hosts. Everything stays on 127.0.0.1.
+# and at 500,000 hosts; --prefixes the rate of taking the next free /24 of
+# a /8 container, for each 5,000 of 20,000 in turn (in a space of its own).
+# Everything stays on 127.0.0.1.
 #
 # PROFILE=DIR also writes CPU profiles of the server during each create
 # round, the GETs and the import into DIR (see IPDESK_PPROF_LISTEN and
@@ -23,7 +26,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scale=false
+prefixes=false
 if [[ ${1:-} == --scale ]]; then scale=true; shift; fi
+if [[ ${1:-} == --prefixes ]]; then prefixes=true; shift; fi
 work=$(mktemp -d)
 server=
 pgdb=
@@ -212,6 +217,13 @@ applies() {
 label=SQLite
 [[ -n $url ]] && label=PostgreSQL
 echo "database: $label; $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%FT%TZ)"
+if $prefixes; then
+	space=$(api -X POST "$base/api/v1/spaces" -d '{"name":"prefixes"}' | id)
+	container=$(api -X POST "$base/api/v1/prefixes" -d "{\"space_id\":$space,\"prefix\":\"10.0.0.0/8\",\"kind\":\"container\"}" | id)
+	"$work/load" -url "$base" -token "$token" -prefixes 20000 -container "$container" -creates 0 -duration 0
+	rss
+	exit 0
+fi
 if $scale; then
 	import 10000 0
 	settle

@@ -379,3 +379,33 @@ func BenchmarkBackup100k(b *testing.B) {
 		b.ReportMetric(float64(st.Size())/1e6, "MB")
 	})
 }
+
+// benchSpaces numbers the spaces benchmarks make, so that runs of one
+// (-count) do not clash.
+var benchSpaces atomic.Int64
+
+// BenchmarkAllocatePrefix takes the next free /24 of a /8 container that
+// already holds 1,000, 5,000 or 20,000 of them, in a space of its own: its
+// cost should not grow with the prefixes of the container or the space.
+func BenchmarkAllocatePrefix(b *testing.B) {
+	for _, kind := range []string{"sqlite", "postgres"} {
+		for _, held := range []int{1000, 5000, 20000} {
+			b.Run(fmt.Sprintf("%s/held=%d", kind, held), func(b *testing.B) {
+				db := plan(b, kind).db
+				s := &ipdesk.Space{Name: fmt.Sprintf("prefixes-%d-%d", held, benchSpaces.Add(1))}
+				must(b, db.CreateSpace(ctx, s))
+				c := &ipdesk.Prefix{SpaceID: s.ID, Prefix: netip.MustParsePrefix("10.0.0.0/8"), Kind: ipdesk.PrefixContainer}
+				_, err := db.CreatePrefix(ctx, c)
+				must(b, err)
+				for range held {
+					_, err := db.AllocatePrefix(ctx, c.ID, 24, &ipdesk.Prefix{})
+					must(b, err)
+				}
+				for b.Loop() {
+					_, err := db.AllocatePrefix(ctx, c.ID, 24, &ipdesk.Prefix{})
+					must(b, err)
+				}
+			})
+		}
+	}
+}

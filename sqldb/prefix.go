@@ -156,15 +156,26 @@ func (tx *Tx) overlapping(p netip.Prefix, spaceID int64, max int) ([]prefixRef, 
 	if spaceID != 0 {
 		spaceCond = "space_id = " + a.add(spaceID) + " AND "
 	}
-	supers := ipam.Supernets(p)
-	keys := make([]string, 0, len(supers)+1)
-	keys = append(keys, a.add(ipam.Key(p.Addr())))
-	for _, s := range supers {
-		keys = append(keys, a.add(ipam.Key(s.Addr())))
-	}
+	// Two parts, each a look at the key index: the supernets that start
+	// before p (by their exact keys), and every prefix that starts within
+	// p (a range), which holds the supernets that start where p does. As
+	// one condition with OR, the planners read every prefix of the space
+	// instead (an allocation in a container of 20,000 took 6 ms on SQLite).
 	first, last := ipam.Bounds(p)
-	q := "SELECT id, space_id, prefix, kind FROM prefixes WHERE " + spaceCond + "(first_key IN (" + strings.Join(keys, ", ") + ")" +
-		" OR (first_key >= " + a.add(ipam.Key(first)) + " AND first_key <= " + a.add(ipam.Key(last)) + ")) ORDER BY first_key, bits"
+	const columns = "SELECT id, space_id, prefix, kind, first_key, bits FROM prefixes WHERE "
+	q := columns + spaceCond + "first_key >= " + a.add(ipam.Key(first)) + " AND first_key <= " + a.add(ipam.Key(last))
+	var keys []string
+	prev := p.Addr()
+	for _, s := range ipam.Supernets(p) {
+		if s.Addr() != prev { // in order, each start once
+			prev = s.Addr()
+			keys = append(keys, a.add(ipam.Key(prev)))
+		}
+	}
+	if len(keys) > 0 {
+		q += " UNION ALL " + columns + spaceCond + "first_key IN (" + strings.Join(keys, ", ") + ")"
+	}
+	q += " ORDER BY first_key, bits"
 	rows, err := tx.query(q, a...)
 	if err != nil {
 		return nil, err
@@ -174,7 +185,9 @@ func (tx *Tx) overlapping(p netip.Prefix, spaceID int64, max int) ([]prefixRef, 
 	for rows.Next() {
 		var r prefixRef
 		var text, kind string
-		if err := rows.Scan(&r.id, &r.spaceID, &text, &kind); err != nil {
+		var key []byte
+		var bits int
+		if err := rows.Scan(&r.id, &r.spaceID, &text, &kind, &key, &bits); err != nil {
 			return nil, err
 		}
 		if r.prefix, err = netip.ParsePrefix(text); err != nil {

@@ -84,12 +84,25 @@ func (c *prefixCache) addLeaf(space, gen, parent int64, leaf netip.Prefix) {
 			}
 			return 0
 		})
-		l := &childList{
-			prefixes: slices.Insert(slices.Clone(old.prefixes), i, leaf),
-			blocks:   slices.Insert(slices.Clone(old.blocks), i, b),
-		}
-		s.children[parent] = l
+		s.children[parent] = &childList{prefixes: withAt(old.prefixes, i, leaf), blocks: withAt(old.blocks, i, b)}
 	}
+}
+
+// withAt returns list with v inserted at i, leaving list as it was for
+// those who hold it. A leaf after all the others (a container filled from
+// its start, the usual case) is appended: the elements list holds stay as
+// they are, and its length hides the new one, so the cost does not grow
+// with the container's children. Only the newest list of a parent is
+// extended, so no two lists write the same element.
+func withAt[T any](list []T, i int, v T) []T {
+	if i == len(list) {
+		return append(list, v)
+	}
+	out := make([]T, len(list)+1, len(list)+1+len(list)/4)
+	copy(out, list[:i])
+	out[i] = v
+	copy(out[i+1:], list[i:])
+	return out
 }
 
 // forget drops a space's entry.

@@ -34,6 +34,8 @@ func main() {
 	maxID := flag.Int64("max-id", 100000, "GET ids 1..max-id")
 	clients := flag.Int("clients", 32, "concurrent GET clients")
 	duration := flag.Duration("duration", 10*time.Second, "how long to GET (0: no GETs)")
+	prefixes := flag.Int("prefixes", 0, "next free /24s to take from the container -container, one after the other, reporting the rate of every 5,000 (0: none)")
+	container := flag.Int64("container", 0, "prefix id of the container for -prefixes")
 	flag.Parse()
 	u, err := url.Parse(*base)
 	if err != nil || !(strings.HasPrefix(u.Hostname(), "127.") || u.Hostname() == "localhost" || u.Hostname() == "::1") {
@@ -64,6 +66,22 @@ func main() {
 		return resp.StatusCode, nil
 	}
 
+	if *prefixes > 0 && *container > 0 {
+		path := fmt.Sprintf("/api/v1/prefixes/%d/available-prefixes", *container)
+		start := time.Now()
+		for i := 1; i <= *prefixes; i++ {
+			if code, err := do("POST", path, []byte(`{"prefix_length": 24}`)); err != nil || code != 201 {
+				fmt.Fprintf(os.Stderr, "load: prefix %d: status %d, %v\n", i, code, err)
+				os.Exit(1)
+			}
+			if i%5000 == 0 || i == *prefixes {
+				n := (i-1)%5000 + 1
+				el := time.Since(start)
+				fmt.Printf("next free /24 (POST available-prefixes, 1 client): prefixes %d to %d in %v = %.0f/s\n", i-n+1, i, el.Round(time.Millisecond), float64(n)/el.Seconds())
+				start = time.Now()
+			}
+		}
+	}
 	if *creates > 0 && *subnet > 0 {
 		var next atomic.Int64
 		for _, nc := range rounds {
